@@ -1,0 +1,85 @@
+import type { ConnectRouter } from "@connectrpc/connect";
+import { ConsumerService } from "@eskit/gen/eskit/eventstore/v1/consumer_pb.js";
+import { EventStoreService } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
+import { Health } from "@eskit/gen/grpc/health/v1/health_pb.js";
+import type { EventStoreConfig } from "./config.js";
+import { type Logger, silentLogger } from "./logger.js";
+import { errorInterceptor } from "./rpc/connect-errors.js";
+import { consumerService } from "./rpc/consumer-service.js";
+import { eventStoreService } from "./rpc/event-store-service.js";
+import { healthService } from "./rpc/health-service.js";
+import { loggingInterceptor } from "./rpc/logging-interceptor.js";
+import { startHttpServer } from "./server/http-server.js";
+import { openDatabase } from "./storage/database.js";
+import { AppendBatcher } from "./store/append-batcher.js";
+import { LogTail } from "./store/log-tail.js";
+
+/** A running Event Store: where it listens, and how to stop it. */
+export interface RunningEventStore {
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting, ends open streams, lets running appends finish, closes the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Wires the Event Store together: database (migrated), the shared log tail, the append batcher, and one HTTP server
+ * answering gRPC, gRPC-Web and Connect for the Event Store, Consumer and Health services.
+ */
+export async function startEventStore(config: EventStoreConfig, logger: Logger = silentLogger): Promise<RunningEventStore> {
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.dbPoolSize,
+  });
+  logger.info("database ready", { kind: database.kind });
+  const tail = new LogTail(database, {
+    fallbackPollMs: config.pollFallbackMs,
+    onError: (error) => logger.warn("log tail fetch failed", { error: String(error) }),
+  });
+  await tail.start();
+  const batcher = new AppendBatcher(database.db, {
+    parallelism: database.parallelism,
+    maxBatchEvents: config.appendBatchMaxEvents,
+    onCommit: () => tail.wake(),
+  });
+  const routes = (router: ConnectRouter) => {
+    router.service(
+      EventStoreService,
+      eventStoreService({
+        db: database.db,
+        batcher,
+        tail,
+        limits: { maxEventBytes: config.maxEventBytes, maxRequestBytes: config.maxRequestBytes },
+      }),
+    );
+    router.service(ConsumerService, consumerService(database.db));
+    router.service(
+      Health,
+      healthService(() => database.ping(), { services: [EventStoreService.typeName, ConsumerService.typeName] }),
+    );
+  };
+  const server = await startHttpServer({
+    port: config.port,
+    host: config.host,
+    routes,
+    interceptors: [loggingInterceptor(logger), errorInterceptor],
+    corsOrigins: config.corsOrigins,
+    healthz: () => database.ping(),
+    // Room for a request of maxRequestBytes of payloads plus the rest of the events.
+    readMaxBytes: config.maxRequestBytes * 2 + 1024 * 1024,
+    logger,
+  });
+  logger.info("event store listening", { url: server.url });
+  return {
+    url: server.url,
+    port: server.port,
+    async close() {
+      await server.close({ timeoutMs: config.shutdownTimeoutMs });
+      await tail.close();
+      await batcher.drain();
+      await database.close();
+      logger.info("event store stopped");
+    },
+  };
+}

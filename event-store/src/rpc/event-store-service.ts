@@ -1,0 +1,87 @@
+import { create } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import {
+  AppendResponseSchema,
+  EventStoreService,
+  GetEventsResponseSchema,
+  LogsPollResponseSchema,
+  LogsResponseSchema,
+} from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
+import { ValidationError } from "../domain/errors.js";
+import { parseSelector } from "../domain/selector.js";
+import { type AppendLimits, checkId, validateAppend } from "../domain/validate-append.js";
+import type { Db } from "../storage/database.js";
+import type { AppendBatcher } from "../store/append-batcher.js";
+import type { LogTail } from "../store/log-tail.js";
+import { readEvents } from "../store/read-events.js";
+import { readLogPage } from "../store/read-log.js";
+import { streamLog } from "../store/stream-log.js";
+import { toEventMessage, toLogEntryMessage, toNewEvent } from "./convert.js";
+import { chunkEntries } from "./chunk-entries.js";
+
+export interface EventStoreServiceDeps {
+  readonly db: Db;
+  readonly batcher: AppendBatcher;
+  readonly tail: LogTail;
+  readonly limits: AppendLimits;
+  /** Told when a LogsPoll stream opens (+1) and ends (-1). */
+  readonly onStream?: (delta: 1 | -1) => void;
+}
+
+const defaultPageSize = 20;
+const maxPageSize = 1000;
+
+/** The RPC edge of the Event Store: protobuf in, protobuf out; the work is in `store/`. */
+export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<typeof EventStoreService> {
+  return {
+    async append(request) {
+      const events = validateAppend(request.events.map(toNewEvent), deps.limits);
+      const logIds = await deps.batcher.append(events);
+      return create(AppendResponseSchema, { logIds });
+    },
+
+    async getEvents(request) {
+      checkId(request.originatorId, "originator_id");
+      if (request.toVersion !== 0n && request.fromVersion > request.toVersion) {
+        throw new ValidationError(
+          `from_version ${request.fromVersion} is after to_version ${request.toVersion}: the range is empty`,
+        );
+      }
+      const events = await readEvents(deps.db, request.originatorId, request.fromVersion, request.toVersion);
+      return create(GetEventsResponseSchema, { events: events.map(toEventMessage) });
+    },
+
+    async logs(request) {
+      const filter = parseSelector(request.selector, request.pipelineId);
+      if (request.size > maxPageSize) {
+        throw new ValidationError(`size is ${request.size}: at most ${maxPageSize} entries per page`);
+      }
+      const size = request.size === 0 ? defaultPageSize : request.size;
+      const page = filter.matchesNothing
+        ? { entries: [], nextFromId: request.fromId }
+        : await readLogPage(deps.db, request.fromId, filter, size);
+      return create(LogsResponseSchema, {
+        entries: page.entries.map(toLogEntryMessage),
+        nextFromId: page.nextFromId,
+      });
+    },
+
+    async *logsPoll(request, context) {
+      const filter = parseSelector(request.selector, request.pipelineId);
+      deps.onStream?.(1);
+      try {
+        if (filter.matchesNothing) {
+          await new Promise((resolve) => context.signal.addEventListener("abort", resolve, { once: true }));
+          return;
+        }
+        for await (const batch of streamLog(deps.db, deps.tail, request.fromId, filter, context.signal)) {
+          for (const entries of chunkEntries(batch)) {
+            yield create(LogsPollResponseSchema, { entries: entries.map(toLogEntryMessage) });
+          }
+        }
+      } finally {
+        deps.onStream?.(-1);
+      }
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import { UnavailableError } from "../domain/errors.js";
+import type { ValidEvent } from "../domain/validate-append.js";
+import type { Db } from "../storage/database.js";
+import { isConnectionError } from "../storage/errors.js";
+import { type AppendOutcome, appendBatch } from "./append-batch.js";
+
+interface Pending {
+  readonly events: readonly ValidEvent[];
+  resolve(logIds: bigint[]): void;
+  reject(error: unknown): void;
+}
+
+export interface AppendBatcherOptions {
+  /** Transactions that may run at once; requests arriving while all are busy wait and share the next commit. */
+  readonly parallelism: number;
+  /** A batch takes queued requests until it holds this many events (a larger single request still runs alone). */
+  readonly maxBatchEvents: number;
+  /** Called after every commit, so the local log tail can look for the new entries at once. */
+  readonly onCommit: () => void;
+}
+
+/**
+ * Group commit: concurrent Append requests are queued and written several to a transaction. Under light load a
+ * request runs at once in its own transaction; under heavy load one commit (one WAL flush, one turn of the log
+ * lock) serves many requests, which is what lets many small appends keep up with raw INSERTs.
+ */
+export class AppendBatcher {
+  private readonly queue: Pending[] = [];
+  private running = 0;
+  private idle: (() => void) | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly options: AppendBatcherOptions,
+  ) {}
+
+  /** Appends one request's events atomically; resolves with their log ids once committed. */
+  append(events: readonly ValidEvent[]): Promise<bigint[]> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ events, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Resolves when every queued and running request has finished. */
+  async drain(): Promise<void> {
+    if (this.running === 0 && this.queue.length === 0) return;
+    await new Promise<void>((resolve) => (this.idle = resolve));
+  }
+
+  private pump(): void {
+    while (this.running < this.options.parallelism && this.queue.length > 0) {
+      const batch = this.takeBatch();
+      this.running++;
+      void this.run(batch).finally(() => {
+        this.running--;
+        if (this.queue.length > 0) this.pump();
+        else if (this.running === 0) this.idle?.();
+      });
+    }
+  }
+
+  private takeBatch(): Pending[] {
+    const batch = [this.queue.shift()!];
+    let size = batch[0]!.events.length;
+    while (this.queue.length > 0 && size + this.queue[0]!.events.length <= this.options.maxBatchEvents) {
+      const next = this.queue.shift()!;
+      size += next.events.length;
+      batch.push(next);
+    }
+    return batch;
+  }
+
+  private async run(batch: Pending[]): Promise<void> {
+    let outcomes: AppendOutcome[];
+    try {
+      outcomes = await appendBatch(
+        this.db,
+        batch.map((p) => p.events),
+      );
+    } catch (error) {
+      if (batch.length > 1 && !isConnectionError(error)) {
+        // Something in one request broke the shared transaction: run them alone, so only that request fails.
+        await Promise.all(batch.map((p) => this.run([p])));
+        return;
+      }
+      const failure = isConnectionError(error)
+        ? new UnavailableError(`the database is unavailable: ${(error as Error).message}`, { cause: error })
+        : error;
+      for (const p of batch) p.reject(failure);
+      return;
+    }
+    this.options.onCommit();
+    batch.forEach((p, i) => {
+      const outcome = outcomes[i]!;
+      if ("error" in outcome) p.reject(outcome.error);
+      else p.resolve(outcome.logIds);
+    });
+  }
+}
