@@ -72,13 +72,16 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
       try {
         if (filter.matchesNothing) {
           await new Promise((resolve) => context.signal.addEventListener("abort", resolve, { once: true }));
-          return;
-        }
-        for await (const batch of streamLog(deps.db, deps.tail, request.fromId, filter, context.signal)) {
-          for (const entries of chunkEntries(batch)) {
-            yield create(LogsPollResponseSchema, { entries: entries.map(toLogEntryMessage) });
+        } else {
+          for await (const batch of streamLog(deps.db, deps.tail, request.fromId, filter, context.signal)) {
+            for (const entries of chunkEntries(batch)) {
+              yield create(LogsPollResponseSchema, { entries: entries.map(toLogEntryMessage) });
+            }
           }
         }
+        // The log never ends: the stream stops only when aborted. Say why (shutdown → unavailable), so a client
+        // does not take a closed stream for "no more events" and stop consuming.
+        throw context.signal.reason;
       } finally {
         deps.onStream?.(-1);
       }

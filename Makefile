@@ -1,0 +1,55 @@
+# Every target works on a fresh clone with only Node (>= 20.19) and npm: the ones that need dependencies
+# install them first. `make` alone lists the targets.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+# npm rewrites its hidden lockfile on every install, so it is newer than package-lock.json exactly when
+# node_modules matches the lock.
+INSTALLED := node_modules/.package-lock.json
+# Where `make test` writes vitest's JSON report; CI sets it to keep one report per database.
+TEST_REPORT ?= .tmp/vitest.json
+# Extra vitest arguments, e.g. `make test VITEST_ARGS=client` or `VITEST_ARGS=unit` for one tier.
+VITEST_ARGS ?=
+
+.PHONY: help install generate lint test run bench check-gen clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+install: $(INSTALLED) ## Install dependencies (npm ci) when node_modules is missing or older than package-lock.json
+
+$(INSTALLED): package-lock.json
+	npm ci
+	@touch $@
+
+generate: install ## Regenerate gen/ from proto/ (buf generate), then lint the protos
+	npx buf generate
+	npx buf lint
+
+lint: install ## Lint the protos (buf lint) and typecheck everything (tsc --noEmit)
+	npx buf lint
+	npx tsc -p tsconfig.json --noEmit
+
+test: install ## Run all tests (vitest) and print "N passed, N failed"
+	@mkdir -p $(dir $(TEST_REPORT))
+	@rm -f $(TEST_REPORT)
+	@status=0; \
+	npx vitest run --reporter=default --reporter=json --outputFile.json=$(TEST_REPORT) $(VITEST_ARGS) || status=$$?; \
+	node scripts/test-summary.mjs $(TEST_REPORT) || status=1; \
+	exit $$status
+
+run: install ## Run the event store (configured by environment variables, see README)
+	node --import tsx event-store/src/main.ts
+
+bench: install ## Run the benchmarks
+	node --import tsx bench/run.ts
+
+check-gen: generate ## Fail if gen/ differs from what proto/ generates (uncommitted or stale generated code)
+	@git diff --exit-code --stat -- gen || { echo "gen/ is out of date: run make generate and commit gen/"; exit 1; }
+	@untracked="$$(git ls-files --others --exclude-standard -- gen)"; \
+	if [ -n "$$untracked" ]; then echo "untracked generated files (commit them):"; echo "$$untracked"; exit 1; fi
+
+clean: ## Remove test reports and coverage (not node_modules, not the data/ database)
+	rm -rf .tmp coverage

@@ -1,0 +1,60 @@
+import { create } from "@bufbuild/protobuf";
+import { createClient, type CallOptions, type Client, type Transport } from "@connectrpc/connect";
+import type { AppLogEntry, Event } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
+import {
+  AppendRequestSchema,
+  EventStoreService,
+  GetEventsRequestSchema,
+  type LogsResponse,
+} from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
+import { toEvent, type NewEvent } from "./new-event.js";
+import { pageLogs, type PageLogsOptions } from "./page-logs.js";
+import { tailLogs, type TailOptions } from "./tail-logs.js";
+
+/** Which versions of an originator {@link EventStoreClient.readEvents} returns; both bounds inclusive. */
+export interface VersionRange {
+  /** Absent or 0 = from the first version. */
+  fromVersion?: bigint;
+  /** Absent or 0 = up to the latest version. */
+  toVersion?: bigint;
+}
+
+/**
+ * The generated EventStoreService client (every RPC, proto in and out) plus conveniences for the common
+ * cases, so applications need not build nested proto messages or drive streams and cursors by hand.
+ */
+export type EventStoreClient = Client<typeof EventStoreService> & {
+  /** Appends events atomically; resolves to their Application Log ids in request order. */
+  appendEvents(events: readonly NewEvent[], options?: CallOptions): Promise<bigint[]>;
+  /** Reads one originator's events in version order. */
+  readEvents(originatorId: string, range?: VersionRange, options?: CallOptions): Promise<Event[]>;
+  /** Follows the Application Log entry by entry; see {@link tailLogs}. */
+  tail(options?: TailOptions): AsyncGenerator<AppLogEntry, void, undefined>;
+  /** Reads the Application Log page by page up to its current end; see {@link pageLogs}. */
+  pageLogs(options?: PageLogsOptions): AsyncGenerator<LogsResponse, void, undefined>;
+};
+
+/** Creates an {@link EventStoreClient} over any transport (browser or Node). */
+export function createEventStoreClient(transport: Transport): EventStoreClient {
+  const client = createClient(EventStoreService, transport);
+  return {
+    ...client,
+    async appendEvents(events, options) {
+      const response = await client.append(create(AppendRequestSchema, { events: events.map(toEvent) }), options);
+      return response.logIds;
+    },
+    async readEvents(originatorId, range = {}, options) {
+      const response = await client.getEvents(
+        create(GetEventsRequestSchema, {
+          originatorId,
+          fromVersion: range.fromVersion ?? 0n,
+          toVersion: range.toVersion ?? 0n,
+        }),
+        options,
+      );
+      return response.events;
+    },
+    tail: (options) => tailLogs(client, options),
+    pageLogs: (options) => pageLogs(client, options),
+  };
+}

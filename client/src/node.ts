@@ -1,0 +1,74 @@
+import * as http from "node:http";
+import * as https from "node:https";
+import type { Interceptor, Transport } from "@connectrpc/connect";
+import {
+  Http2SessionManager,
+  createConnectTransport,
+  createGrpcTransport,
+  createGrpcWebTransport,
+} from "@connectrpc/connect-node";
+import { headersInterceptor } from "./headers-interceptor.js";
+
+/** The protocols a Node client can speak; only Node (not fetch) gives access to HTTP/2 trailers, hence gRPC. */
+export type NodeProtocol = "connect" | "grpc" | "grpc-web";
+
+/** Options of {@link createNodeTransport}. */
+export interface NodeTransportOptions {
+  /** Where the event store listens, e.g. `http://127.0.0.1:8080`. */
+  baseUrl: string;
+  protocol: NodeProtocol;
+  /** Protobuf binary instead of JSON. Defaults to false for Connect and true for gRPC and gRPC-Web. */
+  binary?: boolean;
+  /** Defaults to "1.1" for Connect and gRPC-Web; gRPC always uses "2", and asking it for "1.1" is an error. */
+  httpVersion?: "1.1" | "2";
+  interceptors?: Interceptor[];
+  /** Headers sent with every call. */
+  headers?: HeadersInit;
+}
+
+/**
+ * A transport that owns its connections. Calls share one HTTP/2 session or one keep-alive agent; `close()` ends
+ * them, so a process or a test does not wait for idle connections to time out, and a server can be shown what
+ * an abrupt client disconnect looks like.
+ */
+export interface NodeTransport extends Transport {
+  close(): void;
+}
+
+/**
+ * Creates a transport over Node's `http`/`https` or `http2` modules. Unlike the browser transport it can speak
+ * plain gRPC, which is what most non-JavaScript services and tools expect.
+ */
+export function createNodeTransport(options: NodeTransportOptions): NodeTransport {
+  const httpVersion = options.httpVersion ?? (options.protocol === "grpc" ? "2" : "1.1");
+  if (options.protocol === "grpc" && httpVersion !== "2") {
+    throw new TypeError("gRPC needs HTTP/2: httpVersion must be \"2\" for protocol \"grpc\"");
+  }
+  const interceptors = [...(options.interceptors ?? [])];
+  if (options.headers !== undefined) {
+    interceptors.unshift(headersInterceptor(options.headers));
+  }
+  const useBinaryFormat = options.binary ?? options.protocol !== "connect";
+  const base = { baseUrl: options.baseUrl, interceptors, useBinaryFormat };
+
+  if (httpVersion === "2") {
+    const sessionManager = new Http2SessionManager(options.baseUrl);
+    const h2 = { ...base, httpVersion: "2" as const, sessionManager };
+    const transport = options.protocol === "grpc"
+      ? createGrpcTransport(h2)
+      : options.protocol === "grpc-web"
+        ? createGrpcWebTransport(h2)
+        : createConnectTransport(h2);
+    return withClose(transport, () => sessionManager.abort());
+  }
+  const agent = new URL(options.baseUrl).protocol === "https:"
+    ? new https.Agent({ keepAlive: true })
+    : new http.Agent({ keepAlive: true });
+  const h1 = { ...base, httpVersion: "1.1" as const, nodeOptions: { agent } };
+  const transport = options.protocol === "grpc-web" ? createGrpcWebTransport(h1) : createConnectTransport(h1);
+  return withClose(transport, () => agent.destroy());
+}
+
+function withClose(transport: Transport, close: () => void): NodeTransport {
+  return { unary: transport.unary.bind(transport), stream: transport.stream.bind(transport), close };
+}

@@ -1,0 +1,47 @@
+import type { Interceptor, Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import { headersInterceptor } from "./headers-interceptor.js";
+
+/** The protocols a browser can speak: plain gRPC needs HTTP/2 trailers, which fetch does not expose. */
+export type WebProtocol = "connect" | "grpc-web";
+
+/** Options of {@link createTransport}. */
+export interface TransportOptions {
+  /** Where the event store listens, e.g. `http://127.0.0.1:8080`. */
+  baseUrl: string;
+  protocol: WebProtocol;
+  /**
+   * Protobuf binary instead of JSON. Defaults to false for Connect (readable in the network tab) and true for
+   * gRPC-Web (not every gRPC-Web server speaks JSON).
+   */
+  binary?: boolean;
+  /** A fetch to use instead of the global one, e.g. to set `credentials`. */
+  fetch?: typeof globalThis.fetch;
+  interceptors?: Interceptor[];
+  /** Headers sent with every call. */
+  headers?: HeadersInit;
+}
+
+/**
+ * Creates a fetch-based transport for the event store. It works in browsers, Deno, Bun and Node alike, which is
+ * why it imports nothing from Node; use `createNodeTransport` from `@eskit/client/node.js` for gRPC over HTTP/2.
+ */
+export function createTransport(options: TransportOptions): Transport {
+  const interceptors = [...(options.interceptors ?? [])];
+  if (options.headers !== undefined) {
+    interceptors.unshift(headersInterceptor(options.headers));
+  }
+  const common = {
+    baseUrl: options.baseUrl,
+    interceptors,
+    ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
+  };
+  switch (options.protocol) {
+    case "connect":
+      return createConnectTransport({ ...common, useBinaryFormat: options.binary ?? false });
+    case "grpc-web":
+      return createGrpcWebTransport({ ...common, useBinaryFormat: options.binary ?? true });
+    default:
+      throw new TypeError(`unknown protocol ${String(options.protocol satisfies never)}`);
+  }
+}

@@ -1,0 +1,153 @@
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import type * as net from "node:net";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Logger } from "../logger.js";
+import { ConnectionTracker } from "./connection-tracker.js";
+import { corsHandler } from "./cors.js";
+import { healthzHandler } from "./healthz.js";
+import type { NodeHandler, NodeRequest, NodeResponse } from "./node-types.js";
+import { createSniffingListener } from "./sniffing-listener.js";
+import { streamShutdownInterceptor } from "./stream-shutdown.js";
+
+/** After the deadline, how long aborted handlers get to send their error before connections are cut. */
+const ABORT_GRACE_MS = 200;
+
+/** Options of {@link startHttpServer}. */
+export interface HttpServerOptions {
+  /** 0 picks a free port (tests); the chosen one is in the result. */
+  port: number;
+  host: string;
+  routes: (router: ConnectRouter) => void;
+  interceptors?: Interceptor[];
+  /** Exact browser origins allowed by CORS, or "*" for any. */
+  corsOrigins: string[];
+  /** Backs `GET /healthz`; false, an error or no answer within 2 s means 503. */
+  healthz: () => Promise<boolean>;
+  /** Largest request message accepted, in bytes. */
+  readMaxBytes?: number;
+  logger: Logger;
+  /** Extra `GET` endpoints by exact path (e.g. "/metrics"). */
+  extraHandlers?: Record<string, NodeHandler>;
+}
+
+/** A listening server. */
+export interface RunningHttpServer {
+  port: number;
+  /** Base URL clients can use, e.g. "http://127.0.0.1:8081". */
+  url: string;
+  /**
+   * Stop accepting, end open server streams with `unavailable`, let other
+   * requests finish for up to `timeoutMs` (default 5000), then cut every
+   * remaining connection. Safe to call more than once.
+   */
+  close(opts?: { timeoutMs?: number }): Promise<void>;
+}
+
+/**
+ * Serve gRPC, gRPC-Web and Connect (JSON and binary) on one port, over
+ * HTTP/1.1 and cleartext HTTP/2, plus `/healthz` and CORS for browsers:
+ * one port is simpler to deploy, probe and firewall than one per protocol.
+ */
+export async function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpServer> {
+  const log = opts.logger.child({ component: "http" });
+  const tracker = new ConnectionTracker();
+  const endStreams = new AbortController();
+  const endEverything = new AbortController();
+  const healthz = healthzHandler(opts.healthz);
+  const extra = new Map(Object.entries(opts.extraHandlers ?? {}));
+
+  const fallback: NodeHandler = (req, res) => {
+    const path = (req.url ?? "").split("?", 1)[0];
+    const handler = req.method === "GET" ? (path === "/healthz" ? healthz : extra.get(path ?? "")) : undefined;
+    if (handler) return handler(req, res);
+    res.writeHead(404);
+    res.end();
+  };
+  const rpc = connectNodeAdapter({
+    routes: opts.routes,
+    interceptors: [...(opts.interceptors ?? []), streamShutdownInterceptor(endStreams.signal)],
+    readMaxBytes: opts.readMaxBytes,
+    shutdownSignal: endEverything.signal,
+    // connect-node types the response with a looser `write`; it is our own response object.
+    fallback: (req, res) => fallback(req, res as NodeResponse),
+  });
+  const applyCors = corsHandler(opts.corsOrigins);
+  const onRequest = (req: NodeRequest, res: NodeResponse): void => {
+    if (!("stream" in req)) {
+      tracker.trackHttp1Request(req.socket, res);
+      if (tracker.draining) res.setHeader("connection", "close");
+    }
+    if (applyCors(req, res)) return;
+    rpc(req, res);
+  };
+
+  const h1 = http.createServer(onRequest);
+  // Node arms headersTimeout/requestTimeout (slowloris protection) on
+  // "listening"; this server never listens itself, so announce it.
+  h1.emit("listening");
+  const h2 = http2.createServer({}, onRequest);
+  h2.on("session", (session) => tracker.addSession(session));
+  h2.on("sessionError", (err) => log.debug("http2 session error", { err }));
+  const listener = createSniffingListener({
+    onSocket: (socket) => tracker.addSocket(socket),
+    onHttp1: (socket) => {
+      tracker.markProtocol(socket, "http1");
+      h1.emit("connection", socket);
+    },
+    onHttp2: (socket) => {
+      tracker.markProtocol(socket, "http2");
+      h2.emit("connection", socket);
+    },
+  });
+  try {
+    await listen(listener, opts.port, opts.host);
+  } catch (err) {
+    h1.close();
+    throw err;
+  }
+  const port = (listener.address() as net.AddressInfo).port;
+  const url = `http://${urlHost(opts.host)}:${port}`;
+  log.info("listening", { url, host: opts.host, port });
+
+  let closing: Promise<void> | undefined;
+  const close = async (timeoutMs: number): Promise<void> => {
+    const stopped = new Promise<void>((resolve) => listener.close(() => resolve()));
+    const reason = new ConnectError("server is shutting down", Code.Unavailable);
+    endStreams.abort(reason);
+    tracker.drain();
+    if (!(await tracker.whenEmpty(timeoutMs))) {
+      log.warn("shutdown deadline passed, aborting calls", { open_connections: tracker.size, timeout_ms: timeoutMs });
+      // Handlers that honour ctx.signal can still answer `unavailable` before the cut.
+      endEverything.abort(reason);
+      if (!(await tracker.whenEmpty(ABORT_GRACE_MS))) tracker.destroyAll();
+    }
+    await stopped;
+    h1.close(); // clears the timeout checker armed above
+    log.info("closed");
+  };
+  return {
+    port,
+    url,
+    close: (closeOpts) => (closing ??= close(closeOpts?.timeoutMs ?? 5000)),
+  };
+}
+
+function listen(server: net.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+/** A host clients can dial: wildcard binds are reached via loopback. */
+function urlHost(host: string): string {
+  if (host === "0.0.0.0" || host === "") return "127.0.0.1";
+  if (host === "::") return "[::1]";
+  return host.includes(":") ? `[${host}]` : host;
+}
