@@ -50,7 +50,11 @@ export async function startEventStore(config: EventStoreConfig, logger: Logger =
         db: database.db,
         batcher,
         tail,
-        limits: { maxEventBytes: config.maxEventBytes, maxRequestBytes: config.maxRequestBytes },
+        limits: {
+          maxEventBytes: config.maxEventBytes,
+          maxRequestBytes: config.maxRequestBytes,
+          maxEvents: config.maxEventsPerRequest,
+        },
       }),
     );
     router.service(ConsumerService, consumerService(database.db));

@@ -17,6 +17,7 @@ export interface EventStoreConfig {
   maxRequestBytes: number;
   dbPoolSize: number;
   appendBatchMaxEvents: number;
+  maxEventsPerRequest: number;
   /** Interval of the slow safety poll of the log tail, in case a NOTIFY was missed. */
   pollFallbackMs: number;
   logLevel: LogLevel;
@@ -77,10 +78,11 @@ const specs = {
   databaseUrl: { env: "DATABASE_URL", kind: "postgresUrl", default: undefined, meaning: "PostgreSQL URL (postgres:// or postgresql://); unset = embedded PGlite in ESKIT_DATA_DIR" },
   dataDir: { env: "ESKIT_DATA_DIR", kind: "string", default: "./data", meaning: "Directory of the embedded PGlite database (used when DATABASE_URL is unset)" },
   corsOrigins: { env: "ESKIT_CORS_ORIGINS", kind: "origins", default: ["*"], meaning: "Comma-separated browser origins allowed by CORS; * allows any" },
-  maxEventBytes: { env: "ESKIT_MAX_EVENT_BYTES", kind: "int", min: 1, default: 1048576, meaning: "Largest accepted event (data + metadata), in bytes" },
-  maxRequestBytes: { env: "ESKIT_MAX_REQUEST_BYTES", kind: "int", min: 1, default: 4194304, meaning: "Largest accepted request message, in bytes" },
+  maxEventBytes: { env: "ESKIT_MAX_EVENT_BYTES", kind: "int", min: 1, default: 1048576, meaning: "Largest accepted payload of one event, in bytes (larger → resource_exhausted)" },
+  maxRequestBytes: { env: "ESKIT_MAX_REQUEST_BYTES", kind: "int", min: 1, default: 4194304, meaning: "Largest accepted sum of the payloads of one Append request, in bytes (larger → resource_exhausted)" },
   dbPoolSize: { env: "ESKIT_DB_POOL_SIZE", kind: "int", min: 1, max: 1000, default: 10, meaning: "PostgreSQL connection pool size" },
-  appendBatchMaxEvents: { env: "ESKIT_APPEND_BATCH_MAX_EVENTS", kind: "int", min: 1, max: 100000, default: 2000, meaning: "Most events accepted in one append" },
+  appendBatchMaxEvents: { env: "ESKIT_APPEND_BATCH_MAX_EVENTS", kind: "int", min: 1, max: 100000, default: 2000, meaning: "Group commit: concurrent Append requests share one transaction until it holds this many events" },
+  maxEventsPerRequest: { env: "ESKIT_MAX_EVENTS_PER_REQUEST", kind: "int", min: 1, max: 1000000, default: 10000, meaning: "Most events in one Append request (more → resource_exhausted)" },
   pollFallbackMs: { env: "ESKIT_POLL_FALLBACK_MS", kind: "int", min: 10, max: 60000, default: 1000, meaning: "Interval of the slow fallback poll of the log tail, in ms" },
   logLevel: { env: "LOG_LEVEL", kind: "enum", values: ["debug", "info", "warn", "error"], default: "info", meaning: "Lowest level of log lines written (debug, info, warn, error)" },
   shutdownTimeoutMs: { env: "ESKIT_SHUTDOWN_TIMEOUT_MS", kind: "int", min: 0, max: 600000, default: 8000, meaning: "How long shutdown waits for in-flight requests before closing connections, in ms" },

@@ -9,7 +9,7 @@ import { type Clients, type TestEventStore, clientsFor, protocols, startTestEven
 
 let store: TestEventStore;
 beforeAll(async () => {
-  store = await startTestEventStore({ maxEventBytes: 2048, maxRequestBytes: 4096 });
+  store = await startTestEventStore({ maxEventBytes: 2048, maxRequestBytes: 4096, maxEventsPerRequest: 50 });
 });
 afterAll(async () => {
   await store.stop();
@@ -156,6 +156,16 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
       const { code } = await codeOf(c.eventStore.append({ events }));
       expect(code).toBe(Code.ResourceExhausted);
       expect((await c.eventStore.getEvents({ originatorId: id })).events).toEqual([]);
+    });
+
+    it("rejects a request with more events than the limit with resource_exhausted", async () => {
+      const id = unique("u");
+      const events = Array.from({ length: 51 }, (_, i) => event(id, i + 1, "User.Renamed"));
+      const { code, message } = await codeOf(c.eventStore.append({ events }));
+      expect(code).toBe(Code.ResourceExhausted);
+      expect(message).toContain("51 events: at most 50");
+      expect((await c.eventStore.getEvents({ originatorId: id })).events).toEqual([]);
+      expect((await c.eventStore.append({ events: events.slice(0, 50) })).logIds).toHaveLength(50);
     });
 
     it("answers a retried request with the original log ids and stores nothing twice", async () => {

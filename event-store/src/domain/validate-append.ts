@@ -12,6 +12,7 @@ export interface ValidEvent extends StoredEvent {
 export interface AppendLimits {
   readonly maxEventBytes: number;
   readonly maxRequestBytes: number;
+  readonly maxEvents: number;
 }
 
 const maxIdLength = 255;
@@ -26,6 +27,11 @@ const maxSeconds = 253_402_300_799n;
  */
 export function validateAppend(events: readonly NewEvent[], limits: AppendLimits): ValidEvent[] {
   if (events.length === 0) throw new ValidationError("events is empty: append needs at least one event");
+  if (events.length > limits.maxEvents) {
+    throw new LimitExceededError(
+      `this request has ${events.length} events: at most ${limits.maxEvents} per request; split it into several requests`,
+    );
+  }
   let requestBytes = 0;
   const seenIds = new Set<string>();
   const lastVersion = new Map<string, bigint>();

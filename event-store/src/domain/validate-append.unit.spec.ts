@@ -3,7 +3,7 @@ import type { NewEvent } from "./event.js";
 import { LimitExceededError, ValidationError } from "./errors.js";
 import { validateAppend } from "./validate-append.js";
 
-const limits = { maxEventBytes: 100, maxRequestBytes: 150 };
+const limits = { maxEventBytes: 100, maxRequestBytes: 150, maxEvents: 3 };
 const event = (over: Partial<NewEvent> = {}): NewEvent => ({
   originatorId: "u1",
   version: 1n,
@@ -70,6 +70,12 @@ describe("validateAppend", () => {
     expect(() => validateAppend([event({ payload }), event({ version: 2n, payload })], limits)).toThrow(
       "exceed 150 bytes (at events[1])",
     );
+  });
+
+  it("rejects a request with more events than the limit", () => {
+    const events = [1n, 2n, 3n, 4n].map((version) => event({ version, payload: "" }));
+    expect(() => validateAppend(events, limits)).toThrow(LimitExceededError);
+    expect(() => validateAppend(events, limits)).toThrow("this request has 4 events: at most 3 per request");
   });
 
   it("allows several originators in one request", () => {
