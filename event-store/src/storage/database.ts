@@ -7,6 +7,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { lockDataDir } from "./data-dir-lock.js";
 import * as schema from "./schema.js";
 
 /** The Drizzle database, typed against the dialect core so that both drivers fit. */
@@ -71,7 +72,14 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
 
 async function openPglite(dataDir: string): Promise<Database> {
   await mkdir(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir);
+  const unlock = await lockDataDir(dataDir);
+  let client: PGlite;
+  try {
+    client = await PGlite.create(dataDir);
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder });
   return {
@@ -82,7 +90,10 @@ async function openPglite(dataDir: string): Promise<Database> {
       await client.listen(channel, onNotify);
     },
     ping: () => pingWith(() => client.query("select 1")),
-    close: () => (client.closed ? Promise.resolve() : client.close()),
+    async close() {
+      if (!client.closed) await client.close();
+      await unlock();
+    },
   };
 }
 
