@@ -3,6 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { HealthCheckResponse_ServingStatus as Status } from "@eskit/gen/grpc/health/v1/health_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Clients, type TestEventStore, clientsFor, protocols, startTestEventStore } from "./harness.js";
+import { rejection } from "./support/rejection.js";
 
 let store: TestEventStore;
 beforeAll(async () => {
@@ -11,15 +12,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await store.stop();
 });
-
-async function codeOf(call: Promise<unknown>): Promise<Code> {
-  const error = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ConnectError);
-  return (error as ConnectError).code;
-}
 
 describe.each(protocols)("ConsumerService over %s", (protocol) => {
   let c: Clients;
@@ -42,15 +34,15 @@ describe.each(protocols)("ConsumerService over %s", (protocol) => {
   });
 
   it("answers not_found for a consumer that never saved", async () => {
-    expect(await codeOf(c.consumers.getOffset({ consumerId: `c-${randomUUID()}` }))).toBe(Code.NotFound);
+    expect((await rejection(c.consumers.getOffset({ consumerId: `c-${randomUUID()}` }))).code).toBe(Code.NotFound);
   });
 
   it.each([
     ["an empty id", ""],
     ["a 256-character id", "c".repeat(256)],
   ])("rejects %s with invalid_argument", async (_name, consumerId) => {
-    expect(await codeOf(c.consumers.saveOffset({ consumerId, offset: 1n }))).toBe(Code.InvalidArgument);
-    expect(await codeOf(c.consumers.getOffset({ consumerId }))).toBe(Code.InvalidArgument);
+    expect((await rejection(c.consumers.saveOffset({ consumerId, offset: 1n }))).code).toBe(Code.InvalidArgument);
+    expect((await rejection(c.consumers.getOffset({ consumerId }))).code).toBe(Code.InvalidArgument);
   });
 
   it("accepts a 255-character id", async () => {
@@ -88,7 +80,7 @@ describe.each(protocols)("grpc.health.v1.Health over %s", (protocol) => {
   );
 
   it("answers not_found for an unknown service", async () => {
-    expect(await codeOf(c.health.check({ service: "no.such.Service" }))).toBe(Code.NotFound);
+    expect((await rejection(c.health.check({ service: "no.such.Service" }))).code).toBe(Code.NotFound);
   });
 
   it("streams the status on Watch until cancelled", async () => {

@@ -3,6 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { AppLogEntry } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Clients, type TestEventStore, clientsFor, protocols, startTestEventStore } from "./harness.js";
+import { rejection } from "./support/rejection.js";
 
 // Every RPC of EventStoreService and every error case, through a real server on a real port, once per protocol.
 // Tests share one store, so each uses its own originators and entity types.
@@ -16,17 +17,6 @@ afterAll(async () => {
 });
 
 const unique = (prefix: string) => `${prefix}${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-
-/** The Connect code of a rejected call (fails the test if the call succeeded). */
-async function codeOf(call: Promise<unknown>): Promise<{ code: Code; message: string }> {
-  const error = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ConnectError);
-  const { code, rawMessage } = error as ConnectError;
-  return { code, message: rawMessage };
-}
 
 describe.each(protocols)("EventStoreService over %s", (protocol) => {
   let c: Clients;
@@ -87,7 +77,7 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
     it("rejects a stale version with aborted, naming the current version, and stores nothing", async () => {
       const id = unique("u");
       await c.eventStore.append({ events: [event(id, 1, "User.Created"), event(id, 2, "User.Renamed")] });
-      const { code, message } = await codeOf(c.eventStore.append({ events: [event(id, 2, "User.Renamed", '{"late":true}')] }));
+      const { code, message } = await rejection(c.eventStore.append({ events: [event(id, 2, "User.Renamed", '{"late":true}')] }));
       expect(code).toBe(Code.Aborted);
       expect(message).toContain("is at version 2");
       const { events } = await c.eventStore.getEvents({ originatorId: id });
@@ -97,7 +87,7 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
     it("rejects a version beyond current + 1 with failed_precondition", async () => {
       const id = unique("u");
       await c.eventStore.append({ events: [event(id, 1, "User.Created")] });
-      const { code, message } = await codeOf(c.eventStore.append({ events: [event(id, 3, "User.Renamed")] }));
+      const { code, message } = await rejection(c.eventStore.append({ events: [event(id, 3, "User.Renamed")] }));
       expect(code).toBe(Code.FailedPrecondition);
       expect(message).toContain("is at version 1");
       expect((await c.eventStore.getEvents({ originatorId: id })).events).toHaveLength(1);
@@ -107,7 +97,7 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
       const taken = unique("u");
       const fresh = unique("u");
       await c.eventStore.append({ events: [event(taken, 1, "User.Created")] });
-      const { code } = await codeOf(
+      const { code } = await rejection(
         c.eventStore.append({ events: [event(fresh, 1, "User.Created"), event(taken, 1, "User.Created")] }),
       );
       expect(code).toBe(Code.Aborted);
@@ -134,7 +124,7 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
       ],
     ])("rejects %s with invalid_argument and stores nothing", async (_name, events, message) => {
       const id = unique("u");
-      const result = await codeOf(c.eventStore.append({ events: events(id) }));
+      const result = await rejection(c.eventStore.append({ events: events(id) }));
       expect(result.code).toBe(Code.InvalidArgument);
       expect(result.message).toContain(message);
       expect((await c.eventStore.getEvents({ originatorId: id })).events).toEqual([]);
@@ -143,7 +133,7 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
     it("rejects a payload over the per-event limit with resource_exhausted", async () => {
       const id = unique("u");
       const payload = JSON.stringify("x".repeat(2047));
-      const { code, message } = await codeOf(c.eventStore.append({ events: [event(id, 1, "User.Created", payload)] }));
+      const { code, message } = await rejection(c.eventStore.append({ events: [event(id, 1, "User.Created", payload)] }));
       expect(code).toBe(Code.ResourceExhausted);
       expect(message).toContain("2049 bytes: at most 2048");
       expect((await c.eventStore.getEvents({ originatorId: id })).events).toEqual([]);
@@ -153,7 +143,7 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
       const id = unique("u");
       const payload = JSON.stringify("x".repeat(1500));
       const events = [1, 2, 3].map((v) => event(id, v, "User.Renamed", payload));
-      const { code } = await codeOf(c.eventStore.append({ events }));
+      const { code } = await rejection(c.eventStore.append({ events }));
       expect(code).toBe(Code.ResourceExhausted);
       expect((await c.eventStore.getEvents({ originatorId: id })).events).toEqual([]);
     });
@@ -161,7 +151,7 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
     it("rejects a request with more events than the limit with resource_exhausted", async () => {
       const id = unique("u");
       const events = Array.from({ length: 51 }, (_, i) => event(id, i + 1, "User.Renamed"));
-      const { code, message } = await codeOf(c.eventStore.append({ events }));
+      const { code, message } = await rejection(c.eventStore.append({ events }));
       expect(code).toBe(Code.ResourceExhausted);
       expect(message).toContain("51 events: at most 50");
       expect((await c.eventStore.getEvents({ originatorId: id })).events).toEqual([]);
@@ -186,7 +176,7 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
       const id = unique("u");
       const eventId = randomUUID();
       await c.eventStore.append({ events: [event(id, 1, "User.Created", '{"n":1}', { eventId })] });
-      const { code, message } = await codeOf(
+      const { code, message } = await rejection(
         c.eventStore.append({ events: [event(id, 1, "User.Created", '{"n":2}', { eventId })] }),
       );
       expect(code).toBe(Code.AlreadyExists);
@@ -214,8 +204,8 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
     });
 
     it("rejects an empty originator id and an inverted range with invalid_argument", async () => {
-      expect((await codeOf(c.eventStore.getEvents({ originatorId: "" }))).code).toBe(Code.InvalidArgument);
-      const inverted = await codeOf(c.eventStore.getEvents({ originatorId: "x", fromVersion: 5n, toVersion: 2n }));
+      expect((await rejection(c.eventStore.getEvents({ originatorId: "" }))).code).toBe(Code.InvalidArgument);
+      const inverted = await rejection(c.eventStore.getEvents({ originatorId: "x", fromVersion: 5n, toVersion: 2n }));
       expect(inverted.code).toBe(Code.InvalidArgument);
       expect(inverted.message).toContain("from_version 5 is after to_version 2");
     });
@@ -250,7 +240,7 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
       const entity = unique("E");
       await seed(entity, Array.from({ length: 21 }, () => "Happened"));
       expect((await c.eventStore.logs({ selector: `${entity}.*` })).entries).toHaveLength(20);
-      const { code, message } = await codeOf(c.eventStore.logs({ size: 1001 }));
+      const { code, message } = await rejection(c.eventStore.logs({ size: 1001 }));
       expect(code).toBe(Code.InvalidArgument);
       expect(message).toContain("at most 1000");
     });
@@ -290,7 +280,7 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
     it.each(["User", "User.", ".Created", "Us*er.Created", "User.Created Extra"])(
       "rejects the selector %j with invalid_argument",
       async (selector) => {
-        const { code, message } = await codeOf(c.eventStore.logs({ selector }));
+        const { code, message } = await rejection(c.eventStore.logs({ selector }));
         expect(code).toBe(Code.InvalidArgument);
         expect(message).toContain(`selector "${selector}"`);
       },
@@ -322,7 +312,7 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
 
     it("rejects an invalid selector with invalid_argument", async () => {
       const stream = c.eventStore.logsPoll({ selector: "nope" });
-      const { code } = await codeOf((async () => { for await (const _ of stream) void _; })());
+      const { code } = await rejection((async () => { for await (const _ of stream) void _; })());
       expect(code).toBe(Code.InvalidArgument);
     });
   });
