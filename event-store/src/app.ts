@@ -38,7 +38,7 @@ export async function startEventStore(config: EventStoreConfig, logger: Logger =
     onError: (error) => logger.warn("log tail fetch failed", { error: String(error) }),
   });
   await tail.start();
-  const batcher = new AppendBatcher(database.db, {
+  const batcher = new AppendBatcher(database, {
     parallelism: database.parallelism,
     maxBatchEvents: config.appendBatchMaxEvents,
     onCommit: () => tail.wake(),
@@ -47,7 +47,7 @@ export async function startEventStore(config: EventStoreConfig, logger: Logger =
     router.service(
       EventStoreService,
       eventStoreService({
-        db: database.db,
+        database,
         batcher,
         tail,
         limits: {

@@ -10,7 +10,7 @@ import {
 import { ValidationError } from "../domain/errors.js";
 import { parseSelector } from "../domain/selector.js";
 import { type AppendLimits, checkId, validateAppend } from "../domain/validate-append.js";
-import type { Db } from "../storage/database.js";
+import type { Database } from "../storage/database.js";
 import type { AppendBatcher } from "../store/append-batcher.js";
 import type { LogTail } from "../store/log-tail.js";
 import { readEvents } from "../store/read-events.js";
@@ -20,7 +20,7 @@ import { toEventMessage, toLogEntryMessage, toNewEvent } from "./convert.js";
 import { chunkEntries } from "./chunk-entries.js";
 
 export interface EventStoreServiceDeps {
-  readonly db: Db;
+  readonly database: Database;
   readonly batcher: AppendBatcher;
   readonly tail: LogTail;
   readonly limits: AppendLimits;
@@ -47,7 +47,7 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
           `from_version ${request.fromVersion} is after to_version ${request.toVersion}: the range is empty`,
         );
       }
-      const events = await readEvents(deps.db, request.originatorId, request.fromVersion, request.toVersion);
+      const events = await readEvents(deps.database.db, request.originatorId, request.fromVersion, request.toVersion);
       return create(GetEventsResponseSchema, { events: events.map(toEventMessage) });
     },
 
@@ -59,7 +59,7 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
       const size = request.size === 0 ? defaultPageSize : request.size;
       const page = filter.matchesNothing
         ? { entries: [], nextFromId: request.fromId }
-        : await readLogPage(deps.db, request.fromId, filter, size);
+        : await readLogPage(deps.database, request.fromId, filter, size);
       return create(LogsResponseSchema, {
         entries: page.entries.map(toLogEntryMessage),
         nextFromId: page.nextFromId,
@@ -73,7 +73,7 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
         if (filter.matchesNothing) {
           await new Promise((resolve) => context.signal.addEventListener("abort", resolve, { once: true }));
         } else {
-          for await (const batch of streamLog(deps.db, deps.tail, request.fromId, filter, context.signal)) {
+          for await (const batch of streamLog(deps.database, deps.tail, request.fromId, filter, context.signal)) {
             for (const entries of chunkEntries(batch)) {
               yield create(LogsPollResponseSchema, { entries: entries.map(toLogEntryMessage) });
             }

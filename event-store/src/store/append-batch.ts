@@ -1,47 +1,72 @@
-import { eq, inArray, max } from "drizzle-orm";
 import type { EventStoreError } from "../domain/errors.js";
 import type { ValidEvent } from "../domain/validate-append.js";
-import type { Db } from "../storage/database.js";
-import { eventColumns, toStoredEvent } from "../storage/event-rows.js";
+import type { Database } from "../storage/database.js";
 import { violatedConstraint } from "../storage/errors.js";
-import { appLog, events } from "../storage/schema.js";
+import { type EventRowText, eventRowTextColumns, fromEventRowText } from "../storage/event-row-text.js";
 import { type ExistingEvent, planBatch } from "./plan-batch.js";
 
 /** The outcome of one request of a batch: its log ids, or why it was rejected. */
 export type AppendOutcome = { readonly logIds: bigint[] } | { readonly error: EventStoreError };
 
-// PostgreSQL takes at most 65,535 parameters per statement; an events row has 9.
-const rowsPerInsert = 1000;
 // A batch that loses a race on a unique key is planned again against what the winner wrote.
 const maxAttempts = 8;
 
+const readExistingSql = `
+  select ${eventRowTextColumns}, l.id::text as log_id
+  from events e join app_log l on l.event_seq = e.seq
+  where e.event_id in (select value::uuid from json_array_elements_text($1::text::json))`;
+
+const readVersionsSql = `
+  select o.value as originator_id, (select max(e.version) from events e where e.originator_id = o.value)::text as version
+  from json_array_elements_text($1::text::json) o`;
+
+// One statement writes the whole batch: the events, then their log entries in input order (`n`), so one request's
+// events get increasing ids. A statement is atomic on its own; doing without BEGIN/COMMIT means the log's advisory
+// lock (taken by the app_log trigger) is held for the statement and its commit only, never across a network round
+// trip. Rows travel as one JSON parameter: fixed SQL text (prepared once), no parameter-count limit.
+const writeSql = `
+  with input as (
+    select * from json_to_recordset($1::text::json) as x(
+      n int, event_id uuid, originator_id text, version bigint, entity_type text, action text, event_type text,
+      payload text, metadata jsonb, seconds bigint, nanos int)
+  ), inserted as (
+    insert into events (event_id, originator_id, version, entity_type, event_type, payload, metadata,
+                        occurred_on_seconds, occurred_on_nanos)
+    select event_id, originator_id, version, entity_type, event_type, payload, metadata, seconds, nanos from input
+    returning seq, event_id
+  ), logged as (
+    insert into app_log (event_seq, entity_type, action)
+    select inserted.seq, input.entity_type, input.action from input join inserted using (event_id) order by input.n
+    returning id, event_seq
+  )
+  select inserted.event_id::text, logged.id::text as log_id from logged join inserted on inserted.seq = logged.event_seq`;
+
 /**
- * Appends several independent requests in ONE transaction (group commit): each request is still all-or-nothing and
+ * Appends several independent requests in ONE atomic write (group commit): each request is still all-or-nothing and
  * is judged as if it ran alone, in batch order, but the batch pays for one commit.
  *
- * Inserting into `app_log` makes the database take the log's advisory lock (see the migrations), so log ids are
- * drawn and made visible in commit order across every process.
+ * The reads that judge the batch run before the write, outside it: a writer that slips in between makes the write
+ * fail on a unique key (originator + version, or event_id), and the batch is judged again against what it wrote.
  */
-export async function appendBatch(db: Db, requests: readonly (readonly ValidEvent[])[]): Promise<AppendOutcome[]> {
+export async function appendBatch(database: Database, requests: readonly (readonly ValidEvent[])[]): Promise<AppendOutcome[]> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction((tx) => runBatch(tx as unknown as Db, requests));
+      return await runBatch(database, requests);
     } catch (error) {
-      // Another writer stored the same originator version or event_id between our read and our insert: plan again.
       if (violatedConstraint(error) === undefined || attempt >= maxAttempts) throw error;
     }
   }
 }
 
-async function runBatch(tx: Db, requests: readonly (readonly ValidEvent[])[]): Promise<AppendOutcome[]> {
+async function runBatch(database: Database, requests: readonly (readonly ValidEvent[])[]): Promise<AppendOutcome[]> {
   const all = requests.flat();
   const [existing, current] = await Promise.all([
-    readExisting(tx, [...new Set(all.map((e) => e.eventId))]),
-    readCurrentVersions(tx, [...new Set(all.map((e) => e.originatorId))]),
+    readExisting(database, [...new Set(all.map((e) => e.eventId))]),
+    readCurrentVersions(database, [...new Set(all.map((e) => e.originatorId))]),
   ]);
   const plans = planBatch(requests, existing, current);
   const toInsert = requests.filter((_, i) => plans[i]!.kind === "insert").flat();
-  const logIds = await insertEvents(tx, toInsert);
+  const logIds = toInsert.length === 0 ? new Map<string, bigint>() : await write(database, toInsert);
   const insertedIds = requests.map((events, i) =>
     plans[i]!.kind === "insert" ? events.map((e) => logIds.get(e.eventId)!) : [],
   );
@@ -57,57 +82,36 @@ async function runBatch(tx: Db, requests: readonly (readonly ValidEvent[])[]): P
   });
 }
 
-async function readExisting(tx: Db, eventIds: string[]): Promise<Map<string, ExistingEvent>> {
-  const rows = await tx
-    .select({ ...eventColumns, logId: appLog.id })
-    .from(events)
-    .innerJoin(appLog, eq(appLog.eventSeq, events.seq))
-    .where(inArray(events.eventId, eventIds));
-  return new Map(rows.map((row) => [row.eventId, { ...toStoredEvent(row), logId: row.logId }]));
+async function readExisting(database: Database, eventIds: string[]): Promise<Map<string, ExistingEvent>> {
+  const rows = await database.query<EventRowText & { log_id: string }>(readExistingSql, [
+    JSON.stringify(eventIds),
+  ]);
+  return new Map(rows.map((row) => [row.event_id, { ...fromEventRowText(row), logId: BigInt(row.log_id) }]));
 }
 
-async function readCurrentVersions(tx: Db, originatorIds: string[]): Promise<Map<string, bigint>> {
-  const rows = await tx
-    .select({ originatorId: events.originatorId, version: max(events.version) })
-    .from(events)
-    .where(inArray(events.originatorId, originatorIds))
-    .groupBy(events.originatorId);
-  return new Map(rows.map((row) => [row.originatorId, row.version ?? 0n]));
+async function readCurrentVersions(database: Database, originatorIds: string[]): Promise<Map<string, bigint>> {
+  const rows = await database.query<{ originator_id: string; version: string | null }>(readVersionsSql, [
+    JSON.stringify(originatorIds),
+  ]);
+  return new Map(rows.map((row) => [row.originator_id, BigInt(row.version ?? 0)]));
 }
 
-/** Inserts the events, then their log entries in the same order; returns log id by event_id. */
-async function insertEvents(tx: Db, batch: readonly ValidEvent[]): Promise<Map<string, bigint>> {
-  const logIds = new Map<string, bigint>();
-  if (batch.length === 0) return logIds;
-  const seqs = new Map<string, bigint>();
-  for (let i = 0; i < batch.length; i += rowsPerInsert) {
-    const rows = await tx
-      .insert(events)
-      .values(
-        batch.slice(i, i + rowsPerInsert).map((e) => ({
-          eventId: e.eventId,
-          originatorId: e.originatorId,
-          version: e.version,
-          entityType: e.entityType,
-          eventType: e.eventType,
-          payload: e.payload,
-          metadata: e.metadata,
-          occurredOnSeconds: e.occurredOn.seconds,
-          occurredOnNanos: e.occurredOn.nanos,
-        })),
-      )
-      .returning({ seq: events.seq, eventId: events.eventId });
-    for (const row of rows) seqs.set(row.eventId, row.seq);
-  }
-  // Log entries go in request order, so one request's events get increasing ids.
-  for (let i = 0; i < batch.length; i += rowsPerInsert) {
-    const chunk = batch.slice(i, i + rowsPerInsert);
-    const rows = await tx
-      .insert(appLog)
-      .values(chunk.map((e) => ({ eventSeq: seqs.get(e.eventId)!, entityType: e.entityType, action: e.action })))
-      .returning({ id: appLog.id, eventSeq: appLog.eventSeq });
-    const idBySeq = new Map(rows.map((r) => [r.eventSeq, r.id]));
-    for (const e of chunk) logIds.set(e.eventId, idBySeq.get(seqs.get(e.eventId)!)!);
-  }
-  return logIds;
+async function write(database: Database, batch: readonly ValidEvent[]): Promise<Map<string, bigint>> {
+  const input = JSON.stringify(
+    batch.map((e, n) => ({
+      n,
+      event_id: e.eventId,
+      originator_id: e.originatorId,
+      version: e.version.toString(),
+      entity_type: e.entityType,
+      action: e.action,
+      event_type: e.eventType,
+      payload: e.payload,
+      metadata: e.metadata,
+      seconds: e.occurredOn.seconds.toString(),
+      nanos: e.occurredOn.nanos,
+    })),
+  );
+  const rows = await database.query<{ event_id: string; log_id: string }>(writeSql, [input]);
+  return new Map(rows.map((row) => [row.event_id, BigInt(row.log_id)]));
 }

@@ -1,6 +1,6 @@
 import { UnavailableError } from "../domain/errors.js";
 import type { ValidEvent } from "../domain/validate-append.js";
-import type { Db } from "../storage/database.js";
+import type { Database } from "../storage/database.js";
 import { isConnectionError } from "../storage/errors.js";
 import { type AppendOutcome, appendBatch } from "./append-batch.js";
 
@@ -30,7 +30,7 @@ export class AppendBatcher {
   private idle: (() => void) | undefined;
 
   constructor(
-    private readonly db: Db,
+    private readonly database: Database,
     private readonly options: AppendBatcherOptions,
   ) {}
 
@@ -75,7 +75,7 @@ export class AppendBatcher {
     let outcomes: AppendOutcome[];
     try {
       outcomes = await appendBatch(
-        this.db,
+        this.database,
         batch.map((p) => p.events),
       );
     } catch (error) {

@@ -42,7 +42,7 @@ export class LogTail {
 
   /** Reads the current head and starts listening. Entries committed from here on reach the ring. */
   async start(): Promise<void> {
-    this.headId = await readLogHead(this.database.db);
+    this.headId = await readLogHead(this.database);
     this.floorId = this.headId;
     await this.database.listen("eskit_app_log", () => this.wake(), () => this.wake());
     this.timer = setInterval(() => this.wake(), this.options.fallbackPollMs);
@@ -111,7 +111,7 @@ export class LogTail {
   private async fetchNew(): Promise<void> {
     try {
       for (;;) {
-        const entries = await readLogRange(this.database.db, this.headId + 1n, undefined, {}, fetchSize);
+        const entries = await readLogRange(this.database, this.headId + 1n, undefined, {}, fetchSize);
         if (entries.length === 0 || this.closed) return;
         this.push(entries);
         if (entries.length < fetchSize) return;

@@ -1,6 +1,6 @@
 import type { LogEntry } from "../domain/event.js";
 import { type LogFilter, matches } from "../domain/selector.js";
-import type { Db } from "../storage/database.js";
+import type { Database } from "../storage/database.js";
 import type { LogTail } from "./log-tail.js";
 import { readLogRange } from "./read-log.js";
 
@@ -12,7 +12,7 @@ const pageSize = 1000;
  * `signal` aborts. Waiting happens only between batches, so a consumer that reads slowly simply pauses this loop.
  */
 export async function* streamLog(
-  db: Db,
+  database: Database,
   tail: LogTail,
   fromId: bigint,
   filter: LogFilter,
@@ -24,7 +24,7 @@ export async function* streamLog(
     if (recent === undefined) {
       // Behind the tail's memory: read from the database, bounded by the tail's head (all of it committed).
       const head = tail.head;
-      const page = await readLogRange(db, position, head, filter, pageSize);
+      const page = await readLogRange(database, position, head, filter, pageSize);
       if (page.length > 0) yield page;
       position = page.length === pageSize ? page.at(-1)!.id + 1n : head + 1n;
     } else if (recent.length === 0) {

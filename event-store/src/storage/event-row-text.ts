@@ -1,0 +1,32 @@
+import type { StoredEvent } from "../domain/event.js";
+
+/** The event columns as the raw-SQL hot paths select them: int8 as text, metadata as JSON text. */
+export type EventRowText = {
+  originator_id: string;
+  version: string;
+  entity_type: string;
+  event_type: string;
+  payload: string;
+  metadata: string;
+  occurred_on_seconds: string;
+  occurred_on_nanos: number;
+  event_id: string;
+};
+
+/** The select list that produces an EventRowText from `events e`. */
+export const eventRowTextColumns = `e.originator_id, e.version::text, e.entity_type, e.event_type, e.payload,
+  e.metadata::text, e.occurred_on_seconds::text, e.occurred_on_nanos, e.event_id::text`;
+
+export function fromEventRowText(row: EventRowText): StoredEvent {
+  return {
+    originatorId: row.originator_id,
+    version: BigInt(row.version),
+    eventType: row.event_type,
+    entityType: row.entity_type,
+    action: row.event_type.slice(row.entity_type.length + 1),
+    payload: row.payload,
+    metadata: JSON.parse(row.metadata) as Record<string, string>,
+    occurredOn: { seconds: BigInt(row.occurred_on_seconds), nanos: row.occurred_on_nanos },
+    eventId: row.event_id,
+  };
+}
