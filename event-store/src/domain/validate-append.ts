@@ -7,6 +7,8 @@ import { LimitExceededError, ValidationError } from "./errors.js";
 export interface ValidEvent extends StoredEvent {
   /** Whether the client gave occurred_on (an idempotent retry is compared on it only then). */
   readonly occurredOnGiven: boolean;
+  /** Whether the client chose the event_id: only such an event can be a retry of one already stored. */
+  readonly eventIdGiven: boolean;
 }
 
 export interface AppendLimits {
@@ -90,6 +92,7 @@ export function validateAppend(events: readonly NewEvent[], limits: AppendLimits
       occurredOn,
       occurredOnGiven: event.occurredOn !== undefined,
       eventId,
+      eventIdGiven: event.eventId !== undefined && event.eventId !== "",
       metadata: event.metadata,
     };
   });

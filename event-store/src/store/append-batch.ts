@@ -61,7 +61,8 @@ export async function appendBatch(database: Database, requests: readonly (readon
 async function runBatch(database: Database, requests: readonly (readonly ValidEvent[])[]): Promise<AppendOutcome[]> {
   const all = requests.flat();
   const [existing, current] = await Promise.all([
-    readExisting(database, [...new Set(all.map((e) => e.eventId))]),
+    // An event_id the server generated a moment ago cannot be stored yet: look up only the clients' own.
+    readExisting(database, [...new Set(all.filter((e) => e.eventIdGiven).map((e) => e.eventId))]),
     readCurrentVersions(database, [...new Set(all.map((e) => e.originatorId))]),
   ]);
   const plans = planBatch(requests, existing, current);
@@ -83,6 +84,7 @@ async function runBatch(database: Database, requests: readonly (readonly ValidEv
 }
 
 async function readExisting(database: Database, eventIds: string[]): Promise<Map<string, ExistingEvent>> {
+  if (eventIds.length === 0) return new Map();
   const rows = await database.query<EventRowText & { log_id: string }>(readExistingSql, [
     JSON.stringify(eventIds),
   ]);

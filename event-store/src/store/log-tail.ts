@@ -13,6 +13,7 @@ export interface LogTailOptions {
 }
 
 const fetchSize = 5000;
+const defaultMaxEntries = 20_000;
 
 /**
  * The one tail of the Application Log per process, shared by every LogsPoll stream.
@@ -21,6 +22,9 @@ const fetchSize = 5000;
  * slow fallback timer; reads what is new after `head`; and keeps the most recent entries in a bounded ring. Streams
  * whose position is inside the ring read from memory; a stream that falls behind it (a slow reader, or one catching
  * up) reads from the database instead, so no stream ever makes the server buffer without bound.
+ *
+ * While no stream waits for new entries, wakes only mark the tail stale: nobody pays for reading entries that no one
+ * is waiting for (it cost a third of the append throughput). The first stream to wait catches the tail up.
  *
  * Invariant: the ring holds exactly the entries with `floor < id <= head`, in id order.
  */
@@ -34,6 +38,7 @@ export class LogTail {
   private waiters = new Set<() => void>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private stale = false;
 
   constructor(
     private readonly database: Database,
@@ -82,17 +87,24 @@ export class LogTail {
       };
       this.waiters.add(done);
       signal.addEventListener("abort", done, { once: true });
+      if (this.stale) this.wake();
     });
   }
 
   /** Asks the tail to look for new entries now. Calls while a fetch runs coalesce into one more fetch. */
   wake(): void {
     if (this.closed) return;
+    if (this.waiters.size === 0) {
+      this.stale = true;
+      return;
+    }
+    const resync = this.stale;
+    this.stale = false;
     if (this.fetching !== undefined) {
       this.again = true;
       return;
     }
-    this.fetching = this.fetchNew().finally(() => {
+    this.fetching = this.fetchNew(resync).finally(() => {
       this.fetching = undefined;
       if (this.again) {
         this.again = false;
@@ -108,8 +120,20 @@ export class LogTail {
     for (const waiter of [...this.waiters]) waiter();
   }
 
-  private async fetchNew(): Promise<void> {
+  private async fetchNew(resync: boolean): Promise<void> {
     try {
+      const maxEntries = this.options.maxEntries ?? defaultMaxEntries;
+      const head = resync ? await readLogHead(this.database) : this.headId;
+      if (head - this.headId > BigInt(maxEntries)) {
+        // Far behind (nobody waited for a long while): more than the ring could keep. Jump to the head with an empty
+        // ring; streams behind it read from the database, bounded by the new head, which is all committed.
+        this.ring = [];
+        this.ringBytes = 0;
+        this.floorId = head;
+        this.headId = head;
+        this.notify();
+        return;
+      }
       for (;;) {
         const entries = await readLogRange(this.database, this.headId + 1n, undefined, {}, fetchSize);
         if (entries.length === 0 || this.closed) return;
@@ -127,7 +151,7 @@ export class LogTail {
       this.ringBytes += entry.event.payload.length;
     }
     this.headId = entries.at(-1)!.id;
-    const maxEntries = this.options.maxEntries ?? 20_000;
+    const maxEntries = this.options.maxEntries ?? defaultMaxEntries;
     const maxBytes = this.options.maxBytes ?? 64 * 1024 * 1024;
     let drop = 0;
     while (drop < this.ring.length - 1 && (this.ring.length - drop > maxEntries || this.ringBytes > maxBytes)) {
@@ -138,6 +162,10 @@ export class LogTail {
       this.floorId = this.ring[drop - 1]!.id;
       this.ring = this.ring.slice(drop);
     }
+    this.notify();
+  }
+
+  private notify(): void {
     for (const waiter of [...this.waiters]) waiter();
   }
 }

@@ -15,6 +15,7 @@ const event = (originatorId: string, version: bigint, n: number, payload = "{}")
   metadata: {},
   occurredOn: { seconds: 0n, nanos: 0 },
   occurredOnGiven: false,
+  eventIdGiven: true,
   eventId: uuid(n),
 });
 const kinds = (plans: RequestPlan[]) =>

@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestStorage, type TestStorage } from "../../test/harness.js";
+import { validateAppend } from "../domain/validate-append.js";
+import { type Database, openDatabase } from "../storage/database.js";
+import { AppendBatcher } from "./append-batcher.js";
+import { LogTail } from "./log-tail.js";
+import { streamLog } from "./stream-log.js";
+
+// The shared tail with a tiny ring, so that every path of a stream is taken: database catch-up, the ring, the jump
+// after a long idle spell, and live delivery.
+describe("streamLog over the shared tail", () => {
+  let storage: TestStorage;
+  let database: Database;
+  let tail: LogTail;
+  let batcher: AppendBatcher;
+  const limits = { maxEventBytes: 1 << 20, maxRequestBytes: 4 << 20, maxEvents: 1000 };
+  let version = 0n;
+  const append = async (count: number, eventType = "T.Happened") => {
+    const events = Array.from({ length: count }, () => ({
+      originatorId: "o",
+      version: ++version,
+      eventType,
+      payload: `{"v":${version}}`,
+      metadata: {},
+    }));
+    return batcher.append(validateAppend(events, limits));
+  };
+
+  beforeAll(async () => {
+    storage = await createTestStorage();
+    database = await openDatabase({ ...storage.config, dataDir: storage.config.dataDir, poolSize: 4 });
+    tail = new LogTail(database, { fallbackPollMs: 60_000, maxEntries: 10 });
+    await tail.start();
+    batcher = new AppendBatcher(database, { parallelism: 1, maxBatchEvents: 100, onCommit: () => tail.wake() });
+  });
+  afterAll(async () => {
+    await tail.close();
+    await database.close();
+    await storage.remove();
+  });
+
+  /** Reads from the stream until `count` entries came; returns their ids and payload versions. */
+  async function take(fromId: bigint, count: number, selector: { entityType?: string } = {}) {
+    const abort = new AbortController();
+    const ids: bigint[] = [];
+    for await (const batch of streamLog(database, tail, fromId, selector, abort.signal)) {
+      ids.push(...batch.map((e) => e.id));
+      if (ids.length >= count) abort.abort();
+    }
+    return ids;
+  }
+
+  it("delivers everything appended while nobody listened, far more than the ring holds, then new entries live", async () => {
+    const stored = await append(35);
+    const reading = take(stored[0]!, 40);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const live = await append(5);
+    expect(await reading).toEqual([...stored, ...live]);
+  });
+
+  it("gives a stream that starts behind the ring the database's entries, then the ring's, with no gap", async () => {
+    const first = await append(15);
+    const ids = await take(first[0]!, 15);
+    expect(ids).toEqual(first);
+    const more = await append(3);
+    expect(await take(first[0]!, 18)).toEqual([...first, ...more]);
+  });
+
+  it("filters in every path alike", async () => {
+    const before = await append(12, "Other.Happened");
+    const wanted = await append(4, "Wanted.Happened");
+    await append(12, "Other.Happened");
+    expect(await take(before[0]!, 4, { entityType: "Wanted" })).toEqual(wanted);
+  });
+});
