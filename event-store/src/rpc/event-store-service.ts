@@ -18,6 +18,7 @@ import { readLogPage } from "../store/read-log.js";
 import { streamLog } from "../store/stream-log.js";
 import { toEventMessage, toLogEntryMessage, toNewEvent } from "./convert.js";
 import { chunkEntries } from "./chunk-entries.js";
+import { preEncodedLogsPollResponse } from "./log-entry-codec.js";
 
 export interface EventStoreServiceDeps {
   readonly database: Database;
@@ -68,6 +69,8 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
 
     async *logsPoll(request, context) {
       const filter = parseSelector(request.selector, request.pipelineId);
+      // Binary protocols get the entries pre-encoded (see log-entry-codec.ts); JSON gets ordinary messages.
+      const binary = !(context.requestHeader.get("content-type") ?? "").includes("json");
       deps.onStream?.(1);
       try {
         if (filter.matchesNothing) {
@@ -75,7 +78,9 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
         } else {
           for await (const batch of streamLog(deps.database, deps.tail, request.fromId, filter, context.signal)) {
             for (const entries of chunkEntries(batch)) {
-              yield create(LogsPollResponseSchema, { entries: entries.map(toLogEntryMessage) });
+              yield binary
+              ? preEncodedLogsPollResponse(entries)
+              : create(LogsPollResponseSchema, { entries: entries.map(toLogEntryMessage) });
             }
           }
         }

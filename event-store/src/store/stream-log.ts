@@ -4,7 +4,7 @@ import type { Database } from "../storage/database.js";
 import type { LogTail } from "./log-tail.js";
 import { readLogRange } from "./read-log.js";
 
-const pageSize = 1000;
+const pageSize = 2000;
 
 /**
  * Every entry passing `filter` from `fromId` on, in id order, as batches: first what is stored (read from the
@@ -19,14 +19,21 @@ export async function* streamLog(
   signal: AbortSignal,
 ): AsyncGenerator<LogEntry[]> {
   let position = fromId < 1n ? 1n : fromId;
+  // The next database page, requested before the current one is sent, so the query overlaps the sending.
+  let ahead: { from: bigint; head: bigint; page: Promise<LogEntry[]> } | undefined;
   while (!signal.aborted) {
     const recent = tail.readFrom(position, pageSize);
     if (recent === undefined) {
       // Behind the tail's memory: read from the database, bounded by the tail's head (all of it committed).
-      const head = tail.head;
-      const page = await readLogRange(database, position, head, filter, pageSize);
-      if (page.length > 0) yield page;
+      const head = ahead?.from === position ? ahead.head : tail.head;
+      const page = await (ahead?.from === position ? ahead.page : readLogRange(database, position, head, filter, pageSize));
+      ahead = undefined;
       position = page.length === pageSize ? page.at(-1)!.id + 1n : head + 1n;
+      if (page.length === pageSize && tail.readFrom(position, 1) === undefined) {
+        ahead = { from: position, head, page: readLogRange(database, position, head, filter, pageSize) };
+        ahead.page.catch(() => {}); // awaited on the next turn, where a failure ends the stream
+      }
+      if (page.length > 0) yield page;
     } else if (recent.length === 0) {
       await tail.changed(signal);
     } else {
