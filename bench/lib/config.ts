@@ -1,0 +1,52 @@
+/**
+ * The benchmarks' knobs, read once from the environment. Defaults keep a full `make bench` to a few minutes on a
+ * 2-core machine; every figure the tables print depends on them, so they are printed too (see `describeConfig`).
+ */
+export interface BenchConfig {
+  /** PostgreSQL URL whose server hosts the fresh databases; its own database is only used to CREATE/DROP them. */
+  readonly databaseUrl: string;
+  /** Measured duration of each throughput cell. */
+  readonly seconds: number;
+  /** Unmeasured run before each cell, so pools, prepared statements and JIT are warm. */
+  readonly warmupSeconds: number;
+  /** "process" (default): the store runs as a child process; "inprocess": in the benchmark's own event loop. */
+  readonly server: "process" | "inprocess";
+  /** When set, the child store runs with `--cpu-prof` and writes its profiles here. */
+  readonly cpuProfDir: string | undefined;
+  /** Upper bound of the raw baseline's connection pool (the pool is min(concurrency, this)). */
+  readonly rawPoolMax: number;
+  readonly latencyEvents: number;
+  readonly latencyRate: number;
+  readonly catchUpEvents: number;
+}
+
+function number(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number >= ${min}, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+/** Parses the BENCH_* variables (and DATABASE_URL); throws on a malformed one. */
+export function loadBenchConfig(): BenchConfig {
+  const server = process.env.BENCH_SERVER ?? "process";
+  if (server !== "process" && server !== "inprocess") throw new Error(`BENCH_SERVER must be process or inprocess`);
+  return {
+    databaseUrl: process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test",
+    seconds: number("BENCH_SECONDS", 5, 0.1),
+    warmupSeconds: number("BENCH_WARMUP_SECONDS", 1, 0),
+    server,
+    cpuProfDir: process.env.BENCH_CPU_PROF || undefined,
+    rawPoolMax: number("BENCH_RAW_POOL_MAX", 64, 1),
+    latencyEvents: Math.max(1000, number("BENCH_LATENCY_EVENTS", 2000, 1)),
+    latencyRate: number("BENCH_LATENCY_RATE", 200, 1),
+    catchUpEvents: number("BENCH_CATCHUP_EVENTS", 100_000, 1000),
+  };
+}
+
+/** One line naming the settings a table was measured with. */
+export function describeConfig(c: BenchConfig): string {
+  return `BENCH_SECONDS=${c.seconds} warm-up=${c.warmupSeconds}s server=${c.server}` +
+    ` LOG_LEVEL=${process.env.LOG_LEVEL ?? "warn"} ESKIT_DB_POOL_SIZE=${process.env.ESKIT_DB_POOL_SIZE ?? "(default)"}`;
+}

@@ -1,0 +1,143 @@
+import { create } from "@bufbuild/protobuf";
+import { LogsPollRequestSchema, LogsRequestSchema } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
+import { type BenchConfig, describeConfig, loadBenchConfig } from "./lib/config.js";
+import { type BenchClient, connectGrpc } from "./lib/eskit-client.js";
+import { startBenchServer } from "./lib/event-store-server.js";
+import { createFreshDatabase } from "./lib/fresh-database.js";
+import { isMain } from "./lib/is-main.js";
+import { OriginatorSequence } from "./lib/sample-events.js";
+import { count, ms, ratio, summarize, target } from "./lib/stats.js";
+import { printTable, progress } from "./lib/table.js";
+
+/** How the original ESKIT delivered new entries: poll, then sleep this long. */
+const legacyPollMs = 100;
+
+/**
+ * Benchmark 2: how long after Append answers does the entry reach a LogsPoll stream opened at the head? Events are
+ * appended open-loop at a steady rate (not waiting for each other); beside the stream, a client polls the Logs RPC
+ * and sleeps 100 ms between polls, as the original ESKIT did server-side: the baseline measured in the same run.
+ */
+export async function logsPollLatency(config: BenchConfig): Promise<void> {
+  const db = await createFreshDatabase(config.databaseUrl, "latency");
+  try {
+    const server = await startBenchServer(config, db.url);
+    const writer = connectGrpc(server.url);
+    const streamReader = connectGrpc(server.url);
+    const pollReader = connectGrpc(server.url);
+    const stop = new AbortController();
+    try {
+      const sequence = new OriginatorSequence("latency");
+      // Warm the connections and the store's statements; the readers start after these entries.
+      let head = 0n;
+      for (let i = 0; i < 50; i++) [head = head] = await writer.client.appendEvents(sequence.next(i % 4, 1));
+      const streamArrivals = new Map<bigint, number>();
+      const pollArrivals = new Map<bigint, number>();
+      const streaming = followStream(streamReader, head + 1n, streamArrivals, stop.signal);
+      const polling = followPolling(pollReader, head + 1n, pollArrivals, stop.signal);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+
+      progress(`latency: ${config.latencyEvents} appends at ${config.latencyRate}/s`);
+      const { answered, appendLatency, seconds } = await appendAtRate(writer, sequence, config.latencyEvents, config.latencyRate);
+      await waitFor(() => [...answered.keys()].every((id) => streamArrivals.has(id) && pollArrivals.has(id)), 5000);
+      stop.abort();
+      await Promise.allSettled([streaming, polling]);
+
+      const delays = (arrivals: Map<bigint, number>) =>
+        [...answered].flatMap(([id, at]) => (arrivals.has(id) ? [arrivals.get(id)! - at] : []));
+      const stream = summarize(delays(streamArrivals));
+      const poll = summarize(delays(pollArrivals));
+      const row = (name: string, s: ReturnType<typeof summarize>, note: string) =>
+        [name, count(s.n), ms(s.min), ms(s.p50), ms(s.p90), ms(s.p99), ms(s.max), note];
+      printTable(
+        "2. LogsPoll latency: entry on the stream − Append response (ms)",
+        [
+          { title: "reader", align: "left" },
+          { title: "n" },
+          { title: "min" },
+          { title: "p50" },
+          { title: "p90" },
+          { title: "p99" },
+          { title: "max" },
+          { title: "target / ratio", align: "left" },
+        ],
+        [
+          row("ESKIT LogsPoll stream", stream, target("p99 ≤ 20 ms", stream.p99 <= 20)),
+          row(`Logs RPC poll + ${legacyPollMs} ms sleep (measured)`, poll, `stream p99 is ${ratio(stream.p99, poll.p99)} of this`),
+          ["original ESKIT (100 ms sleep; reference)", "-", "-", "≈ 50", "≈ 90", "≈ 99", "≈ 100", ""],
+        ],
+        [
+          describeConfig(config),
+          `${config.latencyEvents} single-event appends at ${config.latencyRate}/s, open loop (achieved ${count(config.latencyEvents / seconds)}/s);` +
+            ` Append's own latency p50 ${ms(appendLatency.p50)} ms, p99 ${ms(appendLatency.p99)} ms`,
+          "negative = the entry reached the stream before Append's response reached the client",
+          `missing: stream ${config.latencyEvents - stream.n}, poll ${config.latencyEvents - poll.n}`,
+        ],
+      );
+    } finally {
+      stop.abort();
+      writer.close();
+      streamReader.close();
+      pollReader.close();
+      await server.stop();
+    }
+  } finally {
+    await db.drop();
+  }
+}
+
+/** Appends `n` single events, the i-th at t0 + i/rate, without waiting for earlier ones; returns when each answered, by log id. */
+async function appendAtRate(writer: BenchClient, sequence: OriginatorSequence, n: number, rate: number) {
+  const answered = new Map<bigint, number>();
+  const latencies: number[] = [];
+  const t0 = performance.now();
+  const pending: Promise<void>[] = [];
+  let failure: unknown;
+  for (let i = 0; i < n; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    // One originator per event: open-loop appends may overlap, and must never race for a version.
+    const events = sequence.next(100 + i, 1);
+    const sent = performance.now();
+    pending.push(
+      writer.client.appendEvents(events).then(
+        ([id]) => {
+          const now = performance.now();
+          answered.set(id!, now);
+          latencies.push(now - sent);
+        },
+        // Held until every append settled: a rejection left unhandled meanwhile would end the process.
+        (error: unknown) => void (failure ??= error),
+      ),
+    );
+  }
+  await Promise.all(pending);
+  if (failure !== undefined) throw failure;
+  return { answered, appendLatency: summarize(latencies), seconds: (performance.now() - t0) / 1000 };
+}
+
+async function followStream(reader: BenchClient, fromId: bigint, arrivals: Map<bigint, number>, signal: AbortSignal): Promise<void> {
+  const request = create(LogsPollRequestSchema, { fromId });
+  for await (const response of reader.client.logsPoll(request, { signal })) {
+    const now = performance.now();
+    for (const entry of response.entries) arrivals.set(entry.id, now);
+  }
+}
+
+async function followPolling(reader: BenchClient, fromId: bigint, arrivals: Map<bigint, number>, signal: AbortSignal): Promise<void> {
+  let next = fromId;
+  while (!signal.aborted) {
+    const page = await reader.client.logs(create(LogsRequestSchema, { fromId: next, size: 1000 }), { signal });
+    const now = performance.now();
+    for (const entry of page.entries) arrivals.set(entry.id, now);
+    next = page.nextFromId;
+    if (page.entries.length < 1000) await new Promise((resolve) => setTimeout(resolve, legacyPollMs));
+  }
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+if (isMain(import.meta.url)) await logsPollLatency(loadBenchConfig());
