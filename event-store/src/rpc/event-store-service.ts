@@ -48,7 +48,7 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
           `from_version ${request.fromVersion} is after to_version ${request.toVersion}: the range is empty`,
         );
       }
-      const events = await readEvents(deps.database.db, request.originatorId, request.fromVersion, request.toVersion);
+      const events = await readEvents(deps.database, request.originatorId, request.fromVersion, request.toVersion);
       return create(GetEventsResponseSchema, { events: events.map(toEventMessage) });
     },
 

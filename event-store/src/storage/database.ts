@@ -20,8 +20,8 @@ export interface Database {
   /** How many transactions may usefully run at once (PGlite runs one at a time). */
   readonly parallelism: number;
   /**
-   * Runs one statement of fixed text, prepared once per connection, and returns its rows. The hot paths (append, log
-   * reads) use this: Drizzle's query builder costs about 70 µs per inserted row to build, which caps appends far
+   * Runs one statement of fixed text, prepared once per connection, and returns its rows. Appends and event reads
+   * use this: Drizzle's query builder costs about 70 µs per inserted row to build, which caps appends far
    * below what PostgreSQL can take. Select int8 columns as `::text` (the drivers disagree on int8).
    */
   query<T extends Record<string, unknown>>(text: string, params: readonly unknown[]): Promise<T[]>;
