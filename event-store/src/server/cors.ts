@@ -15,7 +15,8 @@ export function corsHandler(origins: readonly string[]): (req: NodeRequest, res:
   const anyOrigin = origins.includes("*");
   const allowed = new Set(origins);
   const allowMethods = cors.allowedMethods.join(", ");
-  const allowHeaders = cors.allowedHeaders.join(", ");
+  // Authorization too: browsers behind a token-checking proxy (and the bearer tokens to come) must be able to send it.
+  const allowHeaders = [...cors.allowedHeaders, "Authorization"].join(", ");
   const exposeHeaders = cors.exposedHeaders.join(", ");
 
   return (req, res) => {
