@@ -83,5 +83,5 @@ describe("starting with a bad configuration", () => {
       expect(outcome.stderr).toContain(name);
       expect(outcome.stderr).toContain(JSON.stringify(value));
     }
-  }, 30_000);
+  }, 60_000);
 });

@@ -24,7 +24,7 @@ export interface ProcessOutcome {
  * listening variables of the test runner (so a store that wrongly accepts its configuration touches only a throwaway
  * PGlite directory on a free port), and waits for it to exit; after `timeoutMs` it is killed.
  */
-export async function runEventStoreProcess(env: Record<string, string>, timeoutMs = 15_000): Promise<ProcessOutcome> {
+export async function runEventStoreProcess(env: Record<string, string>, timeoutMs = 40_000): Promise<ProcessOutcome> {
   const dataDir = await mkdtemp(join(tmpdir(), "eskit-run-"));
   const inherited = { ...process.env };
   for (const name of ["DATABASE_URL", "ESKIT_DATA_DIR", "PORT", "HOST"]) delete inherited[name];
