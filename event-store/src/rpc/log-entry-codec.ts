@@ -87,19 +87,20 @@ function uint64Size(value: bigint): number {
 }
 
 function varintSize(value: number | bigint): number {
-  if (typeof value === "number") {
-    let size = 1;
-    for (let v = value; v >= 0x80; v = Math.floor(v / 0x80)) size++;
-    return size;
+  if (typeof value === "bigint") {
+    if (value > maxSafe) {
+      let size = 1;
+      for (let v = value; v >= 0x80n; v >>= 7n) size++;
+      return size;
+    }
+    value = Number(value);
   }
-  let v = value;
   let size = 1;
-  while (v >= 0x80n) {
-    v >>= 7n;
-    size++;
-  }
+  for (let v = value; v >= 0x80; v = Math.floor(v / 0x80)) size++;
   return size;
 }
+
+const maxSafe = BigInt(Number.MAX_SAFE_INTEGER);
 
 class Writer {
   private readonly buffer: Buffer;
@@ -115,11 +116,18 @@ class Writer {
   }
 
   varint(value: number | bigint): this {
-    if (typeof value === "number" && value < 0x80) {
-      this.buffer[this.at++] = value;
+    // Ids, versions and seconds are bigints but nearly always fit a double: take the fast path then.
+    if (typeof value === "bigint" && value <= maxSafe) value = Number(value);
+    if (typeof value === "number") {
+      let v = value;
+      while (v >= 0x80) {
+        this.buffer[this.at++] = (v % 0x80) | 0x80;
+        v = Math.floor(v / 0x80);
+      }
+      this.buffer[this.at++] = v;
       return this;
     }
-    let v = BigInt(value);
+    let v = value;
     while (v >= 0x80n) {
       this.buffer[this.at++] = Number(v & 0x7fn) | 0x80;
       v >>= 7n;

@@ -17,6 +17,9 @@ export type EventRowText = {
 export const eventRowTextColumns = `e.originator_id, e.version::text, e.entity_type, e.event_type, e.payload,
   e.metadata::text, e.occurred_on_seconds::text, e.occurred_on_nanos, e.event_id::text`;
 
+// Most events carry no metadata: share one frozen empty map instead of parsing "{}" per row.
+const noMetadata: Readonly<Record<string, string>> = Object.freeze({});
+
 export function fromEventRowText(row: EventRowText): StoredEvent {
   return {
     originatorId: row.originator_id,
@@ -25,7 +28,7 @@ export function fromEventRowText(row: EventRowText): StoredEvent {
     entityType: row.entity_type,
     action: row.event_type.slice(row.entity_type.length + 1),
     payload: row.payload,
-    metadata: JSON.parse(row.metadata) as Record<string, string>,
+    metadata: row.metadata === "{}" ? noMetadata : (JSON.parse(row.metadata) as Record<string, string>),
     occurredOn: { seconds: BigInt(row.occurred_on_seconds), nanos: row.occurred_on_nanos },
     eventId: row.event_id,
   };
