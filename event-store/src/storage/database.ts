@@ -67,7 +67,8 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   return {
     db,
     kind: "postgres",
-    parallelism: Math.max(1, Math.min(4, poolSize - 2)),
+    // Two batches in flight: one commits while the next gathers requests; more only makes batches smaller (measured).
+    parallelism: Math.max(1, Math.min(2, poolSize - 2)),
     async listen(channel, onNotify, onReconnect) {
       await client.listen(channel, onNotify, onReconnect);
     },
