@@ -25,8 +25,6 @@ export interface EventStoreServiceDeps {
   readonly batcher: AppendBatcher;
   readonly tail: LogTail;
   readonly limits: AppendLimits;
-  /** Told when a LogsPoll stream opens (+1) and ends (-1). */
-  readonly onStream?: (delta: 1 | -1) => void;
 }
 
 const defaultPageSize = 20;
@@ -71,25 +69,20 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
       const filter = parseSelector(request.selector, request.pipelineId);
       // Binary protocols get the entries pre-encoded (see log-entry-codec.ts); JSON gets ordinary messages.
       const binary = !(context.requestHeader.get("content-type") ?? "").includes("json");
-      deps.onStream?.(1);
-      try {
-        if (filter.matchesNothing) {
-          await new Promise((resolve) => context.signal.addEventListener("abort", resolve, { once: true }));
-        } else {
-          for await (const batch of streamLog(deps.database, deps.tail, request.fromId, filter, context.signal)) {
-            for (const entries of chunkEntries(batch)) {
-              yield binary
+      if (filter.matchesNothing) {
+        await new Promise((resolve) => context.signal.addEventListener("abort", resolve, { once: true }));
+      } else {
+        for await (const batch of streamLog(deps.database, deps.tail, request.fromId, filter, context.signal)) {
+          for (const entries of chunkEntries(batch)) {
+            yield binary
               ? preEncodedLogsPollResponse(entries)
               : create(LogsPollResponseSchema, { entries: entries.map(toLogEntryMessage) });
-            }
           }
         }
-        // The log never ends: the stream stops only when aborted. Say why (shutdown → unavailable), so a client
-        // does not take a closed stream for "no more events" and stop consuming.
-        throw context.signal.reason;
-      } finally {
-        deps.onStream?.(-1);
       }
+      // The log never ends: the stream stops only when aborted. Say why (shutdown → unavailable), so a client does
+      // not take a closed stream for "no more events" and stop consuming.
+      throw context.signal.reason;
     },
   };
 }

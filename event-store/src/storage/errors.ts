@@ -1,13 +1,3 @@
-/** PostgreSQL's SQLSTATE of a failed query, wherever the driver (or Drizzle's wrapper) put it. */
-export function sqlState(error: unknown): string | undefined {
-  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && /^[0-9A-Z]{5}$/u.test(code)) return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 /** The name of the violated constraint of a unique violation (23505), if that is what failed. */
 export function violatedConstraint(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {

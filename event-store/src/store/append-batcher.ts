@@ -27,7 +27,7 @@ export interface AppendBatcherOptions {
 export class AppendBatcher {
   private readonly queue: Pending[] = [];
   private running = 0;
-  private idle: (() => void) | undefined;
+  private idle: Array<() => void> = [];
 
   constructor(
     private readonly database: Database,
@@ -45,7 +45,7 @@ export class AppendBatcher {
   /** Resolves when every queued and running request has finished. */
   async drain(): Promise<void> {
     if (this.running === 0 && this.queue.length === 0) return;
-    await new Promise<void>((resolve) => (this.idle = resolve));
+    await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
   private pump(): void {
@@ -55,7 +55,7 @@ export class AppendBatcher {
       void this.run(batch).finally(() => {
         this.running--;
         if (this.queue.length > 0) this.pump();
-        else if (this.running === 0) this.idle?.();
+        else if (this.running === 0) for (const resolve of this.idle.splice(0)) resolve();
       });
     }
   }
