@@ -55,17 +55,21 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     onnotice: () => {},
     connect_timeout: 10,
   });
-  const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  const drizzleDb = drizzlePostgres(client, { schema });
   const lock = await client.reserve();
   try {
     await lock`select pg_advisory_lock(${migrationLockKey})`;
-    await migratePostgres(drizzlePostgres(client, { schema }), { migrationsFolder });
-    await lock`select pg_advisory_unlock(${migrationLockKey})`;
+    try {
+      await migratePostgres(drizzleDb, { migrationsFolder });
+    } finally {
+      // A session lock outlives the query: release it before the connection goes back to the pool.
+      await lock`select pg_advisory_unlock(${migrationLockKey})`.catch(() => {});
+    }
   } finally {
     lock.release();
   }
   return {
-    db,
+    db: drizzleDb as unknown as Db,
     kind: "postgres",
     // Two batches in flight: one commits while the next gathers requests; more only makes batches smaller (measured).
     parallelism: Math.max(1, Math.min(2, poolSize - 2)),
