@@ -4,6 +4,7 @@ import { runClosedLoop, type LoopResult } from "./lib/closed-loop.js";
 import { type BenchConfig, describeConfig, loadBenchConfig } from "./lib/config.js";
 import { type CpuShare, CpuMeter, formatCpu } from "./lib/cpu-meter.js";
 import { connectGrpc } from "./lib/eskit-client.js";
+import { LeanGrpcAppender } from "./lib/lean-grpc.js";
 import { startBenchServer } from "./lib/event-store-server.js";
 import { applyMigrations, createFreshDatabase } from "./lib/fresh-database.js";
 import { isMain } from "./lib/is-main.js";
@@ -48,6 +49,8 @@ export async function appendThroughput(config: BenchConfig): Promise<void> {
         const eskitHead = await logHead(eskitSql);
         const eskit = await measureEskit(config, server.url, cell, `c${index}`, meter);
         const eskitBatch = await eventsPerCommit(eskitSql, eskitHead);
+        progress(`append: ${label} ESKIT through @eskit/client`);
+        const viaClient = await measureEskitViaClient(config, server.url, cell, `c${index}`, meter);
         progress(`append: ${label} raw`);
         const raw = await measureRaw(config, rawDb.url, cell, `c${index}`, meter);
         const latency = summarize(eskit.latencies);
@@ -62,6 +65,7 @@ export async function appendThroughput(config: BenchConfig): Promise<void> {
           formatCpu(eskit.window),
           formatCpu(raw.window),
           cell.check?.(eskit, raw) ?? "",
+          `${count(viaClient.eventsPerSecond)} (${formatCpu(viaClient.window)})`,
         ]);
       }
     } finally {
@@ -81,10 +85,12 @@ export async function appendThroughput(config: BenchConfig): Promise<void> {
         { title: "ESKIT CPU% cli/srv/pg" },
         { title: "raw CPU% cli/-/pg" },
         { title: "target", align: "left" },
+        { title: "ESKIT ev/s via @eskit/client (CPU%)" },
       ],
       rows,
       [
         describeConfig(config),
+        "ESKIT = a lean gRPC load generator (bench/lib/lean-grpc.ts, one HTTP/2 connection, like ghz); last column: the same load through @eskit/client (connect-es), whose per-call CPU competes with the server on 2 cores",
         `raw = one transaction per request: INSERT events … RETURNING seq; INSERT app_log (advisory-lock trigger); pool min(conc, ${config.rawPoolMax})`,
         "CPU% = share of one core during the measured window (client = this process, srv = event store process, pg = backends of the bench databases + WAL writer/bgwriter/checkpointer)",
       ],
@@ -98,8 +104,24 @@ export async function appendThroughput(config: BenchConfig): Promise<void> {
 }
 
 async function measureEskit(config: BenchConfig, url: string, cell: Cell, prefix: string, meter: CpuMeter) {
-  const connection = connectGrpc(url);
+  const appender = new LeanGrpcAppender(url);
   const sequence = new OriginatorSequence(`eskit-${prefix}`);
+  try {
+    return await runClosedLoop({
+      concurrency: cell.concurrency,
+      warmupSeconds: config.warmupSeconds,
+      seconds: config.seconds,
+      op: (worker) => appender.append(sequence.next(worker, cell.eventsPerRequest)),
+      probe: meter,
+    });
+  } finally {
+    appender.close();
+  }
+}
+
+async function measureEskitViaClient(config: BenchConfig, url: string, cell: Cell, prefix: string, meter: CpuMeter) {
+  const connection = connectGrpc(url);
+  const sequence = new OriginatorSequence(`client-${prefix}`);
   try {
     return await runClosedLoop({
       concurrency: cell.concurrency,
