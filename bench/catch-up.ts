@@ -4,6 +4,7 @@ import postgres, { type Sql } from "postgres";
 import { type BenchConfig, describeConfig, loadBenchConfig } from "./lib/config.js";
 import { type CpuShare, CpuMeter, formatCpu } from "./lib/cpu-meter.js";
 import { connectGrpc } from "./lib/eskit-client.js";
+import { leanLogsPollCount } from "./lib/lean-grpc.js";
 import { startBenchServer } from "./lib/event-store-server.js";
 import { createFreshDatabase } from "./lib/fresh-database.js";
 import { isMain } from "./lib/is-main.js";
@@ -58,12 +59,15 @@ export async function catchUp(config: BenchConfig): Promise<void> {
         ],
         [
           row("ESKIT LogsPoll, tables not yet analyzed", fresh.eskit, bestOf(fresh.raw)),
+          row("  same, read through @eskit/client", fresh.viaClient, bestOf(fresh.raw)),
           rawRow("raw postgres.js, not yet analyzed", fresh.raw),
           row("ESKIT LogsPoll, after ANALYZE", analyzed.eskit, bestOf(analyzed.raw)),
+          row("  same, read through @eskit/client", analyzed.viaClient, bestOf(analyzed.raw)),
           rawRow("raw postgres.js, after ANALYZE", analyzed.raw),
         ],
         [
           describeConfig(config),
+          "ESKIT = a lean gRPC reader (bench/lib/lean-grpc.ts: walks frames and entries, checks ids increase, builds no messages); \"through @eskit/client\" decodes every message with protobuf-es",
           `raw = select app_log.id, every events column from app_log join events on seq where id > $last order by id limit ${pageSize}, until all rows are read`,
           "\"not yet analyzed\": right after the preload, before autovacuum has gathered statistics (as after a bulk import)",
         ],
@@ -101,6 +105,7 @@ const bestOf = (runs: Timed[]) => runs.reduce((a, b) => (b.eventsPerSecond > a.e
 /** `rounds` alternating runs of the raw reader and the ESKIT reader. */
 async function measureRounds(config: BenchConfig, url: string, dbUrl: string, meter: CpuMeter) {
   const eskit: Timed[] = [];
+  const viaClient: Timed[] = [];
   const raw: Timed[] = [];
   for (let round = 0; round < rounds; round++) {
     progress(`catch-up: round ${round + 1} raw`);
@@ -112,9 +117,11 @@ async function measureRounds(config: BenchConfig, url: string, dbUrl: string, me
       await sql.end();
     }
     progress(`catch-up: round ${round + 1} ESKIT`);
-    eskit.push(await timed(meter, config.catchUpEvents, () => logsPollFromZero(url, config.catchUpEvents)));
+    eskit.push(await timed(meter, config.catchUpEvents, () => leanLogsPollCount(url, config.catchUpEvents)));
+    progress(`catch-up: round ${round + 1} ESKIT through @eskit/client`);
+    viaClient.push(await timed(meter, config.catchUpEvents, () => logsPollFromZero(url, config.catchUpEvents)));
   }
-  return { eskit, raw };
+  return { eskit, viaClient, raw };
 }
 
 async function analyze(dbUrl: string): Promise<void> {

@@ -53,3 +53,63 @@ export class LeanGrpcAppender {
     this.session.close();
   }
 }
+
+/**
+ * A lean LogsPoll reader: streams from id 0 on a new HTTP/2 connection and walks the gRPC frames and the entries'
+ * wire format without building messages, checking that entry ids strictly increase. Resolves with how many
+ * entries arrived once `n` did (then cancels the stream).
+ */
+export function leanLogsPollCount(baseUrl: string, n: number): Promise<number> {
+  const session = http2.connect(baseUrl);
+  session.on("error", () => {});
+  const request = session.request({
+    ":method": "POST",
+    ":path": "/eskit.eventstore.v1.EventStoreService/LogsPoll",
+    "content-type": "application/grpc+proto",
+    te: "trailers",
+  });
+  request.end(Buffer.alloc(5)); // an empty LogsPollRequest: from_id 0, every entry
+  return new Promise((resolve, reject) => {
+    let pending: Buffer = Buffer.alloc(0);
+    let received = 0;
+    let lastId = 0n;
+    const finish = (error?: Error) => {
+      request.close();
+      session.close();
+      if (error) reject(error);
+      else resolve(received);
+    };
+    request.on("data", (chunk: Buffer) => {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      while (pending.length >= 5 && pending.length >= 5 + pending.readUInt32BE(1)) {
+        const size = pending.readUInt32BE(1);
+        const message = pending.subarray(5, 5 + size);
+        pending = pending.subarray(5 + size);
+        for (let at = 0; at < message.length; ) {
+          // LogsPollResponse: field 1 (entries), length-delimited.
+          if (message[at++] !== 0x0a) return finish(new Error("unexpected field in LogsPollResponse"));
+          const [length, afterLength] = readVarint(message, at);
+          const entry = message.subarray(afterLength, afterLength + Number(length));
+          at = afterLength + Number(length);
+          const id = entry[0] === 0x08 ? readVarint(entry, 1)[0] : 0n;
+          if (id <= lastId) return finish(new Error(`entry id ${id} after ${lastId}`));
+          lastId = id;
+          if (++received >= n) return finish();
+        }
+      }
+    });
+    request.on("error", (error) => finish(error));
+    request.on("end", () => finish(new Error(`LogsPoll ended after ${received} entries`)));
+  });
+}
+
+function readVarint(buffer: Uint8Array, at: number): [bigint, number] {
+  let value = 0n;
+  let shift = 0n;
+  for (;;) {
+    const byte = buffer[at++]!;
+    value |= BigInt(byte & 0x7f) << shift;
+    if (byte < 0x80) return [value, at];
+    shift += 7n;
+  }
+}

@@ -73,9 +73,9 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
         await new Promise((resolve) => context.signal.addEventListener("abort", resolve, { once: true }));
       } else {
         for await (const batch of streamLog(deps.database, deps.tail, request.fromId, filter, context.signal)) {
-          for (const entries of chunkEntries(batch)) {
+          for (const entries of chunkEntries(batch.entries)) {
             yield binary
-              ? preEncodedLogsPollResponse(entries)
+              ? preEncodedLogsPollResponse(entries, batch.shared)
               : create(LogsPollResponseSchema, { entries: entries.map(toLogEntryMessage) });
           }
         }

@@ -13,8 +13,12 @@ import type { LogEntry } from "../domain/event.js";
  */
 const cache = new WeakMap<LogEntry, Uint8Array>();
 
-/** The AppLogEntry's wire bytes, length-prefixed: ready to be the data of a length-delimited field. */
-export function encodeLogEntryDelimited(entry: LogEntry): Uint8Array {
+/**
+ * The AppLogEntry's wire bytes, length-prefixed: ready to be the data of a length-delimited field. `shared` entries
+ * (the tail's, seen by every live stream) are encoded once and cached; a stream's own database pages are not.
+ */
+export function encodeLogEntryDelimited(entry: LogEntry, shared = false): Uint8Array {
+  if (!shared) return encode(entry);
   let bytes = cache.get(entry);
   if (bytes === undefined) {
     bytes = encode(entry);
@@ -28,12 +32,12 @@ export function encodeLogEntryDelimited(entry: LogEntry): Uint8Array {
  * unknown fields verbatim, so the bytes on the wire are those of a response with `entries` set. Binary protocols
  * only: JSON ignores unknown fields.
  */
-export function preEncodedLogsPollResponse(entries: readonly LogEntry[]): LogsPollResponse {
+export function preEncodedLogsPollResponse(entries: readonly LogEntry[], shared = false): LogsPollResponse {
   const response = create(LogsPollResponseSchema);
   response.$unknown = entries.map((entry) => ({
     no: 1,
     wireType: WireType.LengthDelimited,
-    data: encodeLogEntryDelimited(entry),
+    data: encodeLogEntryDelimited(entry, shared),
   }));
   return response;
 }

@@ -44,7 +44,7 @@ describe("streamLog over the shared tail", () => {
     const abort = new AbortController();
     const ids: bigint[] = [];
     for await (const batch of streamLog(database, tail, fromId, selector, abort.signal)) {
-      ids.push(...batch.map((e) => e.id));
+      ids.push(...batch.entries.map((e) => e.id));
       if (ids.length >= count) abort.abort();
     }
     return ids;

@@ -6,6 +6,12 @@ import { readLogRange } from "./read-log.js";
 
 const pageSize = 2000;
 
+/** Entries for one stream; `shared` when they come from the tail's memory, where other streams see the same objects. */
+export interface LogBatch {
+  readonly entries: LogEntry[];
+  readonly shared: boolean;
+}
+
 /**
  * Every entry passing `filter` from `fromId` on, in id order, as batches: first what is stored (read from the
  * database, or from the shared tail's memory when it still holds it), then each new entry as it commits. Ends when
@@ -17,7 +23,7 @@ export async function* streamLog(
   fromId: bigint,
   filter: LogFilter,
   signal: AbortSignal,
-): AsyncGenerator<LogEntry[]> {
+): AsyncGenerator<LogBatch> {
   let position = fromId < 1n ? 1n : fromId;
   // The next database page, requested before the current one is sent, so the query overlaps the sending.
   let ahead: { from: bigint; head: bigint; page: Promise<LogEntry[]> } | undefined;
@@ -33,13 +39,13 @@ export async function* streamLog(
         ahead = { from: position, head, page: readLogRange(database, position, head, filter, pageSize) };
         ahead.page.catch(() => {}); // awaited on the next turn, where a failure ends the stream
       }
-      if (page.length > 0) yield page;
+      if (page.length > 0) yield { entries: page, shared: false };
     } else if (recent.length === 0) {
       await tail.changed(signal);
     } else {
       position = recent.at(-1)!.id + 1n;
       const matching = recent.filter((e) => matches(filter, e.event.entityType, e.event.action));
-      if (matching.length > 0) yield matching;
+      if (matching.length > 0) yield { entries: matching, shared: true };
     }
   }
 }
