@@ -40,6 +40,9 @@ export class VersionGapError extends EventStoreError {
   }
 }
 
+/** The request is well-formed but the stored state does not allow it (e.g. a snapshot of a version not yet written). */
+export class PreconditionError extends EventStoreError {}
+
 /** An event_id is already stored with other content: a different event reused the id. */
 export class DuplicateEventError extends EventStoreError {}
 

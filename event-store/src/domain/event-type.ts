@@ -31,3 +31,14 @@ export function parseEventType(eventType: string, where = "event_type"): EventTy
   }
   return { entityType, action };
 }
+
+/** Checks an entity type on its own (as in `User` or `com.acme.User`): 1..255 characters, no '*', white space or control. */
+export function checkEntityType(entityType: string, where = "entity_type"): void {
+  if (entityType.length === 0) throw new ValidationError(`${where} is empty`);
+  if (entityType.length > maxEventTypeLength) {
+    throw new ValidationError(`${where} is ${entityType.length} characters long: at most ${maxEventTypeLength}`);
+  }
+  if (forbidden.test(entityType)) {
+    throw new ValidationError(`${where} "${entityType}" contains '*', white space or a control character, which are not allowed`);
+  }
+}

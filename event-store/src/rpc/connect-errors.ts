@@ -4,6 +4,7 @@ import {
   DuplicateEventError,
   LimitExceededError,
   NotFoundError,
+  PreconditionError,
   UnavailableError,
   ValidationError,
   VersionGapError,
@@ -27,7 +28,7 @@ export function toConnectError(error: unknown): ConnectError {
 function codeOf(error: unknown): Code | undefined {
   if (error instanceof ValidationError) return Code.InvalidArgument;
   if (error instanceof ConcurrencyError) return Code.Aborted;
-  if (error instanceof VersionGapError) return Code.FailedPrecondition;
+  if (error instanceof VersionGapError || error instanceof PreconditionError) return Code.FailedPrecondition;
   if (error instanceof DuplicateEventError) return Code.AlreadyExists;
   if (error instanceof LimitExceededError) return Code.ResourceExhausted;
   if (error instanceof NotFoundError) return Code.NotFound;

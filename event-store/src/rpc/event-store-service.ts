@@ -19,6 +19,7 @@ import { streamLog } from "../store/stream-log.js";
 import { toEventMessage, toLogEntryMessage, toNewEvent } from "./convert.js";
 import { chunkEntries } from "./chunk-entries.js";
 import { preEncodedLogsPollResponse } from "./log-entry-codec.js";
+import { originatorRpcs } from "./originator-rpcs.js";
 
 export interface EventStoreServiceDeps {
   readonly database: Database;
@@ -33,6 +34,8 @@ const maxPageSize = 1000;
 /** The RPC edge of the Event Store: protobuf in, protobuf out; the work is in `store/`. */
 export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<typeof EventStoreService> {
   return {
+    ...originatorRpcs(deps.database, deps.limits.maxRequestBytes),
+
     async append(request) {
       const events = validateAppend(request.events.map(toNewEvent), deps.limits);
       const logIds = await deps.batcher.append(events);

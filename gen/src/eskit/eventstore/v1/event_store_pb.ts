@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file eskit/eventstore/v1/event_store.proto.
  */
 export const file_eskit_eventstore_v1_event_store: GenFile = /*@__PURE__*/
-  fileDesc("CiVlc2tpdC9ldmVudHN0b3JlL3YxL2V2ZW50X3N0b3JlLnByb3RvEhNlc2tpdC5ldmVudHN0b3JlLnYxIjsKDUFwcGVuZFJlcXVlc3QSKgoGZXZlbnRzGAEgAygLMhouZXNraXQuZXZlbnRzdG9yZS52MS5FdmVudCIhCg5BcHBlbmRSZXNwb25zZRIPCgdsb2dfaWRzGAEgAygEIlMKEEdldEV2ZW50c1JlcXVlc3QSFQoNb3JpZ2luYXRvcl9pZBgBIAEoCRIUCgxmcm9tX3ZlcnNpb24YAiABKAQSEgoKdG9fdmVyc2lvbhgDIAEoBCI/ChFHZXRFdmVudHNSZXNwb25zZRIqCgZldmVudHMYASADKAsyGi5lc2tpdC5ldmVudHN0b3JlLnYxLkV2ZW50IlMKC0xvZ3NSZXF1ZXN0Eg8KB2Zyb21faWQYASABKAQSDAoEc2l6ZRgCIAEoDRIQCghzZWxlY3RvchgDIAEoCRITCgtwaXBlbGluZV9pZBgEIAEoCSJXCgxMb2dzUmVzcG9uc2USMQoHZW50cmllcxgBIAMoCzIgLmVza2l0LmV2ZW50c3RvcmUudjEuQXBwTG9nRW50cnkSFAoMbmV4dF9mcm9tX2lkGAIgASgEIkkKD0xvZ3NQb2xsUmVxdWVzdBIPCgdmcm9tX2lkGAEgASgEEhAKCHNlbGVjdG9yGAIgASgJEhMKC3BpcGVsaW5lX2lkGAMgASgJIkUKEExvZ3NQb2xsUmVzcG9uc2USMQoHZW50cmllcxgBIAMoCzIgLmVza2l0LmV2ZW50c3RvcmUudjEuQXBwTG9nRW50cnky6gIKEUV2ZW50U3RvcmVTZXJ2aWNlElEKBkFwcGVuZBIiLmVza2l0LmV2ZW50c3RvcmUudjEuQXBwZW5kUmVxdWVzdBojLmVza2l0LmV2ZW50c3RvcmUudjEuQXBwZW5kUmVzcG9uc2USWgoJR2V0RXZlbnRzEiUuZXNraXQuZXZlbnRzdG9yZS52MS5HZXRFdmVudHNSZXF1ZXN0GiYuZXNraXQuZXZlbnRzdG9yZS52MS5HZXRFdmVudHNSZXNwb25zZRJLCgRMb2dzEiAuZXNraXQuZXZlbnRzdG9yZS52MS5Mb2dzUmVxdWVzdBohLmVza2l0LmV2ZW50c3RvcmUudjEuTG9nc1Jlc3BvbnNlElkKCExvZ3NQb2xsEiQuZXNraXQuZXZlbnRzdG9yZS52MS5Mb2dzUG9sbFJlcXVlc3QaJS5lc2tpdC5ldmVudHN0b3JlLnYxLkxvZ3NQb2xsUmVzcG9uc2UwAWIGcHJvdG8z", [file_eskit_eventstore_v1_event]);
+  fileDesc("CiVlc2tpdC9ldmVudHN0b3JlL3YxL2V2ZW50X3N0b3JlLnByb3RvEhNlc2tpdC5ldmVudHN0b3JlLnYxIjsKDUFwcGVuZFJlcXVlc3QSKgoGZXZlbnRzGAEgAygLMhouZXNraXQuZXZlbnRzdG9yZS52MS5FdmVudCIhCg5BcHBlbmRSZXNwb25zZRIPCgdsb2dfaWRzGAEgAygEIlMKEEdldEV2ZW50c1JlcXVlc3QSFQoNb3JpZ2luYXRvcl9pZBgBIAEoCRIUCgxmcm9tX3ZlcnNpb24YAiABKAQSEgoKdG9fdmVyc2lvbhgDIAEoBCI/ChFHZXRFdmVudHNSZXNwb25zZRIqCgZldmVudHMYASADKAsyGi5lc2tpdC5ldmVudHN0b3JlLnYxLkV2ZW50IlMKC0xvZ3NSZXF1ZXN0Eg8KB2Zyb21faWQYASABKAQSDAoEc2l6ZRgCIAEoDRIQCghzZWxlY3RvchgDIAEoCRITCgtwaXBlbGluZV9pZBgEIAEoCSJXCgxMb2dzUmVzcG9uc2USMQoHZW50cmllcxgBIAMoCzIgLmVza2l0LmV2ZW50c3RvcmUudjEuQXBwTG9nRW50cnkSFAoMbmV4dF9mcm9tX2lkGAIgASgEIkkKD0xvZ3NQb2xsUmVxdWVzdBIPCgdmcm9tX2lkGAEgASgEEhAKCHNlbGVjdG9yGAIgASgJEhMKC3BpcGVsaW5lX2lkGAMgASgJIkUKEExvZ3NQb2xsUmVzcG9uc2USMQoHZW50cmllcxgBIAMoCzIgLmVza2l0LmV2ZW50c3RvcmUudjEuQXBwTG9nRW50cnkiawoWTGlzdE9yaWdpbmF0b3JzUmVxdWVzdBITCgtlbnRpdHlfdHlwZRgBIAEoCRIQCghhZnRlcl9pZBgCIAEoCRINCgVsaW1pdBgDIAEoDRIbChNleGNsdWRlX2xhc3RfYWN0aW9uGAQgASgJIkkKEU9yaWdpbmF0b3JTdW1tYXJ5EgoKAmlkGAEgASgJEg8KB3ZlcnNpb24YAiABKAQSFwoPbGFzdF9ldmVudF90eXBlGAMgASgJIm0KF0xpc3RPcmlnaW5hdG9yc1Jlc3BvbnNlEjsKC29yaWdpbmF0b3JzGAEgAygLMiYuZXNraXQuZXZlbnRzdG9yZS52MS5PcmlnaW5hdG9yU3VtbWFyeRIVCg1uZXh0X2FmdGVyX2lkGAIgASgJIk4KE1NhdmVTbmFwc2hvdFJlcXVlc3QSFQoNb3JpZ2luYXRvcl9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEEg8KB3BheWxvYWQYAyABKAkiFgoUU2F2ZVNuYXBzaG90UmVzcG9uc2UiQAoSR2V0U25hcHNob3RSZXF1ZXN0EhUKDW9yaWdpbmF0b3JfaWQYASABKAkSEwoLbWF4X3ZlcnNpb24YAiABKAQiNwoTR2V0U25hcHNob3RSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgEEg8KB3BheWxvYWQYAiABKAkynwUKEUV2ZW50U3RvcmVTZXJ2aWNlElEKBkFwcGVuZBIiLmVza2l0LmV2ZW50c3RvcmUudjEuQXBwZW5kUmVxdWVzdBojLmVza2l0LmV2ZW50c3RvcmUudjEuQXBwZW5kUmVzcG9uc2USWgoJR2V0RXZlbnRzEiUuZXNraXQuZXZlbnRzdG9yZS52MS5HZXRFdmVudHNSZXF1ZXN0GiYuZXNraXQuZXZlbnRzdG9yZS52MS5HZXRFdmVudHNSZXNwb25zZRJLCgRMb2dzEiAuZXNraXQuZXZlbnRzdG9yZS52MS5Mb2dzUmVxdWVzdBohLmVza2l0LmV2ZW50c3RvcmUudjEuTG9nc1Jlc3BvbnNlElkKCExvZ3NQb2xsEiQuZXNraXQuZXZlbnRzdG9yZS52MS5Mb2dzUG9sbFJlcXVlc3QaJS5lc2tpdC5ldmVudHN0b3JlLnYxLkxvZ3NQb2xsUmVzcG9uc2UwARJsCg9MaXN0T3JpZ2luYXRvcnMSKy5lc2tpdC5ldmVudHN0b3JlLnYxLkxpc3RPcmlnaW5hdG9yc1JlcXVlc3QaLC5lc2tpdC5ldmVudHN0b3JlLnYxLkxpc3RPcmlnaW5hdG9yc1Jlc3BvbnNlEmMKDFNhdmVTbmFwc2hvdBIoLmVza2l0LmV2ZW50c3RvcmUudjEuU2F2ZVNuYXBzaG90UmVxdWVzdBopLmVza2l0LmV2ZW50c3RvcmUudjEuU2F2ZVNuYXBzaG90UmVzcG9uc2USYAoLR2V0U25hcHNob3QSJy5lc2tpdC5ldmVudHN0b3JlLnYxLkdldFNuYXBzaG90UmVxdWVzdBooLmVza2l0LmV2ZW50c3RvcmUudjEuR2V0U25hcHNob3RSZXNwb25zZWIGcHJvdG8z", [file_eskit_eventstore_v1_event]);
 
 /**
  * @generated from message eskit.eventstore.v1.AppendRequest
@@ -207,6 +207,193 @@ export const LogsPollResponseSchema: GenMessage<LogsPollResponse> = /*@__PURE__*
   messageDesc(file_eskit_eventstore_v1_event_store, 7);
 
 /**
+ * @generated from message eskit.eventstore.v1.ListOriginatorsRequest
+ */
+export type ListOriginatorsRequest = Message<"eskit.eventstore.v1.ListOriginatorsRequest"> & {
+  /**
+   * The entity type, e.g. "com.acme.User".
+   *
+   * @generated from field: string entity_type = 1;
+   */
+  entityType: string;
+
+  /**
+   * Start after this originator id ("" = from the first); pass next_after_id to get the next page.
+   *
+   * @generated from field: string after_id = 2;
+   */
+  afterId: string;
+
+  /**
+   * At most this many originators: default 100, max 1000.
+   *
+   * @generated from field: uint32 limit = 3;
+   */
+  limit: number;
+
+  /**
+   * When set, skip originators whose latest event has this action (e.g. "Deleted").
+   *
+   * @generated from field: string exclude_last_action = 4;
+   */
+  excludeLastAction: string;
+};
+
+/**
+ * Describes the message eskit.eventstore.v1.ListOriginatorsRequest.
+ * Use `create(ListOriginatorsRequestSchema)` to create a new message.
+ */
+export const ListOriginatorsRequestSchema: GenMessage<ListOriginatorsRequest> = /*@__PURE__*/
+  messageDesc(file_eskit_eventstore_v1_event_store, 8);
+
+/**
+ * OriginatorSummary is one originator with where its history stands.
+ *
+ * @generated from message eskit.eventstore.v1.OriginatorSummary
+ */
+export type OriginatorSummary = Message<"eskit.eventstore.v1.OriginatorSummary"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The version of its latest event.
+   *
+   * @generated from field: uint64 version = 2;
+   */
+  version: bigint;
+
+  /**
+   * The event type of its latest event.
+   *
+   * @generated from field: string last_event_type = 3;
+   */
+  lastEventType: string;
+};
+
+/**
+ * Describes the message eskit.eventstore.v1.OriginatorSummary.
+ * Use `create(OriginatorSummarySchema)` to create a new message.
+ */
+export const OriginatorSummarySchema: GenMessage<OriginatorSummary> = /*@__PURE__*/
+  messageDesc(file_eskit_eventstore_v1_event_store, 9);
+
+/**
+ * @generated from message eskit.eventstore.v1.ListOriginatorsResponse
+ */
+export type ListOriginatorsResponse = Message<"eskit.eventstore.v1.ListOriginatorsResponse"> & {
+  /**
+   * @generated from field: repeated eskit.eventstore.v1.OriginatorSummary originators = 1;
+   */
+  originators: OriginatorSummary[];
+
+  /**
+   * The after_id of the next page; "" when this page is the last.
+   *
+   * @generated from field: string next_after_id = 2;
+   */
+  nextAfterId: string;
+};
+
+/**
+ * Describes the message eskit.eventstore.v1.ListOriginatorsResponse.
+ * Use `create(ListOriginatorsResponseSchema)` to create a new message.
+ */
+export const ListOriginatorsResponseSchema: GenMessage<ListOriginatorsResponse> = /*@__PURE__*/
+  messageDesc(file_eskit_eventstore_v1_event_store, 10);
+
+/**
+ * @generated from message eskit.eventstore.v1.SaveSnapshotRequest
+ */
+export type SaveSnapshotRequest = Message<"eskit.eventstore.v1.SaveSnapshotRequest"> & {
+  /**
+   * @generated from field: string originator_id = 1;
+   */
+  originatorId: string;
+
+  /**
+   * The version the state is as of: an existing version of the originator.
+   *
+   * @generated from field: uint64 version = 2;
+   */
+  version: bigint;
+
+  /**
+   * JSON text, kept byte for byte.
+   *
+   * @generated from field: string payload = 3;
+   */
+  payload: string;
+};
+
+/**
+ * Describes the message eskit.eventstore.v1.SaveSnapshotRequest.
+ * Use `create(SaveSnapshotRequestSchema)` to create a new message.
+ */
+export const SaveSnapshotRequestSchema: GenMessage<SaveSnapshotRequest> = /*@__PURE__*/
+  messageDesc(file_eskit_eventstore_v1_event_store, 11);
+
+/**
+ * @generated from message eskit.eventstore.v1.SaveSnapshotResponse
+ */
+export type SaveSnapshotResponse = Message<"eskit.eventstore.v1.SaveSnapshotResponse"> & {
+};
+
+/**
+ * Describes the message eskit.eventstore.v1.SaveSnapshotResponse.
+ * Use `create(SaveSnapshotResponseSchema)` to create a new message.
+ */
+export const SaveSnapshotResponseSchema: GenMessage<SaveSnapshotResponse> = /*@__PURE__*/
+  messageDesc(file_eskit_eventstore_v1_event_store, 12);
+
+/**
+ * @generated from message eskit.eventstore.v1.GetSnapshotRequest
+ */
+export type GetSnapshotRequest = Message<"eskit.eventstore.v1.GetSnapshotRequest"> & {
+  /**
+   * @generated from field: string originator_id = 1;
+   */
+  originatorId: string;
+
+  /**
+   * The latest snapshot at or below this version; 0 = the latest of all.
+   *
+   * @generated from field: uint64 max_version = 2;
+   */
+  maxVersion: bigint;
+};
+
+/**
+ * Describes the message eskit.eventstore.v1.GetSnapshotRequest.
+ * Use `create(GetSnapshotRequestSchema)` to create a new message.
+ */
+export const GetSnapshotRequestSchema: GenMessage<GetSnapshotRequest> = /*@__PURE__*/
+  messageDesc(file_eskit_eventstore_v1_event_store, 13);
+
+/**
+ * @generated from message eskit.eventstore.v1.GetSnapshotResponse
+ */
+export type GetSnapshotResponse = Message<"eskit.eventstore.v1.GetSnapshotResponse"> & {
+  /**
+   * @generated from field: uint64 version = 1;
+   */
+  version: bigint;
+
+  /**
+   * @generated from field: string payload = 2;
+   */
+  payload: string;
+};
+
+/**
+ * Describes the message eskit.eventstore.v1.GetSnapshotResponse.
+ * Use `create(GetSnapshotResponseSchema)` to create a new message.
+ */
+export const GetSnapshotResponseSchema: GenMessage<GetSnapshotResponse> = /*@__PURE__*/
+  messageDesc(file_eskit_eventstore_v1_event_store, 14);
+
+/**
  * EventStoreService appends events and reads them back, per originator or as one ordered log.
  *
  * @generated from service eskit.eventstore.v1.EventStoreService
@@ -251,6 +438,37 @@ export const EventStoreService: GenService<{
     methodKind: "server_streaming";
     input: typeof LogsPollRequestSchema;
     output: typeof LogsPollResponseSchema;
+  },
+  /**
+   * ListOriginators pages through the originators of one entity type (by the type of their first event), in id order.
+   * Its cost does not grow with the number of events per originator nor with other types' events.
+   *
+   * @generated from rpc eskit.eventstore.v1.EventStoreService.ListOriginators
+   */
+  listOriginators: {
+    methodKind: "unary";
+    input: typeof ListOriginatorsRequestSchema;
+    output: typeof ListOriginatorsResponseSchema;
+  },
+  /**
+   * SaveSnapshot stores a state of an originator as of one of its versions (replacing one saved for that version).
+   *
+   * @generated from rpc eskit.eventstore.v1.EventStoreService.SaveSnapshot
+   */
+  saveSnapshot: {
+    methodKind: "unary";
+    input: typeof SaveSnapshotRequestSchema;
+    output: typeof SaveSnapshotResponseSchema;
+  },
+  /**
+   * GetSnapshot returns the latest snapshot at or below a version.
+   *
+   * @generated from rpc eskit.eventstore.v1.EventStoreService.GetSnapshot
+   */
+  getSnapshot: {
+    methodKind: "unary";
+    input: typeof GetSnapshotRequestSchema;
+    output: typeof GetSnapshotResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_eskit_eventstore_v1_event_store, 0);
