@@ -10,7 +10,7 @@ export interface OriginatorSummary {
 // Walks the partial index of first events (entity_type, originator_id) where version = 1, and looks up each
 // originator's latest event through the (originator_id, version) index: the cost of a page is one index step per
 // originator, whatever the length of the histories or the size of other types.
-const listSql = `
+export const listOriginatorsSql = `
   select f.originator_id, last.version::text, last.event_type
   from events f
   cross join lateral (
@@ -34,7 +34,7 @@ export async function listOriginators(
   excludeLastAction: string | undefined,
 ): Promise<OriginatorSummary[]> {
   const excluded = excludeLastAction === undefined ? null : `${entityType}.${excludeLastAction}`;
-  const rows = await database.query<{ originator_id: string; version: string; event_type: string }>(listSql, [
+  const rows = await database.query<{ originator_id: string; version: string; event_type: string }>(listOriginatorsSql, [
     entityType,
     afterId,
     excluded,
