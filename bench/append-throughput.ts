@@ -10,6 +10,7 @@ import { applyMigrations, createFreshDatabase } from "./lib/fresh-database.js";
 import { isMain } from "./lib/is-main.js";
 import { rawAppend } from "./lib/raw-append.js";
 import { OriginatorSequence } from "./lib/sample-events.js";
+import type { NewEvent } from "@eskit/client/new-event.js";
 import { count, ms, ratio, summarize, target } from "./lib/stats.js";
 import { printTable, progress } from "./lib/table.js";
 
@@ -103,9 +104,31 @@ export async function appendThroughput(config: BenchConfig): Promise<void> {
   }
 }
 
-async function measureEskit(config: BenchConfig, url: string, cell: Cell, prefix: string, meter: CpuMeter) {
-  const appender = new LeanGrpcAppender(url);
-  const sequence = new OriginatorSequence(`eskit-${prefix}`);
+/** A way to append: one batch of events → how many were written; `close` releases its connections. */
+interface Appender {
+  append(events: NewEvent[]): Promise<number>;
+  close(): void | Promise<void>;
+}
+
+const measureEskit = (config: BenchConfig, url: string, cell: Cell, prefix: string, meter: CpuMeter) =>
+  measure(config, cell, `eskit-${prefix}`, meter, new LeanGrpcAppender(url));
+
+function measureEskitViaClient(config: BenchConfig, url: string, cell: Cell, prefix: string, meter: CpuMeter) {
+  const connection = connectGrpc(url);
+  return measure(config, cell, `client-${prefix}`, meter, {
+    append: async (events) => (await connection.client.appendEvents(events)).length,
+    close: () => connection.close(),
+  });
+}
+
+function measureRaw(config: BenchConfig, url: string, cell: Cell, prefix: string, meter: CpuMeter) {
+  const sql: Sql = postgres(url, { max: Math.min(cell.concurrency, config.rawPoolMax), onnotice: () => {} });
+  return measure(config, cell, `raw-${prefix}`, meter, { append: (events) => rawAppend(sql, events), close: () => sql.end() });
+}
+
+/** One closed-loop run of a cell: each worker appends to its own originator, consecutive versions. */
+async function measure(config: BenchConfig, cell: Cell, prefix: string, meter: CpuMeter, appender: Appender) {
+  const sequence = new OriginatorSequence(prefix);
   try {
     return await runClosedLoop({
       concurrency: cell.concurrency,
@@ -115,39 +138,7 @@ async function measureEskit(config: BenchConfig, url: string, cell: Cell, prefix
       probe: meter,
     });
   } finally {
-    appender.close();
-  }
-}
-
-async function measureEskitViaClient(config: BenchConfig, url: string, cell: Cell, prefix: string, meter: CpuMeter) {
-  const connection = connectGrpc(url);
-  const sequence = new OriginatorSequence(`client-${prefix}`);
-  try {
-    return await runClosedLoop({
-      concurrency: cell.concurrency,
-      warmupSeconds: config.warmupSeconds,
-      seconds: config.seconds,
-      op: async (worker) => (await connection.client.appendEvents(sequence.next(worker, cell.eventsPerRequest))).length,
-      probe: meter,
-    });
-  } finally {
-    connection.close();
-  }
-}
-
-async function measureRaw(config: BenchConfig, url: string, cell: Cell, prefix: string, meter: CpuMeter) {
-  const sql: Sql = postgres(url, { max: Math.min(cell.concurrency, config.rawPoolMax), onnotice: () => {} });
-  const sequence = new OriginatorSequence(`raw-${prefix}`);
-  try {
-    return await runClosedLoop({
-      concurrency: cell.concurrency,
-      warmupSeconds: config.warmupSeconds,
-      seconds: config.seconds,
-      op: (worker) => rawAppend(sql, sequence.next(worker, cell.eventsPerRequest)),
-      probe: meter,
-    });
-  } finally {
-    await sql.end();
+    await appender.close();
   }
 }
 
