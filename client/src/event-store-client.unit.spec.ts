@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, createRouterTransport, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, createRouterTransport, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { AppLogEntrySchema, EventSchema, OriginatorSchema, type AppLogEntry } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
 import {
   EventStoreService,
@@ -20,6 +20,11 @@ function entry(id: bigint, eventType = "User.Created"): AppLogEntry {
 }
 
 /** Resolves when the server-side handler sees its call end (client cancel included). */
+/** A client whose transport is an in-memory router serving `impl` as the EventStoreService. */
+function clientServing(impl: Partial<ServiceImpl<typeof EventStoreService>>) {
+  return createEventStoreClient(createRouterTransport(({ service }) => service(EventStoreService, impl)));
+}
+
 function whenAborted(ctx: HandlerContext): Promise<void> {
   return new Promise((resolve) => {
     if (ctx.signal.aborted) resolve();
@@ -30,16 +35,12 @@ function whenAborted(ctx: HandlerContext): Promise<void> {
 describe("appendEvents", () => {
   it("sends converted events in order and resolves to the log ids as bigints", async () => {
     let received: AppendRequest | undefined;
-    const client = createEventStoreClient(
-      createRouterTransport(({ service }) =>
-        service(EventStoreService, {
-          append(req) {
-            received = req;
-            return { logIds: [18446744073709551615n, 7n] };
-          },
-        }),
-      ),
-    );
+    const client = clientServing({
+      append(req) {
+        received = req;
+        return { logIds: [18446744073709551615n, 7n] };
+      },
+    });
     const ids = await client.appendEvents([
       { originatorId: "a", version: 1n, eventType: "User.Created", payload: { n: 1 } },
       { originatorId: "a", version: 2n, eventType: "User.Renamed", payload: '{"name":"B"}' },
@@ -52,15 +53,11 @@ describe("appendEvents", () => {
   });
 
   it("passes the server's error through unchanged", async () => {
-    const client = createEventStoreClient(
-      createRouterTransport(({ service }) =>
-        service(EventStoreService, {
-          append() {
-            throw new ConnectError("version 1 of a exists", Code.Aborted);
-          },
-        }),
-      ),
-    );
+    const client = clientServing({
+      append() {
+        throw new ConnectError("version 1 of a exists", Code.Aborted);
+      },
+    });
     await expect(client.appendEvents([{ originatorId: "a", version: 1n, eventType: "T.A" }])).rejects.toMatchObject({
       code: Code.Aborted,
     });
@@ -70,16 +67,12 @@ describe("appendEvents", () => {
 describe("readEvents", () => {
   it("asks for the given version range and returns the events", async () => {
     let received: GetEventsRequest | undefined;
-    const client = createEventStoreClient(
-      createRouterTransport(({ service }) =>
-        service(EventStoreService, {
-          getEvents(req) {
-            received = req;
-            return { events: [{ eventType: "User.Created", originator: { id: req.originatorId, version: 2n } }] };
-          },
-        }),
-      ),
-    );
+    const client = clientServing({
+      getEvents(req) {
+        received = req;
+        return { events: [{ eventType: "User.Created", originator: { id: req.originatorId, version: 2n } }] };
+      },
+    });
     const events = await client.readEvents("user-1", { fromVersion: 2n, toVersion: 3n });
     expect(received?.originatorId).toBe("user-1");
     expect([received?.fromVersion, received?.toVersion]).toEqual([2n, 3n]);
@@ -88,16 +81,12 @@ describe("readEvents", () => {
 
   it("reads every version when no range is given", async () => {
     let received: GetEventsRequest | undefined;
-    const client = createEventStoreClient(
-      createRouterTransport(({ service }) =>
-        service(EventStoreService, {
-          getEvents(req) {
-            received = req;
-            return {};
-          },
-        }),
-      ),
-    );
+    const client = clientServing({
+      getEvents(req) {
+        received = req;
+        return {};
+      },
+    });
     expect(await client.readEvents("user-1")).toEqual([]);
     expect([received?.fromVersion, received?.toVersion]).toEqual([0n, 0n]);
   });
@@ -112,17 +101,13 @@ describe("pageLogs", () => {
       [40n, [[41n], 42n]],
       [42n, [[], 42n]],
     ]);
-    const client = createEventStoreClient(
-      createRouterTransport(({ service }) =>
-        service(EventStoreService, {
-          logs(req) {
-            requests.push(req);
-            const [ids, next] = pages.get(req.fromId) ?? [[], req.fromId];
-            return create(LogsResponseSchema, { entries: ids.map((id) => entry(id)), nextFromId: next });
-          },
-        }),
-      ),
-    );
+    const client = clientServing({
+      logs(req) {
+        requests.push(req);
+        const [ids, next] = pages.get(req.fromId) ?? [[], req.fromId];
+        return create(LogsResponseSchema, { entries: ids.map((id) => entry(id)), nextFromId: next });
+      },
+    });
     const seen: bigint[][] = [];
     for await (const page of client.pageLogs({ fromId: 5n, size: 2, selector: "User.*", pipelineId: "User" })) {
       seen.push(page.entries.map((e) => e.id));
@@ -133,9 +118,7 @@ describe("pageLogs", () => {
   });
 
   it("yields nothing for an empty log", async () => {
-    const client = createEventStoreClient(
-      createRouterTransport(({ service }) => service(EventStoreService, { logs: () => ({ nextFromId: 0n }) })),
-    );
+    const client = clientServing({ logs: () => ({ nextFromId: 0n }) });
     const pages = [];
     for await (const page of client.pageLogs()) pages.push(page);
     expect(pages).toEqual([]);
@@ -145,18 +128,14 @@ describe("pageLogs", () => {
 describe("tail", () => {
   it("yields entries one by one across response messages, with the request's filters", async () => {
     let received: LogsPollRequest | undefined;
-    const client = createEventStoreClient(
-      createRouterTransport(({ service }) =>
-        service(EventStoreService, {
-          async *logsPoll(req) {
-            received = req;
-            yield { entries: [entry(3n), entry(4n)] };
-            yield { entries: [] };
-            yield { entries: [entry(9n)] };
-          },
-        }),
-      ),
-    );
+    const client = clientServing({
+      async *logsPoll(req) {
+        received = req;
+        yield { entries: [entry(3n), entry(4n)] };
+        yield { entries: [] };
+        yield { entries: [entry(9n)] };
+      },
+    });
     const ids: bigint[] = [];
     for await (const e of client.tail({ fromId: 3n, selector: "*.Created", pipelineId: "User" })) ids.push(e.id);
     expect(ids).toEqual([3n, 4n, 9n]);
@@ -165,17 +144,13 @@ describe("tail", () => {
 
   it("cancels the call on the server when the loop breaks", async () => {
     let serverSawEnd: Promise<void> | undefined;
-    const client = createEventStoreClient(
-      createRouterTransport(({ service }) =>
-        service(EventStoreService, {
-          async *logsPoll(_req, ctx) {
-            serverSawEnd = whenAborted(ctx);
-            yield { entries: [entry(1n), entry(2n)] };
-            await serverSawEnd;
-          },
-        }),
-      ),
-    );
+    const client = clientServing({
+      async *logsPoll(_req, ctx) {
+        serverSawEnd = whenAborted(ctx);
+        yield { entries: [entry(1n), entry(2n)] };
+        await serverSawEnd;
+      },
+    });
     for await (const e of client.tail()) {
       if (e.id === 1n) break;
     }
@@ -184,17 +159,13 @@ describe("tail", () => {
 
   it("ends quietly and cancels the call when the caller's signal aborts", async () => {
     let serverSawEnd: Promise<void> | undefined;
-    const client = createEventStoreClient(
-      createRouterTransport(({ service }) =>
-        service(EventStoreService, {
-          async *logsPoll(_req, ctx) {
-            serverSawEnd = whenAborted(ctx);
-            yield { entries: [entry(1n)] };
-            await serverSawEnd;
-          },
-        }),
-      ),
-    );
+    const client = clientServing({
+      async *logsPoll(_req, ctx) {
+        serverSawEnd = whenAborted(ctx);
+        yield { entries: [entry(1n)] };
+        await serverSawEnd;
+      },
+    });
     const controller = new AbortController();
     const ids: bigint[] = [];
     for await (const e of client.tail({ signal: controller.signal })) {
@@ -207,16 +178,12 @@ describe("tail", () => {
 
   it("does not call the server at all when the signal is already aborted", async () => {
     let calls = 0;
-    const client = createEventStoreClient(
-      createRouterTransport(({ service }) =>
-        service(EventStoreService, {
-          async *logsPoll() {
-            calls++;
-            yield { entries: [entry(1n)] };
-          },
-        }),
-      ),
-    );
+    const client = clientServing({
+      async *logsPoll() {
+        calls++;
+        yield { entries: [entry(1n)] };
+      },
+    });
     const ids: bigint[] = [];
     for await (const e of client.tail({ signal: AbortSignal.abort() })) ids.push(e.id);
     expect(ids).toEqual([]);
@@ -224,16 +191,12 @@ describe("tail", () => {
   });
 
   it("rethrows a server error that the caller did not cause", async () => {
-    const client = createEventStoreClient(
-      createRouterTransport(({ service }) =>
-        service(EventStoreService, {
-          async *logsPoll() {
-            yield { entries: [entry(1n)] };
-            throw new ConnectError("shutting down", Code.Unavailable);
-          },
-        }),
-      ),
-    );
+    const client = clientServing({
+      async *logsPoll() {
+        yield { entries: [entry(1n)] };
+        throw new ConnectError("shutting down", Code.Unavailable);
+      },
+    });
     const ids: bigint[] = [];
     await expect(async () => {
       for await (const e of client.tail({ signal: new AbortController().signal })) ids.push(e.id);
