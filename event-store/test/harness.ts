@@ -22,7 +22,7 @@ import {
 import { createNodeTransport } from "@eskit/client/node.js";
 import { startEventStore } from "../src/app.js";
 import { loadConfig, type EventStoreConfig, type LogLevel } from "../src/config.js";
-import { createLogger, silentLogger, type Logger } from "../src/logger.js";
+import { createLogger, silentLogger, type Logger } from "@eskit/server-kit/logger.js";
 
 /** The repository root, where `node --import tsx` finds tsx and the store finds its migrations. */
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));

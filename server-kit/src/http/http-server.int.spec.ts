@@ -12,7 +12,7 @@ import {
 } from "@eskit/gen/grpc/health/v1/health_pb.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../logger.js";
-import { healthService } from "../rpc/health-service.js";
+import { healthService } from "../health-service.js";
 import { startHttpServer, type RunningHttpServer } from "./http-server.js";
 
 const ALLOWED = "https://app.example";

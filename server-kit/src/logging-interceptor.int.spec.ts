@@ -4,8 +4,8 @@ import type { HandlerContext } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "@eskit/gen/grpc/health/v1/health_pb.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createLogger } from "../logger.js";
-import { startHttpServer, type RunningHttpServer } from "../server/http-server.js";
+import { createLogger } from "./logger.js";
+import { startHttpServer, type RunningHttpServer } from "./http/http-server.js";
 import { codeName, loggingInterceptor, protocolOf } from "./logging-interceptor.js";
 
 let lines: Array<Record<string, unknown>>;

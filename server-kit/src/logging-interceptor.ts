@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Interceptor } from "@connectrpc/connect";
-import type { Logger } from "../logger.js";
+import type { Logger } from "./logger.js";
 
 /**
  * Lowercase snake name of a Connect code, as the Connect protocol spells it on

@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { createLogger, silentLogger } from "./logger.js";
-import type { LogLevel } from "./config.js";
+import type { LogLevel } from "./env-config.js";
 
 /** A logger writing into an array of parsed lines. */
 function capture(level: LogLevel, base?: Record<string, unknown>) {

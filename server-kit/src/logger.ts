@@ -1,4 +1,4 @@
-import type { LogLevel } from "./config.js";
+import type { LogLevel } from "./env-config.js";
 
 /**
  * Structured logger: one JSON object per line, so log shippers can index
