@@ -40,8 +40,8 @@ test: install ## Run all tests (vitest) and print "N passed, N failed"
 	node scripts/test-summary.mjs $(TEST_REPORT) || status=1; \
 	exit $$status
 
-run: install ## Run the event store (configured by environment variables, see README)
-	node --import tsx event-store/src/main.ts
+run: install ## Run the whole system: Event Store (:8081) and Crud Store (:8082); configured by environment (see README)
+	node --import tsx scripts/run-system.ts
 
 bench: install ## Run the benchmarks
 	node --import tsx bench/run.ts

@@ -1,0 +1,59 @@
+import type { ConnectRouter } from "@connectrpc/connect";
+import { CrudStoreService } from "@eskit/gen/eskit/crudstore/v1/crud_store_pb.js";
+import { Health } from "@eskit/gen/grpc/health/v1/health_pb.js";
+import { healthService } from "@eskit/server-kit/health-service.js";
+import { startHttpServer } from "@eskit/server-kit/http/http-server.js";
+import { type Logger, silentLogger } from "@eskit/server-kit/logger.js";
+import { loggingInterceptor } from "@eskit/server-kit/logging-interceptor.js";
+import type { CrudStoreConfig } from "./config.js";
+import { EventStoreGateway } from "./gateway/event-store-gateway.js";
+import { TypeRegistry } from "./registry/type-registry.js";
+import { errorInterceptor } from "./rpc/connect-errors.js";
+import { crudStoreService } from "./rpc/crud-store-service.js";
+import { DocumentStore } from "./store/documents.js";
+import { StateReader } from "./store/state-reader.js";
+
+/** A running Crud Store: where it listens, and how to stop it. */
+export interface RunningCrudStore {
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting, lets running requests finish, then closes the connection to the Event Store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Wires the Crud Store together: a client of the Event Store (its only storage), the document store and type
+ * registry on it, and one HTTP server answering gRPC, gRPC-Web and Connect. It starts even while the Event Store is
+ * down: requests then fail with `unavailable` and `/healthz` answers 503 until it is back.
+ */
+export async function startCrudStore(config: CrudStoreConfig, logger: Logger = silentLogger): Promise<RunningCrudStore> {
+  const gateway = new EventStoreGateway(config.eventStoreUrl, config.eventStoreTimeoutMs);
+  const states = new StateReader(gateway, config.snapshotEvery, logger);
+  const registry = new TypeRegistry(gateway);
+  const documents = new DocumentStore(gateway, states, registry);
+  const routes = (router: ConnectRouter) => {
+    router.service(CrudStoreService, crudStoreService({ gateway, documents, states, registry }));
+    router.service(Health, healthService(() => gateway.ping(), { services: [CrudStoreService.typeName] }));
+  };
+  const server = await startHttpServer({
+    port: config.port,
+    host: config.host,
+    routes,
+    interceptors: [loggingInterceptor(logger), errorInterceptor(logger)],
+    corsOrigins: config.corsOrigins,
+    healthz: () => gateway.ping(),
+    readMaxBytes: config.maxRequestBytes,
+    logger,
+  });
+  logger.info("crud store listening", { url: server.url, event_store_url: config.eventStoreUrl });
+  return {
+    url: server.url,
+    port: server.port,
+    async close() {
+      await server.close({ timeoutMs: config.shutdownTimeoutMs });
+      await states.drain();
+      gateway.close();
+      logger.info("crud store stopped");
+    },
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * The Crud Store's errors. The core throws these and knows nothing of Connect; `rpc/connect-errors.ts` maps each to
+ * exactly one Connect code, in one place. Errors the Event Store returned keep their own code.
+ */
+export abstract class CrudStoreError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The request is malformed, or a document does not match its type's schema. */
+export class ValidationError extends CrudStoreError {}
+
+/** No such document (or type), not at that version, deleted, or of another entity type. */
+export class NotFoundError extends CrudStoreError {}
+
+/** A document (or type) with that id already exists. */
+export class AlreadyExistsError extends CrudStoreError {}
+
+/** The caller's version is not the latest: somebody else wrote first. Read again and retry. */
+export class ConcurrencyError extends CrudStoreError {}
+
+/** The request is well-formed but the current state forbids it (e.g. a schema_version that does not increase). */
+export class PreconditionError extends CrudStoreError {}
+
+/**
+ * An originator's history cannot be read as a document: events the Crud Store did not write, or a hole in the
+ * versions. Never the caller's fault, so it surfaces as `internal`, with the details in the log.
+ */
+export class CorruptHistoryError extends CrudStoreError {}

@@ -1,0 +1,123 @@
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { Http2SessionManager, createConnectTransport } from "@connectrpc/connect-node";
+import type { Event } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
+import { EventSchema } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
+import { EventStoreService, type OriginatorSummary } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
+import { Health, HealthCheckResponse_ServingStatus } from "@eskit/gen/grpc/health/v1/health_pb.js";
+
+/** Where a call to the Event Store belongs: the caller's cancellation and deadline travel with it. */
+export interface CallScope {
+  readonly signal?: AbortSignal;
+  /** What is left of the caller's deadline, in ms; undefined when the caller set none. */
+  readonly timeoutMs?: number;
+}
+
+/** An event to append, before the Event Store gives it an id and a time. */
+export interface NewEvent {
+  readonly originatorId: string;
+  readonly version: bigint;
+  readonly eventType: string;
+  readonly payload: string;
+  readonly metadata: Record<string, string>;
+}
+
+/** A snapshot as the Event Store keeps it. */
+export interface StoredSnapshot {
+  readonly version: bigint;
+  readonly payload: string;
+}
+
+/**
+ * The Crud Store's only storage: the Event Store, over its RPC API (Connect, binary, over one multiplexed HTTP/2
+ * connection). Errors stay ConnectErrors with the Event Store's codes, so `unavailable` stays `unavailable`; each
+ * call carries the caller's signal and the smaller of its deadline and `defaultTimeoutMs`.
+ */
+export class EventStoreGateway {
+  private readonly sessions: Http2SessionManager;
+  private readonly events: Client<typeof EventStoreService>;
+  private readonly health: Client<typeof Health>;
+
+  constructor(
+    baseUrl: string,
+    private readonly defaultTimeoutMs: number,
+  ) {
+    this.sessions = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: 60_000 });
+    const transport = createConnectTransport({
+      baseUrl,
+      httpVersion: "2",
+      useBinaryFormat: true,
+      sessionManager: this.sessions,
+    });
+    this.events = createClient(EventStoreService, transport);
+    this.health = createClient(Health, transport);
+  }
+
+  /** Appends all events atomically; `aborted` from the Event Store means a version was already taken. */
+  async append(events: readonly NewEvent[], scope: CallScope): Promise<void> {
+    await this.events.append(
+      {
+        events: events.map((e) =>
+          create(EventSchema, {
+            originator: { id: e.originatorId, version: e.version },
+            eventType: e.eventType,
+            payload: e.payload,
+            metadata: e.metadata,
+          }),
+        ),
+      },
+      this.options(scope),
+    );
+  }
+
+  /** An originator's events from `fromVersion` to `toVersion` (0 = the latest), in version order. */
+  async getEvents(originatorId: string, fromVersion: bigint, toVersion: bigint, scope: CallScope): Promise<Event[]> {
+    const response = await this.events.getEvents({ originatorId, fromVersion, toVersion }, this.options(scope));
+    return response.events;
+  }
+
+  /** The latest snapshot at or below `maxVersion` (0 = any), or undefined when there is none. */
+  async getSnapshot(originatorId: string, maxVersion: bigint, scope: CallScope): Promise<StoredSnapshot | undefined> {
+    try {
+      const response = await this.events.getSnapshot({ originatorId, maxVersion }, this.options(scope));
+      return { version: response.version, payload: response.payload };
+    } catch (error) {
+      if (ConnectError.from(error).code === Code.NotFound) return undefined;
+      throw error;
+    }
+  }
+
+  async saveSnapshot(originatorId: string, version: bigint, payload: string, scope: CallScope): Promise<void> {
+    await this.events.saveSnapshot({ originatorId, version, payload }, this.options(scope));
+  }
+
+  /** One page of the originators of a type, in id order, skipping those whose last action is `excludeLastAction`. */
+  async listOriginators(
+    entityType: string,
+    afterId: string,
+    limit: number,
+    excludeLastAction: string,
+    scope: CallScope,
+  ): Promise<{ originators: OriginatorSummary[]; nextAfterId: string }> {
+    return this.events.listOriginators({ entityType, afterId, limit, excludeLastAction }, this.options(scope));
+  }
+
+  /** Whether the Event Store answers its health check as SERVING within 2 s. */
+  async ping(): Promise<boolean> {
+    try {
+      const response = await this.health.check({}, { timeoutMs: 2000 });
+      return response.status === HealthCheckResponse_ServingStatus.SERVING;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    this.sessions.abort();
+  }
+
+  private options(scope: CallScope): { signal?: AbortSignal; timeoutMs: number } {
+    const timeoutMs = Math.max(1, Math.min(scope.timeoutMs ?? this.defaultTimeoutMs, this.defaultTimeoutMs));
+    return scope.signal === undefined ? { timeoutMs } : { signal: scope.signal, timeoutMs };
+  }
+}

@@ -1,0 +1,126 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Event } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
+import { AlreadyExistsError, ConcurrencyError, CorruptHistoryError, NotFoundError, PreconditionError, ValidationError } from "../domain/errors.js";
+import type { JsonObject } from "../domain/json-document.js";
+import { checkEntityType, registryEntityType, reservedIdPrefix } from "../domain/names.js";
+import type { CallScope, EventStoreGateway } from "../gateway/event-store-gateway.js";
+import { sourceKey, sourceValue } from "../store/event-codec.js";
+import { mapConcurrently } from "../store/list-documents.js";
+import { decodePageToken, encodePageToken } from "../store/page-token.js";
+import { compileJsonSchema, formatViolations } from "./json-schema.js";
+
+/** A registered entity type: its latest schema ("" = documents are not validated). */
+export interface TypeSpec {
+  readonly entityType: string;
+  readonly schemaVersion: bigint;
+  readonly jsonSchema: string;
+}
+
+const idPrefix = `${reservedIdPrefix}type:`;
+const defaultLimit = 100;
+const maxLimit = 1000;
+
+/**
+ * The type registry. Each type is an originator of the Event Store (`eskit.crudstore.type:<entity type>`) whose
+ * events (`eskit.crudstore.EntityType.Registered`, then `.Updated`) record its schemas, so a type's history is kept
+ * like a document's and every Crud Store process sees the same registry without a database of its own.
+ */
+export class TypeRegistry {
+  constructor(private readonly gateway: EventStoreGateway) {}
+
+  async register(spec: TypeSpec, skipDuplicate: boolean, scope: CallScope): Promise<void> {
+    checkSpec(spec);
+    try {
+      await this.append(spec, 1n, "Registered", scope);
+    } catch (error) {
+      if (ConnectError.from(error).code !== Code.Aborted) throw error;
+      if (!skipDuplicate) throw new AlreadyExistsError(`type ${spec.entityType} is already registered (UpdateType changes its schema)`);
+    }
+  }
+
+  async update(spec: TypeSpec, scope: CallScope): Promise<void> {
+    checkSpec(spec);
+    const current = await this.read(spec.entityType, scope);
+    if (spec.schemaVersion <= current.spec.schemaVersion) {
+      throw new PreconditionError(
+        `type ${spec.entityType} is at schema_version ${current.spec.schemaVersion}: an update needs a higher one, got ${spec.schemaVersion}`,
+      );
+    }
+    try {
+      await this.append(spec, current.version + 1n, "Updated", scope);
+    } catch (error) {
+      if (ConnectError.from(error).code !== Code.Aborted) throw error;
+      throw new ConcurrencyError(`type ${spec.entityType} was updated concurrently: read it again and retry`);
+    }
+  }
+
+  async get(entityType: string, scope: CallScope): Promise<TypeSpec> {
+    checkEntityType(entityType);
+    return (await this.read(entityType, scope)).spec;
+  }
+
+  async list(limit: number, pageToken: string, scope: CallScope): Promise<{ specs: TypeSpec[]; nextPageToken: string }> {
+    if (limit > maxLimit) throw new ValidationError(`limit is ${limit}: at most ${maxLimit}`);
+    const afterId = decodePageToken("types", pageToken);
+    const page = await this.gateway.listOriginators(registryEntityType, afterId === "" ? "" : idPrefix + afterId, limit || defaultLimit, "", scope);
+    const specs = await mapConcurrently(page.originators, 16, async (o) =>
+      fold(o.id, await this.gateway.getEvents(o.id, 0n, o.version, scope)).spec,
+    );
+    const next = page.nextAfterId === "" ? "" : encodePageToken("types", page.nextAfterId.slice(idPrefix.length));
+    return { specs, nextPageToken: next };
+  }
+
+  /**
+   * Throws ValidationError listing every violation when `entityType` has a schema that `document` does not match.
+   * Types that are not registered, or have no schema, accept any object.
+   */
+  async validate(entityType: string, document: JsonObject, scope: CallScope): Promise<void> {
+    const events = await this.gateway.getEvents(idPrefix + entityType, 0n, 0n, scope);
+    if (events.length === 0) return;
+    const { spec } = fold(idPrefix + entityType, events);
+    if (spec.jsonSchema === "") return;
+    const violations = compileJsonSchema(spec.jsonSchema).validate(document);
+    if (violations.length > 0) {
+      throw new ValidationError(
+        `payload does not match the schema of ${entityType} (schema_version ${spec.schemaVersion}): ${formatViolations(violations)}`,
+      );
+    }
+  }
+
+  private async read(entityType: string, scope: CallScope): Promise<{ spec: TypeSpec; version: bigint }> {
+    const events = await this.gateway.getEvents(idPrefix + entityType, 0n, 0n, scope);
+    if (events.length === 0) throw new NotFoundError(`type ${entityType} is not registered`);
+    return fold(idPrefix + entityType, events);
+  }
+
+  private async append(spec: TypeSpec, version: bigint, action: string, scope: CallScope): Promise<void> {
+    const payload = JSON.stringify({
+      entityType: spec.entityType,
+      schemaVersion: String(spec.schemaVersion),
+      jsonSchema: spec.jsonSchema,
+    });
+    await this.gateway.append(
+      [{ originatorId: idPrefix + spec.entityType, version, eventType: `${registryEntityType}.${action}`, payload, metadata: { [sourceKey]: sourceValue } }],
+      scope,
+    );
+  }
+}
+
+function checkSpec(spec: TypeSpec): void {
+  checkEntityType(spec.entityType, "spec.entity_type");
+  if (spec.jsonSchema !== "") compileJsonSchema(spec.jsonSchema);
+}
+
+/** The latest spec in a type's events (each event holds a whole spec). */
+function fold(id: string, events: readonly Event[]): { spec: TypeSpec; version: bigint } {
+  const last = events.at(-1);
+  try {
+    const parsed = JSON.parse(last?.payload ?? "") as { entityType: string; schemaVersion: string; jsonSchema: string };
+    return {
+      spec: { entityType: parsed.entityType, schemaVersion: BigInt(parsed.schemaVersion), jsonSchema: parsed.jsonSchema },
+      version: last?.originator?.version ?? 0n,
+    };
+  } catch (error) {
+    throw new CorruptHistoryError(`the registry record "${id}" cannot be read: ${String(error)}`);
+  }
+}

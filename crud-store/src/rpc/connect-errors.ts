@@ -1,0 +1,44 @@
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import type { Logger } from "@eskit/server-kit/logger.js";
+import {
+  AlreadyExistsError,
+  ConcurrencyError,
+  CorruptHistoryError,
+  NotFoundError,
+  PreconditionError,
+  ValidationError,
+} from "../domain/errors.js";
+
+/**
+ * The one place where the Crud Store's errors become Connect codes. ConnectErrors from the Event Store pass through
+ * with their code (a lost Event Store stays `unavailable`, which clients retry; a passed deadline stays
+ * `deadline_exceeded`); anything unexpected becomes `internal`, with the details in the log, not in the answer.
+ */
+export function toConnectError(error: unknown, logger: Logger): ConnectError {
+  if (error instanceof ConnectError) return error;
+  const code = codeOf(error);
+  if (code !== undefined) return new ConnectError((error as Error).message, code, undefined, undefined, error);
+  logger.error("unexpected error", { error: String(error), stack: (error as Error | undefined)?.stack });
+  return new ConnectError("internal error", Code.Internal, undefined, undefined, error);
+}
+
+function codeOf(error: unknown): Code | undefined {
+  if (error instanceof ValidationError) return Code.InvalidArgument;
+  if (error instanceof NotFoundError) return Code.NotFound;
+  if (error instanceof AlreadyExistsError) return Code.AlreadyExists;
+  if (error instanceof ConcurrencyError) return Code.Aborted;
+  if (error instanceof PreconditionError) return Code.FailedPrecondition;
+  return undefined;
+}
+
+/** Maps whatever a handler throws to a ConnectError, so handlers throw domain errors freely. */
+export function errorInterceptor(logger: Logger): Interceptor {
+  return (next) => async (request) => {
+    try {
+      return await next(request);
+    } catch (error) {
+      if (error instanceof CorruptHistoryError) logger.error("unreadable history", { error: error.message });
+      throw toConnectError(error, logger);
+    }
+  };
+}

@@ -1,0 +1,131 @@
+import { randomUUID } from "node:crypto";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { encodeChange } from "../domain/changes.js";
+import { AlreadyExistsError, ConcurrencyError, NotFoundError, ValidationError } from "../domain/errors.js";
+import { type JsonObject, parseDocument, serializeDocument } from "../domain/json-document.js";
+import { checkDocumentId, checkEntityType } from "../domain/names.js";
+import type { DocumentState } from "../domain/replay.js";
+import type { CallScope, EventStoreGateway } from "../gateway/event-store-gateway.js";
+import type { TypeRegistry } from "../registry/type-registry.js";
+import { changeEvent } from "./event-codec.js";
+import type { StateReader } from "./state-reader.js";
+
+/** A document's id and version, as the RPCs return them. */
+export interface DocumentRef {
+  readonly id: string;
+  readonly version: bigint;
+}
+
+/**
+ * Create, Update, Delete and Get of documents. Each write reads the latest state, checks the caller's version and the
+ * type's schema, and appends one event at the next version: the Event Store refuses a version already taken, so of
+ * two concurrent writers exactly one wins, and the other gets `aborted`.
+ */
+export class DocumentStore {
+  constructor(
+    private readonly gateway: EventStoreGateway,
+    private readonly states: StateReader,
+    private readonly registry: TypeRegistry,
+  ) {}
+
+  async create(entityType: string, id: string, version: bigint, payload: string, scope: CallScope): Promise<DocumentRef> {
+    checkEntityType(entityType);
+    const documentId = id === "" ? randomUUID() : id;
+    checkDocumentId(documentId);
+    if (version > 1n) throw new ValidationError(`originator.version is ${version}: a new document starts at version 1`);
+    const document = parseDocument(payload, "payload");
+    await this.registry.validate(entityType, document, scope);
+    const change = { payload: serializeDocument(document), encoding: "document" as const };
+    try {
+      await this.gateway.append([changeEvent(entityType, documentId, 1n, "created", change)], scope);
+    } catch (error) {
+      if (ConnectError.from(error).code === Code.Aborted) {
+        throw new AlreadyExistsError(`a document with id "${documentId}" already exists`);
+      }
+      throw error;
+    }
+    await this.states.saveIfDue(entityType, documentId, { version: 1n, deleted: false, document }, scope);
+    return { id: documentId, version: 1n };
+  }
+
+  async update(entityType: string, id: string, version: bigint, payload: string, scope: CallScope): Promise<DocumentRef> {
+    checkEntityType(entityType);
+    checkDocumentId(id);
+    if (version === 0n) {
+      throw new ValidationError("originator.version is required: the version you last read (it guards against lost updates)");
+    }
+    const next = parseDocument(payload, "payload");
+    const [current] = await Promise.all([
+      this.latestLive(entityType, id, scope),
+      this.registry.validate(entityType, next, scope),
+    ]);
+    checkVersion(entityType, id, version, current.version);
+    const change = encodeChange(current.document, next);
+    if (change === undefined) return { id, version: current.version };
+    const newVersion = current.version + 1n;
+    await this.append(entityType, id, newVersion, "updated", change, scope);
+    await this.states.saveIfDue(entityType, id, { version: newVersion, deleted: false, document: next }, scope);
+    return { id, version: newVersion };
+  }
+
+  async delete(entityType: string, id: string, version: bigint, scope: CallScope): Promise<DocumentRef> {
+    checkEntityType(entityType);
+    checkDocumentId(id);
+    const current = await this.latestLive(entityType, id, scope);
+    if (version !== 0n) checkVersion(entityType, id, version, current.version);
+    const newVersion = current.version + 1n;
+    await this.append(entityType, id, newVersion, "deleted", { payload: "{}", encoding: "document" }, scope);
+    await this.states.saveIfDue(entityType, id, { ...current, version: newVersion, deleted: true }, scope);
+    return { id, version: newVersion };
+  }
+
+  /** The document right after `version` (0 = latest); a deleted one only when `includeDeleted`. */
+  async get(
+    entityType: string,
+    id: string,
+    version: bigint,
+    includeDeleted: boolean,
+    scope: CallScope,
+  ): Promise<DocumentRef & { document: JsonObject }> {
+    checkEntityType(entityType);
+    checkDocumentId(id);
+    const state = await this.states.read(entityType, id, version, scope);
+    if (state.deleted && !includeDeleted) {
+      throw new NotFoundError(`${entityType} "${id}" was deleted at version ${state.version}; pass deleted=true to read it`);
+    }
+    return { id, version: state.version, document: state.document };
+  }
+
+  private async latestLive(entityType: string, id: string, scope: CallScope): Promise<DocumentState> {
+    const current = await this.states.read(entityType, id, 0n, scope);
+    if (current.deleted) throw new NotFoundError(`${entityType} "${id}" was deleted at version ${current.version}`);
+    return current;
+  }
+
+  private async append(
+    entityType: string,
+    id: string,
+    version: bigint,
+    action: "updated" | "deleted",
+    change: { payload: string; encoding: "merge-patch" | "document" },
+    scope: CallScope,
+  ): Promise<void> {
+    try {
+      await this.gateway.append([changeEvent(entityType, id, version, action, change)], scope);
+    } catch (error) {
+      if (ConnectError.from(error).code === Code.Aborted) {
+        throw new ConcurrencyError(`${entityType} "${id}" was changed concurrently: read it again (version ${version} or later) and retry`);
+      }
+      throw error;
+    }
+  }
+}
+
+/** Any version but the latest is refused: the caller did not read what it is about to change. */
+function checkVersion(entityType: string, id: string, given: bigint, current: bigint): void {
+  if (given !== current) {
+    throw new ConcurrencyError(
+      `${entityType} "${id}" is at version ${current}, not ${given}: read it again and retry with version ${current}`,
+    );
+  }
+}

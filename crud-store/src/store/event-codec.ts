@@ -1,0 +1,61 @@
+import type { Event } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
+import type { ChangeEncoding, EncodedChange } from "../domain/changes.js";
+import { CorruptHistoryError } from "../domain/errors.js";
+import type { CrudAction, StoredChange } from "../domain/replay.js";
+import type { NewEvent } from "../gateway/event-store-gateway.js";
+
+/** Metadata on every event the Crud Store writes, so consumers of the log can tell them apart. */
+export const sourceKey = "eskit.source";
+export const sourceValue = "crud-store";
+/** How an Updated event's payload reads: a JSON Merge Patch, or the whole document. */
+export const encodingKey = "eskit.encoding";
+
+const actionNames: Record<CrudAction, string> = { created: "Created", updated: "Updated", deleted: "Deleted" };
+const actionsByName = new Map(Object.entries(actionNames).map(([action, name]) => [name, action as CrudAction]));
+
+/** The Event Store event type of an action on an entity type, e.g. `acme.User.Updated`. */
+export function eventTypeOf(entityType: string, action: CrudAction): string {
+  return `${entityType}.${actionNames[action]}`;
+}
+
+/** The event that records one change of a document. */
+export function changeEvent(
+  entityType: string,
+  originatorId: string,
+  version: bigint,
+  action: CrudAction,
+  change: EncodedChange,
+): NewEvent {
+  const metadata: Record<string, string> = { [sourceKey]: sourceValue };
+  if (action === "updated") metadata[encodingKey] = change.encoding;
+  return {
+    originatorId,
+    version,
+    eventType: eventTypeOf(entityType, action),
+    payload: action === "deleted" ? "{}" : change.payload,
+    metadata,
+  };
+}
+
+/**
+ * Reads an Event Store event back as a change of a document of `entityType`. An event of another entity type, or
+ * with an action the Crud Store never writes, means the history is not a Crud Store document's.
+ */
+export function toStoredChange(event: Event, entityType: string): StoredChange {
+  const version = event.originator?.version ?? 0n;
+  const prefix = `${entityType}.`;
+  const action = event.eventType.startsWith(prefix) ? actionsByName.get(event.eventType.slice(prefix.length)) : undefined;
+  if (action === undefined) {
+    throw new CorruptHistoryError(
+      `event ${event.eventType} at version ${version} of "${event.originator?.id}" is not a change of a ${entityType} document`,
+    );
+  }
+  const encoding: ChangeEncoding = action === "updated" && event.metadata[encodingKey] !== "document" ? "merge-patch" : "document";
+  return { version, action, change: { payload: event.payload, encoding } };
+}
+
+/** The entity type of an event (everything before the last dot of its event type). */
+export function entityTypeOfEvent(event: Event): string {
+  const dot = event.eventType.lastIndexOf(".");
+  return dot < 0 ? "" : event.eventType.slice(0, dot);
+}

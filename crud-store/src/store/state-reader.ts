@@ -1,0 +1,122 @@
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import type { Logger } from "@eskit/server-kit/logger.js";
+import { NotFoundError } from "../domain/errors.js";
+import type { JsonObject } from "../domain/json-document.js";
+import { type DocumentState, replay, type StoredChange } from "../domain/replay.js";
+import type { CallScope, EventStoreGateway } from "../gateway/event-store-gateway.js";
+import { entityTypeOfEvent, toStoredChange } from "./event-codec.js";
+
+/** A stretch of a document's history: the state it starts from (a snapshot, or nothing) and the changes after it. */
+export interface HistoryRange {
+  readonly start: DocumentState | undefined;
+  readonly changes: readonly StoredChange[];
+  /** When each change happened, by version. */
+  readonly occurredOn: ReadonlyMap<bigint, Timestamp | undefined>;
+}
+
+/** How a snapshot's payload reads: the state plus the entity type, so a read of another type is refused. */
+interface SnapshotPayload {
+  entityType: string;
+  deleted: boolean;
+  document: JsonObject;
+}
+
+/**
+ * Reads documents' states from the Event Store: from the latest snapshot at or below the wanted version, then the
+ * events after it. Snapshots are kept every `snapshotEvery` versions (by writers, and by readers that had to replay
+ * that many events), so reading the latest version costs the same whatever the length of the history.
+ */
+export class StateReader {
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(
+    private readonly gateway: EventStoreGateway,
+    readonly snapshotEvery: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The state right after `version` (0 = the latest); NotFoundError when there is no such document or version. */
+  async read(entityType: string, id: string, version: bigint, scope: CallScope): Promise<DocumentState> {
+    const range = await this.range(entityType, id, version === 0n ? undefined : version, version, scope);
+    const state = replay(range.start, range.changes);
+    if (state === undefined) throw new NotFoundError(`no ${entityType} with id "${id}"`);
+    if (version !== 0n && state.version !== version) {
+      throw new NotFoundError(`${entityType} "${id}" has no version ${version}: its latest is ${state.version}`);
+    }
+    if (version === 0n && this.snapshotEvery > 0 && range.changes.length >= this.snapshotEvery) {
+      this.saveInBackground(entityType, id, state);
+    }
+    return state;
+  }
+
+  /**
+   * The history from the latest snapshot at or below `snapshotAtOrBelow` (undefined: the latest snapshot; 0n: none,
+   * from the first event) up to `toVersion` (0 = the latest). NotFoundError when the id is unknown or of another entity type.
+   */
+  async range(
+    entityType: string,
+    id: string,
+    snapshotAtOrBelow: bigint | undefined,
+    toVersion: bigint,
+    scope: CallScope,
+  ): Promise<HistoryRange> {
+    const useSnapshot = this.snapshotEvery > 0 && snapshotAtOrBelow !== 0n;
+    const snapshot = useSnapshot ? await this.gateway.getSnapshot(id, snapshotAtOrBelow ?? 0n, scope) : undefined;
+    const start = snapshot === undefined ? undefined : this.parseSnapshot(id, snapshot.version, snapshot.payload);
+    if (start !== undefined && start.entityType !== entityType) throw new NotFoundError(`no ${entityType} with id "${id}"`);
+    const fromVersion = (start?.state.version ?? 0n) + 1n;
+    const events = toVersion !== 0n && fromVersion > toVersion ? [] : await this.gateway.getEvents(id, fromVersion, toVersion, scope);
+    const first = events[0];
+    if (start === undefined && first !== undefined && entityTypeOfEvent(first) !== entityType) {
+      throw new NotFoundError(`no ${entityType} with id "${id}"`);
+    }
+    return {
+      start: start?.state,
+      changes: events.map((event) => toStoredChange(event, entityType)),
+      occurredOn: new Map(events.map((event) => [event.originator?.version ?? 0n, event.occurredOn])),
+    };
+  }
+
+  /** Keeps a snapshot of `state` when its version is a multiple of `snapshotEvery`; failures only cost speed. */
+  async saveIfDue(entityType: string, id: string, state: DocumentState, scope: CallScope): Promise<void> {
+    if (this.snapshotEvery === 0 || state.version % BigInt(this.snapshotEvery) !== 0n) return;
+    await this.save(entityType, id, state, scope);
+  }
+
+  /** Waits for snapshots still being saved in the background. */
+  async drain(): Promise<void> {
+    await Promise.all([...this.pending]);
+  }
+
+  private saveInBackground(entityType: string, id: string, state: DocumentState): void {
+    const saving = this.save(entityType, id, state, {}).finally(() => this.pending.delete(saving));
+    this.pending.add(saving);
+  }
+
+  private async save(entityType: string, id: string, state: DocumentState, scope: CallScope): Promise<void> {
+    const payload: SnapshotPayload = { entityType, deleted: state.deleted, document: state.document };
+    try {
+      await this.gateway.saveSnapshot(id, state.version, JSON.stringify(payload), scope);
+    } catch (error) {
+      this.logger.warn("saving a snapshot failed", { originator_id: id, version: String(state.version), error: String(error) });
+    }
+  }
+
+  private parseSnapshot(id: string, version: bigint, payload: string): { entityType: string; state: DocumentState } | undefined {
+    try {
+      const parsed = JSON.parse(payload) as Partial<SnapshotPayload>;
+      const document = parsed.document;
+      if (typeof parsed.entityType === "string" && typeof parsed.deleted === "boolean" && isObject(document)) {
+        return { entityType: parsed.entityType, state: { version, deleted: parsed.deleted, document } };
+      }
+    } catch {
+      // Reported below: an unreadable snapshot is skipped, the events alone give the same state.
+    }
+    this.logger.warn("ignoring an unreadable snapshot", { originator_id: id, version: String(version) });
+    return undefined;
+  }
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,77 @@
+// `make run`: the whole system in one terminal. Starts the Event Store, waits until it is healthy, then the Crud Store
+// pointed at it, prints their URLs, and on Ctrl-C (SIGINT) or SIGTERM stops them in reverse order, each cleanly.
+// If one service dies, the others are stopped and the exit code is non-zero. Every other variable (DATABASE_URL,
+// LOG_LEVEL, ...) is passed through to the services.
+import { type ChildProcess, spawn } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
+
+interface Service {
+  name: string;
+  entry: string;
+  port: string;
+  env: Record<string, string>;
+}
+
+const host = process.env["ESKIT_HOST"] ?? "127.0.0.1";
+const eventStorePort = process.env["ESKIT_EVENT_STORE_PORT"] ?? "8081";
+const crudStorePort = process.env["ESKIT_CRUD_STORE_PORT"] ?? "8082";
+const services: Service[] = [
+  { name: "event-store", entry: "event-store/src/main.ts", port: eventStorePort, env: {} },
+  {
+    name: "crud-store",
+    entry: "crud-store/src/main.ts",
+    port: crudStorePort,
+    env: { EVENT_STORE_URL: process.env["EVENT_STORE_URL"] ?? `http://127.0.0.1:${eventStorePort}` },
+  },
+];
+
+const running: Array<{ service: Service; child: ChildProcess; exited: Promise<number | null> }> = [];
+let stopping = false;
+
+async function stopAll(code: number): Promise<never> {
+  stopping = true;
+  for (const { child, exited } of [...running].reverse()) {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    await exited;
+  }
+  process.exit(code);
+}
+
+async function waitHealthy(service: Service, exited: Promise<number | null>): Promise<void> {
+  const url = `http://127.0.0.1:${service.port}/healthz`;
+  let dead = false;
+  void exited.then(() => (dead = true));
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline && !dead; await sleep(200)) {
+    const ok = await fetch(url).then((r) => r.ok, () => false);
+    if (ok) return;
+  }
+  throw new Error(dead ? `${service.name} exited during start-up (see its log above)` : `${service.name} is not healthy at ${url} after 120 s`);
+}
+
+process.on("SIGINT", () => void stopAll(0));
+process.on("SIGTERM", () => void stopAll(0));
+
+for (const service of services) {
+  const child = spawn(process.execPath, ["--import", "tsx", service.entry], {
+    env: { ...process.env, ...service.env, PORT: service.port, HOST: process.env["HOST"] ?? host },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  running.push({ service, child, exited });
+  void exited.then((code) => {
+    if (stopping) return;
+    process.stderr.write(`eskit: ${service.name} exited (code ${code}); stopping the others\n`);
+    void stopAll(1);
+  });
+  try {
+    await waitHealthy(service, exited);
+  } catch (error) {
+    process.stderr.write(`eskit: ${(error as Error).message}\n`);
+    await stopAll(1);
+  }
+}
+process.stderr.write(
+  `\nESKIT is up (Ctrl-C stops it):\n` +
+    services.map((s) => `  ${s.name.padEnd(12)} http://127.0.0.1:${s.port}\n`).join("") +
+    "\n",
+);
