@@ -1,7 +1,7 @@
 /**
- * `@eskit/client`: everything an application needs to talk to the event store, safe to bundle for browsers
- * (Node-only transports live in `@eskit/client/node.js`). The generated messages are re-exported so users need
- * not depend on the generated package's layout.
+ * `@eskit/client`: everything an application needs to talk to the event store and the crud store, safe to
+ * bundle for browsers (Node-only transports live in `@eskit/client/node.js`). The generated messages are
+ * re-exported so users need not depend on the generated package's layout.
  */
 export { createTransport, type TransportOptions, type WebProtocol } from "./transport.js";
 export { headersInterceptor } from "./headers-interceptor.js";
@@ -11,9 +11,31 @@ export { createHealthClient, type HealthClient } from "./health-client.js";
 export { encodePayload, toEvent, type NewEvent } from "./new-event.js";
 export { tailLogs, type TailOptions } from "./tail-logs.js";
 export { pageLogs, type PageLogsOptions } from "./page-logs.js";
+export { createCrudClient, type CrudClient } from "./crud-client.js";
+export type {
+  CreateOptions,
+  CrudClientOptions,
+  CrudPage,
+  CrudRevision,
+  GetOptions,
+  HistoryOptions,
+  ListOptions,
+  ListPageOptions,
+  OriginatorRef,
+  UpdateOptions,
+} from "./crud-client-options.js";
+export type { CrudDocument } from "./crud-document.js";
+export type {
+  EntityTypeRef,
+  JsonSchema,
+  ListTypesOptions,
+  RegisterTypeOptions,
+  UpdateTypeOptions,
+} from "./crud-type-registry.js";
 
 export { Code, ConnectError, type CallOptions, type Interceptor, type Transport } from "@connectrpc/connect";
 export * from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
 export * from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
 export * from "@eskit/gen/eskit/eventstore/v1/consumer_pb.js";
+export * from "@eskit/gen/eskit/crudstore/v1/crud_store_pb.js";
 export * from "@eskit/gen/grpc/health/v1/health_pb.js";

@@ -60,7 +60,12 @@ export class StateReader {
     toVersion: bigint,
     scope: CallScope,
   ): Promise<HistoryRange> {
-    const useSnapshot = this.snapshotEvery > 0 && snapshotAtOrBelow !== 0n;
+    // Below the first snapshot version there is none to find (snapshots are kept at multiples of snapshotEvery, or
+    // by readers past that many events): skip the round trip, which List pays per document.
+    const useSnapshot =
+      this.snapshotEvery > 0 &&
+      snapshotAtOrBelow !== 0n &&
+      (snapshotAtOrBelow === undefined || snapshotAtOrBelow >= BigInt(this.snapshotEvery));
     const snapshot = useSnapshot ? await this.gateway.getSnapshot(id, snapshotAtOrBelow ?? 0n, scope) : undefined;
     const start = snapshot === undefined ? undefined : this.parseSnapshot(id, snapshot.version, snapshot.payload);
     if (start !== undefined && start.entityType !== entityType) throw new NotFoundError(`no ${entityType} with id "${id}"`);
