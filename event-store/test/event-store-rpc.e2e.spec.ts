@@ -211,6 +211,20 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
     });
   });
 
+  describe("GetHead", () => {
+    it("returns the id of the latest entry, which moves to the last log id of each append", async () => {
+      const id = unique("h");
+      const before = (await c.eventStore.getHead({})).headId;
+      const { logIds } = await c.eventStore.append({ events: [event(id, 1, "Head.Created"), event(id, 2, "Head.Renamed")] });
+      const after = (await c.eventStore.getHead({})).headId;
+      expect(logIds[1]).toBeGreaterThan(before);
+      // Other tests append concurrently, so the head is at least our last id, and it is an id that exists.
+      expect(after).toBeGreaterThanOrEqual(logIds[1]!);
+      const { entries } = await c.eventStore.logs({ fromId: after, size: 1 });
+      expect(entries[0]?.id).toBe(after);
+    });
+  });
+
   describe("Logs", () => {
     /** Appends one event per (entity, action) pair to fresh originators; returns the entity type prefix used. */
     async function seed(entity: string, actions: string[]): Promise<bigint[]> {

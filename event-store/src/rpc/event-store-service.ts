@@ -4,6 +4,7 @@ import {
   AppendResponseSchema,
   EventStoreService,
   GetEventsResponseSchema,
+  GetHeadResponseSchema,
   LogsPollResponseSchema,
   LogsResponseSchema,
 } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
@@ -14,7 +15,7 @@ import type { Database } from "../storage/database.js";
 import type { AppendBatcher } from "../store/append-batcher.js";
 import type { LogTail } from "../store/log-tail.js";
 import { readEvents } from "../store/read-events.js";
-import { readLogPage } from "../store/read-log.js";
+import { readLogHead, readLogPage } from "../store/read-log.js";
 import { streamLog } from "../store/stream-log.js";
 import { toEventMessage, toLogEntryMessage, toNewEvent } from "./convert.js";
 import { chunkEntries } from "./chunk-entries.js";
@@ -35,6 +36,10 @@ const maxPageSize = 1000;
 export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<typeof EventStoreService> {
   return {
     ...originatorRpcs(deps.database, deps.limits.maxRequestBytes),
+
+    async getHead() {
+      return create(GetHeadResponseSchema, { headId: await readLogHead(deps.database) });
+    },
 
     async append(request) {
       const events = validateAppend(request.events.map(toNewEvent), deps.limits);
