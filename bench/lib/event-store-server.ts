@@ -59,7 +59,7 @@ async function startInProcess(env: Record<string, string>): Promise<BenchServer>
   return { url: store.url, pid: undefined, stop: () => store.close() };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
