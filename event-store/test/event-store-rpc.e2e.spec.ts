@@ -211,6 +211,41 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
     });
   });
 
+  describe("BatchGetEvents", () => {
+    it("returns each range's events, grouped in request order, like GetEvents one range at a time", async () => {
+      const [a, b] = [unique("ba"), unique("bb")];
+      await c.eventStore.append({ events: [1, 2, 3].map((v) => event(a, v, "Batch.Changed", `{"v":${v}}`)) });
+      await c.eventStore.append({ events: [1, 2].map((v) => event(b, v, "Batch.Changed", `{"w":${v}}`)) });
+      const ranges = [
+        { originatorId: b, fromVersion: 0n, toVersion: 0n },
+        { originatorId: unique("nobody"), fromVersion: 0n, toVersion: 0n },
+        { originatorId: a, fromVersion: 2n, toVersion: 3n },
+        { originatorId: a, fromVersion: 0n, toVersion: 1n },
+      ];
+      const { results } = await c.eventStore.batchGetEvents({ ranges });
+      const one = await Promise.all(ranges.map((r) => c.eventStore.getEvents(r)));
+      expect(results.map((r) => r.events.map((e) => [e.originator!.id, e.originator!.version, e.payload]))).toEqual([
+        [[b, 1n, '{"w":1}'], [b, 2n, '{"w":2}']],
+        [],
+        [[a, 2n, '{"v":2}'], [a, 3n, '{"v":3}']],
+        [[a, 1n, '{"v":1}']],
+      ]);
+      expect(results.map((r) => r.events)).toEqual(one.map((r) => r.events));
+    });
+
+    it("rejects a bad range with invalid_argument naming it, and over 1000 ranges with resource_exhausted", async () => {
+      const bad = await rejection(
+        c.eventStore.batchGetEvents({ ranges: [{ originatorId: "x" }, { originatorId: "y", fromVersion: 3n, toVersion: 1n }] }),
+      );
+      expect(bad.code).toBe(Code.InvalidArgument);
+      expect(bad.message).toContain("ranges[1].from_version 3 is after ranges[1].to_version 1");
+      const many = await rejection(
+        c.eventStore.batchGetEvents({ ranges: Array.from({ length: 1001 }, (_, i) => ({ originatorId: `o${i}` })) }),
+      );
+      expect(many.code).toBe(Code.ResourceExhausted);
+    });
+  });
+
   describe("GetHead", () => {
     it("returns the id of the latest entry, which moves to the last log id of each append", async () => {
       const id = unique("h");

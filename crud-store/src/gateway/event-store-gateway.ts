@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { Http2SessionManager, createConnectTransport } from "@connectrpc/connect-node";
 import type { Event } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
 import { EventSchema } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
@@ -38,9 +38,11 @@ export class EventStoreGateway {
   private readonly events: Client<typeof EventStoreService>;
   private readonly health: Client<typeof Health>;
 
+  /** `interceptors` see every call (e.g. to count them by method and code). */
   constructor(
     baseUrl: string,
     private readonly defaultTimeoutMs: number,
+    interceptors: Interceptor[] = [],
   ) {
     this.sessions = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: 60_000 });
     const transport = createConnectTransport({
@@ -48,6 +50,7 @@ export class EventStoreGateway {
       httpVersion: "2",
       useBinaryFormat: true,
       sessionManager: this.sessions,
+      interceptors,
     });
     this.events = createClient(EventStoreService, transport);
     this.health = createClient(Health, transport);
@@ -74,6 +77,15 @@ export class EventStoreGateway {
   async getEvents(originatorId: string, fromVersion: bigint, toVersion: bigint, scope: CallScope): Promise<Event[]> {
     const response = await this.events.getEvents({ originatorId, fromVersion, toVersion }, this.options(scope));
     return response.events;
+  }
+
+  /** The events of many version ranges in one call, one list per range in request order (at most 1000 ranges). */
+  async batchGetEvents(
+    ranges: ReadonlyArray<{ originatorId: string; fromVersion: bigint; toVersion: bigint }>,
+    scope: CallScope,
+  ): Promise<Event[][]> {
+    const response = await this.events.batchGetEvents({ ranges: [...ranges] }, this.options(scope));
+    return response.results.map((r) => r.events);
   }
 
   /** The latest snapshot at or below `maxVersion` (0 = any), or undefined when there is none. */

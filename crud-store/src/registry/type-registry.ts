@@ -5,7 +5,6 @@ import type { JsonObject } from "../domain/json-document.js";
 import { checkEntityType, registryEntityType, reservedIdPrefix } from "../domain/names.js";
 import type { CallScope, EventStoreGateway } from "../gateway/event-store-gateway.js";
 import { sourceKey, sourceValue } from "../store/event-codec.js";
-import { mapConcurrently } from "../store/list-documents.js";
 import { decodePageToken, encodePageToken } from "../store/page-token.js";
 import { compileJsonSchema, formatViolations } from "./json-schema.js";
 
@@ -63,9 +62,9 @@ export class TypeRegistry {
     if (limit > maxLimit) throw new ValidationError(`limit is ${limit}: at most ${maxLimit}`);
     const afterId = decodePageToken("types", pageToken);
     const page = await this.gateway.listOriginators(registryEntityType, afterId === "" ? "" : idPrefix + afterId, limit || defaultLimit, "", scope);
-    const specs = await mapConcurrently(page.originators, 16, async (o) =>
-      fold(o.id, await this.gateway.getEvents(o.id, 0n, o.version, scope)).spec,
-    );
+    const ranges = page.originators.map((o) => ({ originatorId: o.id, fromVersion: 0n, toVersion: o.version }));
+    const histories = ranges.length === 0 ? [] : await this.gateway.batchGetEvents(ranges, scope);
+    const specs = histories.map((events, i) => fold(ranges[i]!.originatorId, events).spec);
     const next = page.nextAfterId === "" ? "" : encodePageToken("types", page.nextAfterId.slice(idPrefix.length));
     return { specs, nextPageToken: next };
   }

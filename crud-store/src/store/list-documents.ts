@@ -7,8 +7,6 @@ import type { StateReader } from "./state-reader.js";
 
 const defaultLimit = 10;
 const maxLimit = 1000;
-/** Documents of one page read at once: enough to hide the round trips, few enough not to flood the Event Store. */
-const readConcurrency = 16;
 
 /** One document of a List page. */
 export interface ListedDocument {
@@ -34,24 +32,8 @@ export async function listDocuments(
   const afterId = decodePageToken("list", request.pageToken);
   const limit = request.limit === 0 ? defaultLimit : request.limit;
   const page = await gateway.listOriginators(request.entityType, afterId, limit, "Deleted", scope);
-  const documents = await mapConcurrently(page.originators, readConcurrency, async (o): Promise<ListedDocument> => {
-    if (request.skipPayload) return { id: o.id, version: o.version, document: undefined };
-    const state = await states.read(request.entityType, o.id, o.version, scope);
-    return { id: o.id, version: o.version, document: state.document };
-  });
+  const refs = page.originators.map((o) => ({ id: o.id, version: o.version }));
+  const read = request.skipPayload ? undefined : await states.readMany(request.entityType, refs, scope);
+  const documents = refs.map((ref, i): ListedDocument => ({ ...ref, document: read?.[i]?.document }));
   return { documents, nextPageToken: page.nextAfterId === "" ? "" : encodePageToken("list", page.nextAfterId) };
-}
-
-/** `fn` over `items` with at most `concurrency` calls at once; results in the order of `items`. */
-export async function mapConcurrently<T, R>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return results;
 }

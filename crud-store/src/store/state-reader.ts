@@ -1,10 +1,17 @@
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import type { Event } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
 import type { Logger } from "@eskit/server-kit/logger.js";
 import { NotFoundError } from "../domain/errors.js";
 import type { JsonObject } from "../domain/json-document.js";
 import { type DocumentState, replay, type StoredChange } from "../domain/replay.js";
 import type { CallScope, EventStoreGateway } from "../gateway/event-store-gateway.js";
 import { entityTypeOfEvent, toStoredChange } from "./event-codec.js";
+import { mapConcurrently } from "./map-concurrently.js";
+
+/** Events per BatchGetEvents call (the Event Store allows 100,000). */
+const maxEventsPerBatch = 50_000n;
+/** Documents read one by one at once: enough to hide the round trips, few enough not to flood the Event Store. */
+const singleReadConcurrency = 16;
 
 /** A stretch of a document's history: the state it starts from (a snapshot, or nothing) and the changes after it. */
 export interface HistoryRange {
@@ -38,15 +45,35 @@ export class StateReader {
   /** The state right after `version` (0 = the latest); NotFoundError when there is no such document or version. */
   async read(entityType: string, id: string, version: bigint, scope: CallScope): Promise<DocumentState> {
     const range = await this.range(entityType, id, version === 0n ? undefined : version, version, scope);
-    const state = replay(range.start, range.changes);
-    if (state === undefined) throw new NotFoundError(`no ${entityType} with id "${id}"`);
-    if (version !== 0n && state.version !== version) {
-      throw new NotFoundError(`${entityType} "${id}" has no version ${version}: its latest is ${state.version}`);
-    }
+    const state = this.checked(entityType, id, version, replay(range.start, range.changes));
     if (version === 0n && this.snapshotEvery > 0 && range.changes.length >= this.snapshotEvery) {
       this.saveInBackground(entityType, id, state);
     }
     return state;
+  }
+
+  /**
+   * The states of many documents, each right after its version (a List page). Documents below the first snapshot
+   * version are read together in one call to the Event Store (at most ~50,000 events per call); the others one by
+   * one from their snapshots. NotFoundError as in {@link read}.
+   */
+  async readMany(entityType: string, refs: ReadonlyArray<{ id: string; version: bigint }>, scope: CallScope): Promise<DocumentState[]> {
+    const states = new Array<DocumentState>(refs.length);
+    const batch: number[] = [];
+    const single: number[] = [];
+    refs.forEach((ref, i) => (this.snapshotEvery > 0 && ref.version >= BigInt(this.snapshotEvery) ? single : batch).push(i));
+    for (const chunk of chunksByEvents(batch, (i) => refs[i]!.version, maxEventsPerBatch)) {
+      const ranges = chunk.map((i) => ({ originatorId: refs[i]!.id, fromVersion: 1n, toVersion: refs[i]!.version }));
+      const results = await this.gateway.batchGetEvents(ranges, scope);
+      chunk.forEach((i, k) => {
+        const { id, version } = refs[i]!;
+        states[i] = this.stateOf(entityType, id, version, undefined, results[k] ?? []);
+      });
+    }
+    await mapConcurrently(single, singleReadConcurrency, async (i) => {
+      states[i] = await this.read(entityType, refs[i]!.id, refs[i]!.version, scope);
+    });
+    return states;
   }
 
   /**
@@ -71,15 +98,32 @@ export class StateReader {
     if (start !== undefined && start.entityType !== entityType) throw new NotFoundError(`no ${entityType} with id "${id}"`);
     const fromVersion = (start?.state.version ?? 0n) + 1n;
     const events = toVersion !== 0n && fromVersion > toVersion ? [] : await this.gateway.getEvents(id, fromVersion, toVersion, scope);
+    return this.rangeOf(entityType, id, start?.state, events);
+  }
+
+  private rangeOf(entityType: string, id: string, start: DocumentState | undefined, events: readonly Event[]): HistoryRange {
     const first = events[0];
     if (start === undefined && first !== undefined && entityTypeOfEvent(first) !== entityType) {
       throw new NotFoundError(`no ${entityType} with id "${id}"`);
     }
     return {
-      start: start?.state,
+      start,
       changes: events.map((event) => toStoredChange(event, entityType)),
       occurredOn: new Map(events.map((event) => [event.originator?.version ?? 0n, event.occurredOn])),
     };
+  }
+
+  private stateOf(entityType: string, id: string, version: bigint, start: DocumentState | undefined, events: readonly Event[]): DocumentState {
+    const range = this.rangeOf(entityType, id, start, events);
+    return this.checked(entityType, id, version, replay(range.start, range.changes));
+  }
+
+  private checked(entityType: string, id: string, version: bigint, state: DocumentState | undefined): DocumentState {
+    if (state === undefined) throw new NotFoundError(`no ${entityType} with id "${id}"`);
+    if (version !== 0n && state.version !== version) {
+      throw new NotFoundError(`${entityType} "${id}" has no version ${version}: its latest is ${state.version}`);
+    }
+    return state;
   }
 
   /** Keeps a snapshot of `state` when its version is a multiple of `snapshotEvery`; failures only cost speed. */
@@ -124,4 +168,20 @@ export class StateReader {
 
 function isObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** `items` in order, cut into chunks of at most 1000 items whose `size` adds up to at most `max` (one item may exceed it alone). */
+function* chunksByEvents<T>(items: readonly T[], size: (item: T) => bigint, max: bigint): Generator<T[]> {
+  let chunk: T[] = [];
+  let total = 0n;
+  for (const item of items) {
+    if (chunk.length > 0 && (total + size(item) > max || chunk.length === 1000)) {
+      yield chunk;
+      chunk = [];
+      total = 0n;
+    }
+    chunk.push(item);
+    total += size(item);
+  }
+  if (chunk.length > 0) yield chunk;
 }

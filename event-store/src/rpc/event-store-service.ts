@@ -3,18 +3,19 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import {
   AppendResponseSchema,
   EventStoreService,
+  BatchGetEventsResponseSchema,
   GetEventsResponseSchema,
   GetHeadResponseSchema,
   LogsPollResponseSchema,
   LogsResponseSchema,
 } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
-import { ValidationError } from "../domain/errors.js";
+import { LimitExceededError, ValidationError } from "../domain/errors.js";
 import { parseSelector } from "../domain/selector.js";
 import { type AppendLimits, checkId, validateAppend } from "../domain/validate-append.js";
 import type { Database } from "../storage/database.js";
 import type { AppendBatcher } from "../store/append-batcher.js";
 import type { LogTail } from "../store/log-tail.js";
-import { readEvents } from "../store/read-events.js";
+import { readEvents, readManyEvents } from "../store/read-events.js";
 import { readLogHead, readLogPage } from "../store/read-log.js";
 import { streamLog } from "../store/stream-log.js";
 import { toEventMessage, toLogEntryMessage, toNewEvent } from "./convert.js";
@@ -30,6 +31,8 @@ export interface EventStoreServiceDeps {
 }
 
 const defaultPageSize = 20;
+const maxBatchRanges = 1000;
+const maxBatchEvents = 100_000;
 const maxPageSize = 1000;
 
 /** The RPC edge of the Event Store: protobuf in, protobuf out; the work is in `store/`. */
@@ -48,14 +51,20 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
     },
 
     async getEvents(request) {
-      checkId(request.originatorId, "originator_id");
-      if (request.toVersion !== 0n && request.fromVersion > request.toVersion) {
-        throw new ValidationError(
-          `from_version ${request.fromVersion} is after to_version ${request.toVersion}: the range is empty`,
-        );
-      }
+      checkRange(request);
       const events = await readEvents(deps.database, request.originatorId, request.fromVersion, request.toVersion);
       return create(GetEventsResponseSchema, { events: events.map(toEventMessage) });
+    },
+
+    async batchGetEvents(request) {
+      if (request.ranges.length > maxBatchRanges) {
+        throw new LimitExceededError(`${request.ranges.length} ranges: at most ${maxBatchRanges} per call`);
+      }
+      request.ranges.forEach((range, i) => checkRange(range, `ranges[${i}].`));
+      const results = await readManyEvents(deps.database, request.ranges, maxBatchEvents);
+      return create(BatchGetEventsResponseSchema, {
+        results: results.map((events) => ({ events: events.map(toEventMessage) })),
+      });
     },
 
     async logs(request) {
@@ -93,4 +102,14 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
       throw context.signal.reason;
     },
   };
+}
+
+/** A GetEvents range: a valid originator id and from <= to (0 = unbounded). */
+function checkRange(range: { originatorId: string; fromVersion: bigint; toVersion: bigint }, where = ""): void {
+  checkId(range.originatorId, `${where}originator_id`);
+  if (range.toVersion !== 0n && range.fromVersion > range.toVersion) {
+    throw new ValidationError(
+      `${where}from_version ${range.fromVersion} is after ${where}to_version ${range.toVersion}: the range is empty`,
+    );
+  }
 }

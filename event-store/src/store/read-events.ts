@@ -1,3 +1,4 @@
+import { LimitExceededError } from "../domain/errors.js";
 import type { StoredEvent } from "../domain/event.js";
 import type { Database } from "../storage/database.js";
 import { type EventRowText, eventRowTextColumns, fromEventRowText } from "../storage/event-row-text.js";
@@ -21,4 +22,35 @@ export async function readEvents(
     toVersion.toString(),
   ]);
   return rows.map(fromEventRowText);
+}
+
+/** One originator's version range, as in {@link readEvents}. */
+export interface EventRange {
+  readonly originatorId: string;
+  readonly fromVersion: bigint;
+  readonly toVersion: bigint;
+}
+
+// The ranges travel as one JSON parameter (as appends do), each with its index so the rows come back grouped in
+// request order; each range is one step through the (originator_id, version) index.
+const readManySql = `
+  select r.i, ${eventRowTextColumns}
+  from json_to_recordset($1::json) as r(i int, id text, f bigint, t bigint)
+  join events e on e.originator_id = r.id and e.version >= r.f and (r.t = 0 or e.version <= r.t)
+  order by r.i, e.version
+  limit $2`;
+
+/**
+ * The events of many ranges in one query, grouped per range in request order. More than `maxEvents` in all is
+ * LimitExceededError: the caller asks for fewer ranges at once.
+ */
+export async function readManyEvents(database: Database, ranges: readonly EventRange[], maxEvents: number): Promise<StoredEvent[][]> {
+  const json = JSON.stringify(ranges.map((r, i) => ({ i, id: r.originatorId, f: String(r.fromVersion), t: String(r.toVersion) })));
+  const rows = await database.query<EventRowText & { i: number }>(readManySql, [json, maxEvents + 1]);
+  if (rows.length > maxEvents) {
+    throw new LimitExceededError(`the ranges hold more than ${maxEvents} events: ask for fewer ranges at once`);
+  }
+  const results: StoredEvent[][] = ranges.map(() => []);
+  for (const row of rows) results[row.i]!.push(fromEventRowText(row));
+  return results;
 }

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file eskit/eventstore/v1/event_store.proto.
  */
 export const file_eskit_eventstore_v1_event_store: GenFile = /*@__PURE__*/
-  fileDesc("CiVlc2tpdC9ldmVudHN0b3JlL3YxL2V2ZW50X3N0b3JlLnByb3RvEhNlc2tpdC5ldmVudHN0b3JlLnYxIjsKDUFwcGVuZFJlcXVlc3QSKgoGZXZlbnRzGAEgAygLMhouZXNraXQuZXZlbnRzdG9yZS52MS5FdmVudCIhCg5BcHBlbmRSZXNwb25zZRIPCgdsb2dfaWRzGAEgAygEIlMKEEdldEV2ZW50c1JlcXVlc3QSFQoNb3JpZ2luYXRvcl9pZBgBIAEoCRIUCgxmcm9tX3ZlcnNpb24YAiABKAQSEgoKdG9fdmVyc2lvbhgDIAEoBCI/ChFHZXRFdmVudHNSZXNwb25zZRIqCgZldmVudHMYASADKAsyGi5lc2tpdC5ldmVudHN0b3JlLnYxLkV2ZW50IlMKC0xvZ3NSZXF1ZXN0Eg8KB2Zyb21faWQYASABKAQSDAoEc2l6ZRgCIAEoDRIQCghzZWxlY3RvchgDIAEoCRITCgtwaXBlbGluZV9pZBgEIAEoCSJXCgxMb2dzUmVzcG9uc2USMQoHZW50cmllcxgBIAMoCzIgLmVza2l0LmV2ZW50c3RvcmUudjEuQXBwTG9nRW50cnkSFAoMbmV4dF9mcm9tX2lkGAIgASgEIkkKD0xvZ3NQb2xsUmVxdWVzdBIPCgdmcm9tX2lkGAEgASgEEhAKCHNlbGVjdG9yGAIgASgJEhMKC3BpcGVsaW5lX2lkGAMgASgJIkUKEExvZ3NQb2xsUmVzcG9uc2USMQoHZW50cmllcxgBIAMoCzIgLmVza2l0LmV2ZW50c3RvcmUudjEuQXBwTG9nRW50cnkiawoWTGlzdE9yaWdpbmF0b3JzUmVxdWVzdBITCgtlbnRpdHlfdHlwZRgBIAEoCRIQCghhZnRlcl9pZBgCIAEoCRINCgVsaW1pdBgDIAEoDRIbChNleGNsdWRlX2xhc3RfYWN0aW9uGAQgASgJIkkKEU9yaWdpbmF0b3JTdW1tYXJ5EgoKAmlkGAEgASgJEg8KB3ZlcnNpb24YAiABKAQSFwoPbGFzdF9ldmVudF90eXBlGAMgASgJIm0KF0xpc3RPcmlnaW5hdG9yc1Jlc3BvbnNlEjsKC29yaWdpbmF0b3JzGAEgAygLMiYuZXNraXQuZXZlbnRzdG9yZS52MS5PcmlnaW5hdG9yU3VtbWFyeRIVCg1uZXh0X2FmdGVyX2lkGAIgASgJIk4KE1NhdmVTbmFwc2hvdFJlcXVlc3QSFQoNb3JpZ2luYXRvcl9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEEg8KB3BheWxvYWQYAyABKAkiFgoUU2F2ZVNuYXBzaG90UmVzcG9uc2UiQAoSR2V0U25hcHNob3RSZXF1ZXN0EhUKDW9yaWdpbmF0b3JfaWQYASABKAkSEwoLbWF4X3ZlcnNpb24YAiABKAQiNwoTR2V0U25hcHNob3RSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgEEg8KB3BheWxvYWQYAiABKAkiEAoOR2V0SGVhZFJlcXVlc3QiIgoPR2V0SGVhZFJlc3BvbnNlEg8KB2hlYWRfaWQYASABKAQy9QUKEUV2ZW50U3RvcmVTZXJ2aWNlElEKBkFwcGVuZBIiLmVza2l0LmV2ZW50c3RvcmUudjEuQXBwZW5kUmVxdWVzdBojLmVza2l0LmV2ZW50c3RvcmUudjEuQXBwZW5kUmVzcG9uc2USWgoJR2V0RXZlbnRzEiUuZXNraXQuZXZlbnRzdG9yZS52MS5HZXRFdmVudHNSZXF1ZXN0GiYuZXNraXQuZXZlbnRzdG9yZS52MS5HZXRFdmVudHNSZXNwb25zZRJLCgRMb2dzEiAuZXNraXQuZXZlbnRzdG9yZS52MS5Mb2dzUmVxdWVzdBohLmVza2l0LmV2ZW50c3RvcmUudjEuTG9nc1Jlc3BvbnNlElkKCExvZ3NQb2xsEiQuZXNraXQuZXZlbnRzdG9yZS52MS5Mb2dzUG9sbFJlcXVlc3QaJS5lc2tpdC5ldmVudHN0b3JlLnYxLkxvZ3NQb2xsUmVzcG9uc2UwARJsCg9MaXN0T3JpZ2luYXRvcnMSKy5lc2tpdC5ldmVudHN0b3JlLnYxLkxpc3RPcmlnaW5hdG9yc1JlcXVlc3QaLC5lc2tpdC5ldmVudHN0b3JlLnYxLkxpc3RPcmlnaW5hdG9yc1Jlc3BvbnNlEmMKDFNhdmVTbmFwc2hvdBIoLmVza2l0LmV2ZW50c3RvcmUudjEuU2F2ZVNuYXBzaG90UmVxdWVzdBopLmVza2l0LmV2ZW50c3RvcmUudjEuU2F2ZVNuYXBzaG90UmVzcG9uc2USYAoLR2V0U25hcHNob3QSJy5lc2tpdC5ldmVudHN0b3JlLnYxLkdldFNuYXBzaG90UmVxdWVzdBooLmVza2l0LmV2ZW50c3RvcmUudjEuR2V0U25hcHNob3RSZXNwb25zZRJUCgdHZXRIZWFkEiMuZXNraXQuZXZlbnRzdG9yZS52MS5HZXRIZWFkUmVxdWVzdBokLmVza2l0LmV2ZW50c3RvcmUudjEuR2V0SGVhZFJlc3BvbnNlYgZwcm90bzM", [file_eskit_eventstore_v1_event]);
+  fileDesc("CiVlc2tpdC9ldmVudHN0b3JlL3YxL2V2ZW50X3N0b3JlLnByb3RvEhNlc2tpdC5ldmVudHN0b3JlLnYxIjsKDUFwcGVuZFJlcXVlc3QSKgoGZXZlbnRzGAEgAygLMhouZXNraXQuZXZlbnRzdG9yZS52MS5FdmVudCIhCg5BcHBlbmRSZXNwb25zZRIPCgdsb2dfaWRzGAEgAygEIlMKEEdldEV2ZW50c1JlcXVlc3QSFQoNb3JpZ2luYXRvcl9pZBgBIAEoCRIUCgxmcm9tX3ZlcnNpb24YAiABKAQSEgoKdG9fdmVyc2lvbhgDIAEoBCI/ChFHZXRFdmVudHNSZXNwb25zZRIqCgZldmVudHMYASADKAsyGi5lc2tpdC5ldmVudHN0b3JlLnYxLkV2ZW50Ik4KFUJhdGNoR2V0RXZlbnRzUmVxdWVzdBI1CgZyYW5nZXMYASADKAsyJS5lc2tpdC5ldmVudHN0b3JlLnYxLkdldEV2ZW50c1JlcXVlc3QiUQoWQmF0Y2hHZXRFdmVudHNSZXNwb25zZRI3CgdyZXN1bHRzGAEgAygLMiYuZXNraXQuZXZlbnRzdG9yZS52MS5HZXRFdmVudHNSZXNwb25zZSJTCgtMb2dzUmVxdWVzdBIPCgdmcm9tX2lkGAEgASgEEgwKBHNpemUYAiABKA0SEAoIc2VsZWN0b3IYAyABKAkSEwoLcGlwZWxpbmVfaWQYBCABKAkiVwoMTG9nc1Jlc3BvbnNlEjEKB2VudHJpZXMYASADKAsyIC5lc2tpdC5ldmVudHN0b3JlLnYxLkFwcExvZ0VudHJ5EhQKDG5leHRfZnJvbV9pZBgCIAEoBCJJCg9Mb2dzUG9sbFJlcXVlc3QSDwoHZnJvbV9pZBgBIAEoBBIQCghzZWxlY3RvchgCIAEoCRITCgtwaXBlbGluZV9pZBgDIAEoCSJFChBMb2dzUG9sbFJlc3BvbnNlEjEKB2VudHJpZXMYASADKAsyIC5lc2tpdC5ldmVudHN0b3JlLnYxLkFwcExvZ0VudHJ5ImsKFkxpc3RPcmlnaW5hdG9yc1JlcXVlc3QSEwoLZW50aXR5X3R5cGUYASABKAkSEAoIYWZ0ZXJfaWQYAiABKAkSDQoFbGltaXQYAyABKA0SGwoTZXhjbHVkZV9sYXN0X2FjdGlvbhgEIAEoCSJJChFPcmlnaW5hdG9yU3VtbWFyeRIKCgJpZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEEhcKD2xhc3RfZXZlbnRfdHlwZRgDIAEoCSJtChdMaXN0T3JpZ2luYXRvcnNSZXNwb25zZRI7CgtvcmlnaW5hdG9ycxgBIAMoCzImLmVza2l0LmV2ZW50c3RvcmUudjEuT3JpZ2luYXRvclN1bW1hcnkSFQoNbmV4dF9hZnRlcl9pZBgCIAEoCSJOChNTYXZlU25hcHNob3RSZXF1ZXN0EhUKDW9yaWdpbmF0b3JfaWQYASABKAkSDwoHdmVyc2lvbhgCIAEoBBIPCgdwYXlsb2FkGAMgASgJIhYKFFNhdmVTbmFwc2hvdFJlc3BvbnNlIkAKEkdldFNuYXBzaG90UmVxdWVzdBIVCg1vcmlnaW5hdG9yX2lkGAEgASgJEhMKC21heF92ZXJzaW9uGAIgASgEIjcKE0dldFNuYXBzaG90UmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoBBIPCgdwYXlsb2FkGAIgASgJIhAKDkdldEhlYWRSZXF1ZXN0IiIKD0dldEhlYWRSZXNwb25zZRIPCgdoZWFkX2lkGAEgASgEMuAGChFFdmVudFN0b3JlU2VydmljZRJRCgZBcHBlbmQSIi5lc2tpdC5ldmVudHN0b3JlLnYxLkFwcGVuZFJlcXVlc3QaIy5lc2tpdC5ldmVudHN0b3JlLnYxLkFwcGVuZFJlc3BvbnNlEloKCUdldEV2ZW50cxIlLmVza2l0LmV2ZW50c3RvcmUudjEuR2V0RXZlbnRzUmVxdWVzdBomLmVza2l0LmV2ZW50c3RvcmUudjEuR2V0RXZlbnRzUmVzcG9uc2USaQoOQmF0Y2hHZXRFdmVudHMSKi5lc2tpdC5ldmVudHN0b3JlLnYxLkJhdGNoR2V0RXZlbnRzUmVxdWVzdBorLmVza2l0LmV2ZW50c3RvcmUudjEuQmF0Y2hHZXRFdmVudHNSZXNwb25zZRJLCgRMb2dzEiAuZXNraXQuZXZlbnRzdG9yZS52MS5Mb2dzUmVxdWVzdBohLmVza2l0LmV2ZW50c3RvcmUudjEuTG9nc1Jlc3BvbnNlElkKCExvZ3NQb2xsEiQuZXNraXQuZXZlbnRzdG9yZS52MS5Mb2dzUG9sbFJlcXVlc3QaJS5lc2tpdC5ldmVudHN0b3JlLnYxLkxvZ3NQb2xsUmVzcG9uc2UwARJsCg9MaXN0T3JpZ2luYXRvcnMSKy5lc2tpdC5ldmVudHN0b3JlLnYxLkxpc3RPcmlnaW5hdG9yc1JlcXVlc3QaLC5lc2tpdC5ldmVudHN0b3JlLnYxLkxpc3RPcmlnaW5hdG9yc1Jlc3BvbnNlEmMKDFNhdmVTbmFwc2hvdBIoLmVza2l0LmV2ZW50c3RvcmUudjEuU2F2ZVNuYXBzaG90UmVxdWVzdBopLmVza2l0LmV2ZW50c3RvcmUudjEuU2F2ZVNuYXBzaG90UmVzcG9uc2USYAoLR2V0U25hcHNob3QSJy5lc2tpdC5ldmVudHN0b3JlLnYxLkdldFNuYXBzaG90UmVxdWVzdBooLmVza2l0LmV2ZW50c3RvcmUudjEuR2V0U25hcHNob3RSZXNwb25zZRJUCgdHZXRIZWFkEiMuZXNraXQuZXZlbnRzdG9yZS52MS5HZXRIZWFkUmVxdWVzdBokLmVza2l0LmV2ZW50c3RvcmUudjEuR2V0SGVhZFJlc3BvbnNlYgZwcm90bzM", [file_eskit_eventstore_v1_event]);
 
 /**
  * @generated from message eskit.eventstore.v1.AppendRequest
@@ -99,6 +99,42 @@ export const GetEventsResponseSchema: GenMessage<GetEventsResponse> = /*@__PURE_
   messageDesc(file_eskit_eventstore_v1_event_store, 3);
 
 /**
+ * @generated from message eskit.eventstore.v1.BatchGetEventsRequest
+ */
+export type BatchGetEventsRequest = Message<"eskit.eventstore.v1.BatchGetEventsRequest"> & {
+  /**
+   * @generated from field: repeated eskit.eventstore.v1.GetEventsRequest ranges = 1;
+   */
+  ranges: GetEventsRequest[];
+};
+
+/**
+ * Describes the message eskit.eventstore.v1.BatchGetEventsRequest.
+ * Use `create(BatchGetEventsRequestSchema)` to create a new message.
+ */
+export const BatchGetEventsRequestSchema: GenMessage<BatchGetEventsRequest> = /*@__PURE__*/
+  messageDesc(file_eskit_eventstore_v1_event_store, 4);
+
+/**
+ * @generated from message eskit.eventstore.v1.BatchGetEventsResponse
+ */
+export type BatchGetEventsResponse = Message<"eskit.eventstore.v1.BatchGetEventsResponse"> & {
+  /**
+   * One result per range, in the order of the ranges.
+   *
+   * @generated from field: repeated eskit.eventstore.v1.GetEventsResponse results = 1;
+   */
+  results: GetEventsResponse[];
+};
+
+/**
+ * Describes the message eskit.eventstore.v1.BatchGetEventsResponse.
+ * Use `create(BatchGetEventsResponseSchema)` to create a new message.
+ */
+export const BatchGetEventsResponseSchema: GenMessage<BatchGetEventsResponse> = /*@__PURE__*/
+  messageDesc(file_eskit_eventstore_v1_event_store, 5);
+
+/**
  * @generated from message eskit.eventstore.v1.LogsRequest
  */
 export type LogsRequest = Message<"eskit.eventstore.v1.LogsRequest"> & {
@@ -136,7 +172,7 @@ export type LogsRequest = Message<"eskit.eventstore.v1.LogsRequest"> & {
  * Use `create(LogsRequestSchema)` to create a new message.
  */
 export const LogsRequestSchema: GenMessage<LogsRequest> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 4);
+  messageDesc(file_eskit_eventstore_v1_event_store, 6);
 
 /**
  * @generated from message eskit.eventstore.v1.LogsResponse
@@ -160,7 +196,7 @@ export type LogsResponse = Message<"eskit.eventstore.v1.LogsResponse"> & {
  * Use `create(LogsResponseSchema)` to create a new message.
  */
 export const LogsResponseSchema: GenMessage<LogsResponse> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 5);
+  messageDesc(file_eskit_eventstore_v1_event_store, 7);
 
 /**
  * @generated from message eskit.eventstore.v1.LogsPollRequest
@@ -187,7 +223,7 @@ export type LogsPollRequest = Message<"eskit.eventstore.v1.LogsPollRequest"> & {
  * Use `create(LogsPollRequestSchema)` to create a new message.
  */
 export const LogsPollRequestSchema: GenMessage<LogsPollRequest> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 6);
+  messageDesc(file_eskit_eventstore_v1_event_store, 8);
 
 /**
  * @generated from message eskit.eventstore.v1.LogsPollResponse
@@ -204,7 +240,7 @@ export type LogsPollResponse = Message<"eskit.eventstore.v1.LogsPollResponse"> &
  * Use `create(LogsPollResponseSchema)` to create a new message.
  */
 export const LogsPollResponseSchema: GenMessage<LogsPollResponse> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 7);
+  messageDesc(file_eskit_eventstore_v1_event_store, 9);
 
 /**
  * @generated from message eskit.eventstore.v1.ListOriginatorsRequest
@@ -244,7 +280,7 @@ export type ListOriginatorsRequest = Message<"eskit.eventstore.v1.ListOriginator
  * Use `create(ListOriginatorsRequestSchema)` to create a new message.
  */
 export const ListOriginatorsRequestSchema: GenMessage<ListOriginatorsRequest> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 8);
+  messageDesc(file_eskit_eventstore_v1_event_store, 10);
 
 /**
  * OriginatorSummary is one originator with where its history stands.
@@ -277,7 +313,7 @@ export type OriginatorSummary = Message<"eskit.eventstore.v1.OriginatorSummary">
  * Use `create(OriginatorSummarySchema)` to create a new message.
  */
 export const OriginatorSummarySchema: GenMessage<OriginatorSummary> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 9);
+  messageDesc(file_eskit_eventstore_v1_event_store, 11);
 
 /**
  * @generated from message eskit.eventstore.v1.ListOriginatorsResponse
@@ -301,7 +337,7 @@ export type ListOriginatorsResponse = Message<"eskit.eventstore.v1.ListOriginato
  * Use `create(ListOriginatorsResponseSchema)` to create a new message.
  */
 export const ListOriginatorsResponseSchema: GenMessage<ListOriginatorsResponse> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 10);
+  messageDesc(file_eskit_eventstore_v1_event_store, 12);
 
 /**
  * @generated from message eskit.eventstore.v1.SaveSnapshotRequest
@@ -332,7 +368,7 @@ export type SaveSnapshotRequest = Message<"eskit.eventstore.v1.SaveSnapshotReque
  * Use `create(SaveSnapshotRequestSchema)` to create a new message.
  */
 export const SaveSnapshotRequestSchema: GenMessage<SaveSnapshotRequest> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 11);
+  messageDesc(file_eskit_eventstore_v1_event_store, 13);
 
 /**
  * @generated from message eskit.eventstore.v1.SaveSnapshotResponse
@@ -345,7 +381,7 @@ export type SaveSnapshotResponse = Message<"eskit.eventstore.v1.SaveSnapshotResp
  * Use `create(SaveSnapshotResponseSchema)` to create a new message.
  */
 export const SaveSnapshotResponseSchema: GenMessage<SaveSnapshotResponse> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 12);
+  messageDesc(file_eskit_eventstore_v1_event_store, 14);
 
 /**
  * @generated from message eskit.eventstore.v1.GetSnapshotRequest
@@ -369,7 +405,7 @@ export type GetSnapshotRequest = Message<"eskit.eventstore.v1.GetSnapshotRequest
  * Use `create(GetSnapshotRequestSchema)` to create a new message.
  */
 export const GetSnapshotRequestSchema: GenMessage<GetSnapshotRequest> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 13);
+  messageDesc(file_eskit_eventstore_v1_event_store, 15);
 
 /**
  * @generated from message eskit.eventstore.v1.GetSnapshotResponse
@@ -391,7 +427,7 @@ export type GetSnapshotResponse = Message<"eskit.eventstore.v1.GetSnapshotRespon
  * Use `create(GetSnapshotResponseSchema)` to create a new message.
  */
 export const GetSnapshotResponseSchema: GenMessage<GetSnapshotResponse> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 14);
+  messageDesc(file_eskit_eventstore_v1_event_store, 16);
 
 /**
  * @generated from message eskit.eventstore.v1.GetHeadRequest
@@ -404,7 +440,7 @@ export type GetHeadRequest = Message<"eskit.eventstore.v1.GetHeadRequest"> & {
  * Use `create(GetHeadRequestSchema)` to create a new message.
  */
 export const GetHeadRequestSchema: GenMessage<GetHeadRequest> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 15);
+  messageDesc(file_eskit_eventstore_v1_event_store, 17);
 
 /**
  * @generated from message eskit.eventstore.v1.GetHeadResponse
@@ -424,7 +460,7 @@ export type GetHeadResponse = Message<"eskit.eventstore.v1.GetHeadResponse"> & {
  * Use `create(GetHeadResponseSchema)` to create a new message.
  */
 export const GetHeadResponseSchema: GenMessage<GetHeadResponse> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 16);
+  messageDesc(file_eskit_eventstore_v1_event_store, 18);
 
 /**
  * EventStoreService appends events and reads them back, per originator or as one ordered log.
@@ -451,6 +487,17 @@ export const EventStoreService: GenService<{
     methodKind: "unary";
     input: typeof GetEventsRequestSchema;
     output: typeof GetEventsResponseSchema;
+  },
+  /**
+   * BatchGetEvents reads the events of many originators in one call (at most 1000 ranges, 100,000 events): what
+   * GetEvents does for each range, in one round trip.
+   *
+   * @generated from rpc eskit.eventstore.v1.EventStoreService.BatchGetEvents
+   */
+  batchGetEvents: {
+    methodKind: "unary";
+    input: typeof BatchGetEventsRequestSchema;
+    output: typeof BatchGetEventsResponseSchema;
   },
   /**
    * Logs reads one page of the Application Log.
