@@ -11,6 +11,17 @@ export { createHealthClient, type HealthClient } from "./health-client.js";
 export { encodePayload, toEvent, type NewEvent } from "./new-event.js";
 export { tailLogs, type TailOptions } from "./tail-logs.js";
 export { pageLogs, type PageLogsOptions } from "./page-logs.js";
+export {
+  createLogConsumer,
+  type BatchHandler,
+  type ConsumeControl,
+  type ConsumeOptions,
+  type ConsumeStart,
+  type ConsumeSummary,
+  type EntryHandler,
+  type LogConsumer,
+} from "./consume.js";
+export { isTransient } from "./transient-error.js";
 export { createCrudClient, type CrudClient } from "./crud-client.js";
 export type {
   CreateOptions,

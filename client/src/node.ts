@@ -52,7 +52,8 @@ export function createNodeTransport(options: NodeTransportOptions): NodeTranspor
   const base = { baseUrl: options.baseUrl, interceptors, useBinaryFormat };
 
   if (httpVersion === "2") {
-    const sessionManager = new Http2SessionManager(options.baseUrl);
+    // Node's default session memory (10 MB) is less than one large message in flight: beyond it, nghttp2 resets the stream.
+    const sessionManager = new Http2SessionManager(options.baseUrl, undefined, { maxSessionMemory: 256 });
     const h2 = { ...base, httpVersion: "2" as const, sessionManager };
     const transport = options.protocol === "grpc"
       ? createGrpcTransport(h2)

@@ -5,6 +5,8 @@ import { healthService } from "@eskit/server-kit/health-service.js";
 import { startHttpServer } from "@eskit/server-kit/http/http-server.js";
 import { type Logger, silentLogger } from "@eskit/server-kit/logger.js";
 import { loggingInterceptor } from "@eskit/server-kit/logging-interceptor.js";
+import { clientCallsInterceptor } from "@eskit/server-kit/metrics/client-call-metrics.js";
+import { createMetricsRegistry } from "@eskit/server-kit/metrics/registry.js";
 import type { CrudStoreConfig } from "./config.js";
 import { EventStoreGateway } from "./gateway/event-store-gateway.js";
 import { TypeRegistry } from "./registry/type-registry.js";
@@ -23,11 +25,17 @@ export interface RunningCrudStore {
 
 /**
  * Wires the Crud Store together: a client of the Event Store (its only storage), the document store and type
- * registry on it, and one HTTP server answering gRPC, gRPC-Web and Connect. It starts even while the Event Store is
- * down: requests then fail with `unavailable` and `/healthz` answers 503 until it is back.
+ * registry on it, and one HTTP server answering gRPC, gRPC-Web and Connect, plus `GET /metrics` (its RPCs and its
+ * calls to the Event Store). It starts even while the Event Store is down: requests then fail with `unavailable` and
+ * `/healthz` answers 503 until it is back.
  */
 export async function startCrudStore(config: CrudStoreConfig, logger: Logger = silentLogger): Promise<RunningCrudStore> {
-  const gateway = new EventStoreGateway(config.eventStoreUrl, config.eventStoreTimeoutMs);
+  const metrics = createMetricsRegistry();
+  const eventStoreCalls = clientCallsInterceptor(metrics, {
+    name: "eskit_crud_event_store_calls_total",
+    help: "Calls of the Crud Store to the Event Store, by method and outcome code (ok or the Connect error code).",
+  });
+  const gateway = new EventStoreGateway(config.eventStoreUrl, config.eventStoreTimeoutMs, [eventStoreCalls]);
   const states = new StateReader(gateway, config.snapshotEvery, logger);
   const registry = new TypeRegistry(gateway);
   const documents = new DocumentStore(gateway, states, registry);
@@ -44,6 +52,7 @@ export async function startCrudStore(config: CrudStoreConfig, logger: Logger = s
     healthz: () => gateway.ping(),
     readMaxBytes: config.maxRequestBytes,
     logger,
+    metrics,
   });
   logger.info("crud store listening", { url: server.url, event_store_url: config.eventStoreUrl });
   return {

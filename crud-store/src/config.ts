@@ -18,7 +18,7 @@ export interface CrudStoreConfig {
 }
 
 const specs = {
-  port: { env: "PORT", kind: "int", min: 0, max: 65535, default: 8082, meaning: "TCP port serving gRPC, gRPC-Web, Connect and /healthz" },
+  port: { env: "PORT", kind: "int", min: 0, max: 65535, default: 8082, meaning: "TCP port serving gRPC, gRPC-Web, Connect, /healthz and /metrics" },
   host: { env: "HOST", kind: "string", default: "0.0.0.0", meaning: "Interface to listen on" },
   eventStoreUrl: { env: "EVENT_STORE_URL", kind: "httpUrl", default: "http://127.0.0.1:8081", meaning: "Base URL of the Event Store (the Crud Store keeps no database of its own)" },
   snapshotEvery: { env: "ESKIT_SNAPSHOT_EVERY", kind: "int", min: 0, max: 1000000, default: 50, meaning: "Keep a snapshot of a document every this many versions, so reading the latest version replays at most this many events; 0 = never" },

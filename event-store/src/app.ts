@@ -10,9 +10,11 @@ import { eventStoreService } from "./rpc/event-store-service.js";
 import { healthService } from "@eskit/server-kit/health-service.js";
 import { loggingInterceptor } from "@eskit/server-kit/logging-interceptor.js";
 import { startHttpServer } from "@eskit/server-kit/http/http-server.js";
+import { createMetricsRegistry } from "@eskit/server-kit/metrics/registry.js";
 import { openDatabase } from "./storage/database.js";
 import { AppendBatcher } from "./store/append-batcher.js";
 import { LogTail } from "./store/log-tail.js";
+import { registerStoreMetrics } from "./store/store-metrics.js";
 
 /** A running Event Store: where it listens, and how to stop it. */
 export interface RunningEventStore {
@@ -24,7 +26,7 @@ export interface RunningEventStore {
 
 /**
  * Wires the Event Store together: database (migrated), the shared log tail, the append batcher, and one HTTP server
- * answering gRPC, gRPC-Web and Connect for the Event Store, Consumer and Health services.
+ * answering gRPC, gRPC-Web and Connect for the Event Store, Consumer and Health services, with `GET /metrics`.
  */
 export async function startEventStore(config: EventStoreConfig, logger: Logger = silentLogger): Promise<RunningEventStore> {
   const database = await openDatabase({
@@ -38,10 +40,19 @@ export async function startEventStore(config: EventStoreConfig, logger: Logger =
     onError: (error) => logger.warn("log tail fetch failed", { error: String(error) }),
   });
   await tail.start();
+  const registry = createMetricsRegistry();
+  const observeCommit = registerStoreMetrics(registry, {
+    database,
+    tail,
+    onHeadError: (error) => logger.warn("metrics: reading the log head failed", { error: String(error) }),
+  });
   const batcher = new AppendBatcher(database, {
     parallelism: database.parallelism,
     maxBatchEvents: config.appendBatchMaxEvents,
-    onCommit: () => tail.wake(),
+    onCommit: (requests, events) => {
+      tail.wake();
+      observeCommit(requests, events);
+    },
   });
   const routes = (router: ConnectRouter) => {
     router.service(
@@ -73,6 +84,7 @@ export async function startEventStore(config: EventStoreConfig, logger: Logger =
     // Room for a request of maxRequestBytes of payloads plus the rest of the events.
     readMaxBytes: config.maxRequestBytes * 2 + 1024 * 1024,
     logger,
+    metrics: registry,
   });
   logger.info("event store listening", { url: server.url });
   return {

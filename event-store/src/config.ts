@@ -26,7 +26,7 @@ export interface EventStoreConfig {
 }
 
 const specs = {
-  port: { env: "PORT", kind: "int", min: 0, max: 65535, default: 8081, meaning: "TCP port serving gRPC, gRPC-Web, Connect and /healthz" },
+  port: { env: "PORT", kind: "int", min: 0, max: 65535, default: 8081, meaning: "TCP port serving gRPC, gRPC-Web, Connect, /healthz and /metrics" },
   host: { env: "HOST", kind: "string", default: "0.0.0.0", meaning: "Interface to listen on" },
   databaseUrl: { env: "DATABASE_URL", kind: "postgresUrl", default: undefined, meaning: "PostgreSQL URL (postgres:// or postgresql://); unset = embedded PGlite in ESKIT_DATA_DIR" },
   dataDir: { env: "ESKIT_DATA_DIR", kind: "string", default: "./data", meaning: "Directory of the embedded PGlite database (used when DATABASE_URL is unset)" },

@@ -6,7 +6,7 @@ import { Health, HealthCheckResponse_ServingStatus as Status } from "@eskit/gen/
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLogger } from "./logger.js";
 import { startHttpServer, type RunningHttpServer } from "./http/http-server.js";
-import { codeName, loggingInterceptor, protocolOf } from "./logging-interceptor.js";
+import { loggingInterceptor, protocolOf } from "./logging-interceptor.js";
 
 let lines: Array<Record<string, unknown>>;
 let server: RunningHttpServer;
@@ -114,16 +114,6 @@ describe("loggingInterceptor", () => {
     await expect(it.next()).rejects.toMatchObject({ code: Code.Unavailable });
     const [line] = await waitForRpcLines(1);
     expect(line).toMatchObject({ code: "unavailable", stream: true, protocol: "connect" });
-  });
-});
-
-describe("codeName", () => {
-  it("spells codes as the Connect protocol does", () => {
-    expect(codeName(undefined)).toBe("ok");
-    expect(codeName(Code.InvalidArgument)).toBe("invalid_argument");
-    expect(codeName(Code.DeadlineExceeded)).toBe("deadline_exceeded");
-    expect(codeName(Code.Unauthenticated)).toBe("unauthenticated");
-    expect(codeName(Code.FailedPrecondition)).toBe("failed_precondition");
   });
 });
 

@@ -1,15 +1,7 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { ConnectError } from "@connectrpc/connect";
 import type { Interceptor } from "@connectrpc/connect";
 import type { Logger } from "./logger.js";
-
-/**
- * Lowercase snake name of a Connect code, as the Connect protocol spells it on
- * the wire ("invalid_argument"), so log lines match what clients see.
- */
-export function codeName(code: Code | undefined): string {
-  if (code === undefined) return "ok";
-  return Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
-}
+import { codeName, outcomeCode, whenStreamEnds } from "./rpc-outcome.js";
 
 /** Which of the three protocols a request speaks, from its content type. */
 export function protocolOf(contentType: string | null): "grpc" | "grpc_web" | "connect" {
@@ -17,27 +9,6 @@ export function protocolOf(contentType: string | null): "grpc" | "grpc_web" | "c
   if (type.startsWith("application/grpc-web")) return "grpc_web";
   if (type.startsWith("application/grpc")) return "grpc";
   return "connect";
-}
-
-/**
- * The code the client receives for `err`: Connect answers anything that is
- * not a ConnectError with `internal` (an abort is reported as `canceled`).
- */
-function errorCode(err: unknown): Code {
-  if (err instanceof ConnectError) return err.code;
-  const code = ConnectError.from(err).code;
-  return code === Code.Unknown ? Code.Internal : code;
-}
-
-/**
- * Code of a call that ended with `err` (undefined = no error). A stream that
- * stopped early without an error ended because its signal fired (client
- * cancel, deadline, shutdown), so the signal's reason is the outcome.
- */
-function outcome(err: unknown, signal: AbortSignal, completed: boolean): string {
-  if (err !== undefined) return codeName(errorCode(err));
-  if (!completed) return codeName(signal.aborted ? ConnectError.from(signal.reason).code : Code.Canceled);
-  return "ok";
 }
 
 /** Codes that mean the server failed, logged at error level. */
@@ -74,33 +45,13 @@ export function loggingInterceptor(logger: Logger): Interceptor {
     try {
       res = await next(req);
     } catch (err) {
-      log(outcome(err, req.signal, true), req.stream, err);
+      log(codeName(outcomeCode(err, req.signal, true)), req.stream, err);
       throw err;
     }
     if (!res.stream) {
       log("ok", false);
       return res;
     }
-    return { ...res, message: logWhenDone(res.message, req.signal, (code, err) => log(code, true, err)) };
+    return { ...res, message: whenStreamEnds(res.message, req.signal, (code, err) => log(codeName(code), true, err)) };
   };
-}
-
-/** Pass the stream through and report its outcome once, however it ends. */
-async function* logWhenDone<T>(
-  source: AsyncIterable<T>,
-  signal: AbortSignal,
-  report: (code: string, err: unknown) => void,
-): AsyncGenerator<T> {
-  let err: unknown;
-  let completed = false;
-  try {
-    for await (const message of source) yield message;
-    // The handler may return quietly after its signal fired (e.g. on cancel).
-    completed = !signal.aborted;
-  } catch (e) {
-    err = e;
-    throw e;
-  } finally {
-    report(outcome(err, signal, completed), err);
-  }
 }

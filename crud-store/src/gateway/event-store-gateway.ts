@@ -31,7 +31,7 @@ export interface StoredSnapshot {
 /**
  * The Crud Store's only storage: the Event Store, over its RPC API (Connect, binary, over one multiplexed HTTP/2
  * connection). Errors stay ConnectErrors with the Event Store's codes, so `unavailable` stays `unavailable`; each
- * call carries the caller's signal and the smaller of its deadline and `defaultTimeoutMs`.
+ * call carries the caller's signal and what is left of its deadline, or `defaultTimeoutMs` when it set none.
  */
 export class EventStoreGateway {
   private readonly sessions: Http2SessionManager;
@@ -44,7 +44,8 @@ export class EventStoreGateway {
     private readonly defaultTimeoutMs: number,
     interceptors: Interceptor[] = [],
   ) {
-    this.sessions = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: 60_000 });
+    // Room for large documents and snapshots in flight (Node's default session memory is 10 MB).
+    this.sessions = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: 60_000 }, { maxSessionMemory: 256 });
     const transport = createConnectTransport({
       baseUrl,
       httpVersion: "2",
@@ -129,7 +130,7 @@ export class EventStoreGateway {
   }
 
   private options(scope: CallScope): { signal?: AbortSignal; timeoutMs: number } {
-    const timeoutMs = Math.max(1, Math.min(scope.timeoutMs ?? this.defaultTimeoutMs, this.defaultTimeoutMs));
+    const timeoutMs = Math.max(1, scope.timeoutMs ?? this.defaultTimeoutMs);
     return scope.signal === undefined ? { timeoutMs } : { signal: scope.signal, timeoutMs };
   }
 }

@@ -15,7 +15,9 @@ import {
  * `deadline_exceeded`); anything unexpected becomes `internal`, with the details in the log, not in the answer.
  */
 export function toConnectError(error: unknown, logger: Logger): ConnectError {
-  if (error instanceof ConnectError) return error;
+  // An Event Store error carries that response's headers and trailers (content type, encoding): passed on as they
+  // are they would be written into this response and corrupt it (gRPC). Only the code and message travel.
+  if (error instanceof ConnectError) return new ConnectError(error.rawMessage, error.code, undefined, undefined, error);
   const code = codeOf(error);
   if (code !== undefined) return new ConnectError((error as Error).message, code, undefined, undefined, error);
   logger.error("unexpected error", { error: String(error), stack: (error as Error | undefined)?.stack });

@@ -17,6 +17,9 @@ import { isConnectionError } from "../storage/errors.js";
  */
 export function toConnectError(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
+  // A client that goes away over HTTP/1.1 aborts the handler's signal with a bare AbortError, which a LogsPoll stream
+  // rethrows: that is a cancel (as the client sees it), not a fault of ours to log and count as `internal`.
+  if (error instanceof Error && error.name === "AbortError") return ConnectError.from(error);
   const code = codeOf(error);
   if (code !== undefined) return new ConnectError((error as Error).message, code, undefined, undefined, error);
   if (isConnectionError(error)) {

@@ -5,8 +5,11 @@ import { violatedConstraint } from "../storage/errors.js";
 import { type EventRowText, eventRowTextColumns, fromEventRowText } from "../storage/event-row-text.js";
 import { type ExistingEvent, planBatch } from "./plan-batch.js";
 
-/** The outcome of one request of a batch: its log ids, or why it was rejected. */
-export type AppendOutcome = { readonly logIds: bigint[] } | { readonly error: EventStoreError };
+/**
+ * The outcome of one request of a batch: its log ids (`written`: by this batch, not an idempotent replay of events
+ * already stored), or why it was rejected.
+ */
+export type AppendOutcome = { readonly logIds: bigint[]; readonly written: boolean } | { readonly error: EventStoreError };
 
 // A batch that loses a race on a unique key is planned again against what the winner wrote.
 const maxAttempts = 8;
@@ -74,11 +77,14 @@ async function runBatch(database: Database, requests: readonly (readonly ValidEv
   return plans.map((plan, i): AppendOutcome => {
     switch (plan.kind) {
       case "insert":
-        return { logIds: insertedIds[i]! };
+        return { logIds: insertedIds[i]!, written: true };
       case "reject":
         return { error: plan.error };
       case "replay":
-        return { logIds: plan.sources.map((s) => ("logId" in s ? s.logId : insertedIds[s.request]![s.index]!)) };
+        return {
+          logIds: plan.sources.map((s) => ("logId" in s ? s.logId : insertedIds[s.request]![s.index]!)),
+          written: false,
+        };
     }
   });
 }

@@ -15,8 +15,11 @@ export interface AppendBatcherOptions {
   readonly parallelism: number;
   /** A batch takes queued requests until it holds this many events (a larger single request still runs alone). */
   readonly maxBatchEvents: number;
-  /** Called after every commit, so the local log tail can look for the new entries at once. */
-  readonly onCommit: () => void;
+  /**
+   * Called after every batch, so the local log tail can look for the new entries at once; with how many requests and
+   * events the batch wrote (0 and 0 when all of them were rejected or replays of events already stored).
+   */
+  readonly onCommit: (requests: number, events: number) => void;
 }
 
 /**
@@ -90,7 +93,16 @@ export class AppendBatcher {
       for (const p of batch) p.reject(failure);
       return;
     }
-    this.options.onCommit();
+    let requests = 0;
+    let events = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const outcome = outcomes[i]!;
+      if ("written" in outcome && outcome.written) {
+        requests++;
+        events += batch[i]!.events.length;
+      }
+    }
+    this.options.onCommit(requests, events);
     batch.forEach((p, i) => {
       const outcome = outcomes[i]!;
       if ("error" in outcome) p.reject(outcome.error);

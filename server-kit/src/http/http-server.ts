@@ -5,7 +5,10 @@ import type * as net from "node:net";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Registry } from "prom-client";
 import type { Logger } from "../logger.js";
+import { metricsHandler } from "../metrics/metrics-handler.js";
+import { rpcMetricsInterceptor } from "../metrics/rpc-metrics.js";
 import { ConnectionTracker } from "./connection-tracker.js";
 import { corsHandler } from "./cors.js";
 import { healthzHandler } from "./healthz.js";
@@ -32,6 +35,11 @@ export interface HttpServerOptions {
   logger: Logger;
   /** Extra `GET` endpoints by exact path (e.g. "/metrics"). */
   extraHandlers?: Record<string, NodeHandler>;
+  /**
+   * Serve `GET /metrics` from this registry and record every RPC in it (`rpcMetricsInterceptor`, placed before
+   * `interceptors` so it sees the codes clients receive). One server per registry.
+   */
+  metrics?: Registry;
 }
 
 /** A listening server. */
@@ -61,6 +69,14 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   setMaxListeners(0, endStreams.signal, endEverything.signal);
   const healthz = healthzHandler(opts.healthz);
   const extra = new Map(Object.entries(opts.extraHandlers ?? {}));
+  const interceptors = [...(opts.interceptors ?? [])];
+  if (opts.metrics !== undefined) {
+    interceptors.unshift(rpcMetricsInterceptor(opts.metrics));
+    extra.set(
+      "/metrics",
+      metricsHandler(opts.metrics, (error) => log.warn("collecting metrics failed", { error: String(error) })),
+    );
+  }
 
   const fallback: NodeHandler = (req, res) => {
     const path = (req.url ?? "").split("?", 1)[0];
@@ -71,7 +87,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   };
   const rpc = connectNodeAdapter({
     routes: opts.routes,
-    interceptors: [...(opts.interceptors ?? []), streamShutdownInterceptor(endStreams.signal)],
+    interceptors: [...interceptors, streamShutdownInterceptor(endStreams.signal)],
     readMaxBytes: opts.readMaxBytes,
     // Compressed requests are accepted, but responses go uncompressed: gzip cost more CPU than the whole rest of
     // streaming the log (catch-up ran 30 % faster without it), and the services usually sit on a fast network.
@@ -85,6 +101,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     if (!("stream" in req)) {
       tracker.trackHttp1Request(req.socket, res);
       if (tracker.draining) res.setHeader("connection", "close");
+      closeAfterUnreadBody(req, res);
     }
     if (applyCors(req, res)) return;
     rpc(req, res);
@@ -94,7 +111,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   // Node arms headersTimeout/requestTimeout (slowloris protection) on
   // "listening"; this server never listens itself, so announce it.
   h1.emit("listening");
-  const h2 = http2.createServer({}, onRequest);
+  // Node's default session memory (10 MB) is less than one large request in flight plus its answer: beyond it, nghttp2
+  // resets the stream (ENHANCE_YOUR_CALM) instead of letting the size limit answer `resource_exhausted`.
+  const h2 = http2.createServer({ maxSessionMemory: 256 }, onRequest);
   h2.on("session", (session) => tracker.addSession(session));
   h2.on("sessionError", (err) => log.debug("http2 session error", { err }));
   const listener = createSniffingListener({
@@ -139,6 +158,19 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     url,
     close: (closeOpts) => (closing ??= close(closeOpts?.timeoutMs ?? 5000)),
   };
+}
+
+/**
+ * Connect stops reading a request body at the size limit and destroys the request, which closes the connection after
+ * the answer. Say so in the answer (`connection: close`): otherwise Node's HTTP/1.1 client puts the connection back in
+ * its pool, and the next call on it fails with a reset.
+ */
+function closeAfterUnreadBody(req: NodeRequest, res: NodeResponse): void {
+  const destroy = req.destroy.bind(req);
+  req.destroy = ((error?: Error | null) => {
+    if (!req.complete && !res.headersSent) res.setHeader("connection", "close");
+    return destroy(error ?? undefined);
+  }) as NodeRequest["destroy"];
 }
 
 function listen(server: net.Server, port: number, host: string): Promise<void> {

@@ -1,0 +1,19 @@
+/** The two labels an event is counted under. */
+export interface EventLabels {
+  /** Everything before the last dot of the event type, e.g. `acme.users.v1.User`. */
+  readonly entityType: string;
+  /** What follows the last dot, e.g. `Created`: the action, as the original ESKIT metrics consumer labelled it. */
+  readonly eventType: string;
+}
+
+/**
+ * Splits `<EntityType>.<Action>` at its last dot, as the Event Store defines an event type. The action alone is the
+ * `event_type` label: with `entity_type` beside it the full name would repeat it, and actions (Created, Updated, ...)
+ * are few, which keeps the series count low. An event type without a dot (the Event Store refuses them, but a
+ * consumer should not crash on one) has an empty entity type.
+ */
+export function eventLabels(eventType: string): EventLabels {
+  const dot = eventType.lastIndexOf(".");
+  if (dot < 0) return { entityType: "", eventType };
+  return { entityType: eventType.slice(0, dot), eventType: eventType.slice(dot + 1) };
+}

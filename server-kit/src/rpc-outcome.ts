@@ -1,0 +1,65 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+
+// Computed once: interceptors name a code on every call.
+const names: readonly string[] = Object.values(Code)
+  .filter((code): code is Code => typeof code === "number")
+  .reduce<string[]>((all, code) => {
+    all[code] = Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
+    return all;
+  }, []);
+
+/**
+ * Lowercase snake name of a Connect code, as the Connect protocol spells it on
+ * the wire ("invalid_argument"), so logs and metrics match what clients see.
+ */
+export function codeName(code: Code | undefined): string {
+  return code === undefined ? "ok" : (names[code] ?? String(code));
+}
+
+/**
+ * The code the client receives for `err`: Connect answers anything that is
+ * not a ConnectError with `internal` (an abort is reported as `canceled`).
+ */
+function errorCode(err: unknown): Code {
+  if (err instanceof ConnectError) return err.code;
+  const code = ConnectError.from(err).code;
+  return code === Code.Unknown ? Code.Internal : code;
+}
+
+/**
+ * Code of a call that ended with `err` (undefined err and result = ok). A
+ * stream that stopped early without an error ended because its signal fired
+ * (client cancel, deadline, shutdown), so the signal's reason is the outcome.
+ */
+export function outcomeCode(err: unknown, signal: AbortSignal, completed: boolean): Code | undefined {
+  if (err !== undefined) return errorCode(err);
+  if (!completed) return signal.aborted ? ConnectError.from(signal.reason).code : Code.Canceled;
+  return undefined;
+}
+
+/**
+ * Pass a server stream through and report its outcome once, however it ends
+ * (completion, error, or the consumer stopping early). `onStart` runs when the
+ * first message is asked for: a stream nobody reads never starts, so a
+ * start/end pair (e.g. an open-streams gauge) always balances.
+ */
+export async function* whenStreamEnds<T>(
+  source: AsyncIterable<T>,
+  signal: AbortSignal,
+  report: (code: Code | undefined, err: unknown) => void,
+  onStart?: () => void,
+): AsyncGenerator<T> {
+  onStart?.();
+  let err: unknown;
+  let completed = false;
+  try {
+    for await (const message of source) yield message;
+    // The handler may return quietly after its signal fired (e.g. on cancel).
+    completed = !signal.aborted;
+  } catch (e) {
+    err = e;
+    throw e;
+  } finally {
+    report(outcomeCode(err, signal, completed), err);
+  }
+}
