@@ -1,5 +1,5 @@
 // `make run`: the whole system in one terminal. Starts the Event Store, waits until it is healthy, then the Crud Store
-// pointed at it, prints their URLs, and on Ctrl-C (SIGINT) or SIGTERM stops them in reverse order, each cleanly.
+// and the Metrics Consumer pointed at it, prints their URLs, and on Ctrl-C (SIGINT) or SIGTERM stops them in reverse order, each cleanly.
 // If one service dies, the others are stopped and the exit code is non-zero. Every other variable (DATABASE_URL,
 // LOG_LEVEL, ...) is passed through to the services.
 import { type ChildProcess, spawn } from "node:child_process";
@@ -15,13 +15,19 @@ interface Service {
 const host = process.env["ESKIT_HOST"] ?? "127.0.0.1";
 const eventStorePort = process.env["ESKIT_EVENT_STORE_PORT"] ?? "8081";
 const crudStorePort = process.env["ESKIT_CRUD_STORE_PORT"] ?? "8082";
+const metricsConsumerPort = process.env["ESKIT_METRICS_CONSUMER_PORT"] ?? "8083";
+const eventStoreUrl = process.env["EVENT_STORE_URL"] ?? `http://127.0.0.1:${eventStorePort}`;
 const services: Service[] = [
   { name: "event-store", entry: "event-store/src/main.ts", port: eventStorePort, env: {} },
+  { name: "crud-store", entry: "crud-store/src/main.ts", port: crudStorePort, env: { EVENT_STORE_URL: eventStoreUrl } },
   {
-    name: "crud-store",
-    entry: "crud-store/src/main.ts",
-    port: crudStorePort,
-    env: { EVENT_STORE_URL: process.env["EVENT_STORE_URL"] ?? `http://127.0.0.1:${eventStorePort}` },
+    name: "metrics-consumer",
+    entry: "metrics-consumer/src/main.ts",
+    port: metricsConsumerPort,
+    env: {
+      EVENT_STORE_URL: eventStoreUrl,
+      CRUD_STORE_URL: process.env["CRUD_STORE_URL"] ?? `http://127.0.0.1:${crudStorePort}`,
+    },
   },
 ];
 
@@ -72,6 +78,7 @@ for (const service of services) {
 }
 process.stderr.write(
   `\nESKIT is up (Ctrl-C stops it):\n` +
-    services.map((s) => `  ${s.name.padEnd(12)} http://127.0.0.1:${s.port}\n`).join("") +
+    services.map((s) => `  ${s.name.padEnd(17)} http://127.0.0.1:${s.port}\n`).join("") +
+    `  ${"metrics".padEnd(17)} http://127.0.0.1:${metricsConsumerPort}/metrics\n` +
     "\n",
 );
