@@ -83,7 +83,7 @@ export async function measureList(config: BenchConfig, crudConfig: CrudBenchConf
       notes: [
         `each pass checked: exactly ${count(n)} ids, none repeated, in ascending order, the ids the Creates answered; with payloads, each equal to the document created`,
         `seeding: ${count(n)} Creates at concurrency 32 took ${seedSeconds.toFixed(1)} s (${count(n / seedSeconds)} creates/s)`,
-        "a List page = one ListOriginators, then, with payloads, a read of each document from the Event Store (by the Crud Store, several at a time)",
+        "a List page = one ListOriginators, then, with payloads, one BatchGetEvents for the documents below the first snapshot version, and a read of each other document from its snapshot",
       ],
     };
   } finally {
