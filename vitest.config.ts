@@ -6,7 +6,7 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig({
   test: {
-    include: ["{server-kit,event-store,client,crud-store,metrics-consumer}/**/*.spec.ts"],
+    include: ["{server-kit,event-store,client,crud-store,metrics-consumer,deploy}/**/*.spec.ts"],
     exclude: ["**/node_modules/**", "**/data/**"],
     // End-to-end tests start servers and, on PGlite, initialise a database (about 3 s each).
     testTimeout: 30_000,

@@ -3,7 +3,9 @@
 // If one service dies, the others are stopped and the exit code is non-zero. Every other variable (DATABASE_URL,
 // LOG_LEVEL, ...) is passed through to the services.
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
+import { parseTokenFile, parseTokenList } from "../server-kit/src/auth/token-list.js";
 
 interface Service {
   name: string;
@@ -17,9 +19,18 @@ const eventStorePort = process.env["ESKIT_EVENT_STORE_PORT"] ?? "8081";
 const crudStorePort = process.env["ESKIT_CRUD_STORE_PORT"] ?? "8082";
 const metricsConsumerPort = process.env["ESKIT_METRICS_CONSUMER_PORT"] ?? "8083";
 const eventStoreUrl = process.env["EVENT_STORE_URL"] ?? `http://127.0.0.1:${eventStorePort}`;
+// With access control on, the Crud Store and the Metrics Consumer need a token for the Event Store (and the consumer
+// one for the Crud Store): unless one is given, they use the first full token. A bad list is left to the services,
+// which refuse to start and say why.
+const peerToken = process.env["EVENT_STORE_TOKEN"] || process.env["EVENT_STORE_TOKEN_FILE"] ? {} : firstFullToken();
 const services: Service[] = [
   { name: "event-store", entry: "event-store/src/main.ts", port: eventStorePort, env: {} },
-  { name: "crud-store", entry: "crud-store/src/main.ts", port: crudStorePort, env: { EVENT_STORE_URL: eventStoreUrl } },
+  {
+    name: "crud-store",
+    entry: "crud-store/src/main.ts",
+    port: crudStorePort,
+    env: { EVENT_STORE_URL: eventStoreUrl, ...peerToken },
+  },
   {
     name: "metrics-consumer",
     entry: "metrics-consumer/src/main.ts",
@@ -27,9 +38,23 @@ const services: Service[] = [
     env: {
       EVENT_STORE_URL: eventStoreUrl,
       CRUD_STORE_URL: process.env["CRUD_STORE_URL"] ?? `http://127.0.0.1:${crudStorePort}`,
+      ...peerToken,
     },
   },
 ];
+
+function firstFullToken(): { EVENT_STORE_TOKEN?: string } {
+  const list = process.env["ESKIT_AUTH_TOKENS"]?.trim();
+  const file = process.env["ESKIT_AUTH_TOKENS_FILE"]?.trim();
+  let tokens: string[] = [];
+  try {
+    if (list) tokens = parseTokenList(list, "ESKIT_AUTH_TOKENS").tokens;
+    else if (file) tokens = parseTokenFile(readFileSync(file, "utf8"), "ESKIT_AUTH_TOKENS_FILE").tokens;
+  } catch {
+    // An unreadable file: the Event Store reports it.
+  }
+  return tokens[0] === undefined ? {} : { EVENT_STORE_TOKEN: tokens[0] };
+}
 
 const running: Array<{ service: Service; child: ChildProcess; exited: Promise<number | null> }> = [];
 let stopping = false;
@@ -48,10 +73,17 @@ async function waitHealthy(service: Service, exited: Promise<number | null>): Pr
   let dead = false;
   void exited.then(() => (dead = true));
   for (const deadline = Date.now() + 120_000; Date.now() < deadline && !dead; await sleep(200)) {
-    const ok = await fetch(url).then((r) => r.ok, () => false);
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
   }
-  throw new Error(dead ? `${service.name} exited during start-up (see its log above)` : `${service.name} is not healthy at ${url} after 120 s`);
+  throw new Error(
+    dead
+      ? `${service.name} exited during start-up (see its log above)`
+      : `${service.name} is not healthy at ${url} after 120 s`,
+  );
 }
 
 process.on("SIGINT", () => void stopAll(0));

@@ -67,17 +67,25 @@ interface Clients {
   readonly consumers: ConsumerClient;
 }
 
-/** Creates a {@link LogConsumer} over any transport (browser or Node). */
+/**
+ * Creates a {@link LogConsumer} over any transport (browser or Node). Against an Event Store with access control,
+ * give the transport a `token` (`createNodeTransport({ ..., token })`). It must be a full token: the consumer saves
+ * its offset (SaveOffset is a write), and with a read token the first save fails with `permission_denied`.
+ */
 export function createLogConsumer(transport: Transport): LogConsumer {
   const clients: Clients = {
     eventStore: createClient(EventStoreService, transport),
     consumers: createConsumerClient(transport),
   };
-  const oneByOne = (handler: EntryHandler) => (entries: AppLogEntry[]): HandlerUnit[] =>
-    entries.map((entry) => ({ last: entry.id, count: 1, call: () => handler(entry) }));
-  const asBatch = (handler: BatchHandler) => (entries: AppLogEntry[]): HandlerUnit[] => [
-    { last: entries.at(-1)!.id, count: entries.length, call: () => handler(entries) },
-  ];
+  const oneByOne =
+    (handler: EntryHandler) =>
+    (entries: AppLogEntry[]): HandlerUnit[] =>
+      entries.map((entry) => ({ last: entry.id, count: 1, call: () => handler(entry) }));
+  const asBatch =
+    (handler: BatchHandler) =>
+    (entries: AppLogEntry[]): HandlerUnit[] => [
+      { last: entries.at(-1)!.id, count: entries.length, call: () => handler(entries) },
+    ];
   return {
     consume: (options, handler, control) => run(clients, options, control, oneByOne(handler)),
     consumeBatches: (options, handler, control) => run(clients, options, control, asBatch(handler)),

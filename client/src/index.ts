@@ -5,6 +5,7 @@
  */
 export { createTransport, type TransportOptions, type WebProtocol } from "./transport.js";
 export { headersInterceptor } from "./headers-interceptor.js";
+export { bearerTokenInterceptor, type TokenSource } from "./bearer-token.js";
 export { createEventStoreClient, type EventStoreClient, type VersionRange } from "./event-store-client.js";
 export { createConsumerClient, type ConsumerClient } from "./consumer-client.js";
 export { createHealthClient, type HealthClient } from "./health-client.js";

@@ -12,11 +12,17 @@ import { createNodeTransport, type NodeProtocol } from "./node.js";
 
 /** Streams opened by the fake LogsPoll, resolved when the server sees each one end. */
 const streamEnds: Promise<void>[] = [];
+/** The Authorization header of each GetHead call, as the server received it. */
+const authorizations: Array<string | null> = [];
 
 function routes(router: ConnectRouter): void {
   router.service(EventStoreService, {
     append(req) {
       return { logIds: req.events.map((e) => e.originator?.version ?? 0n) };
+    },
+    getHead(_req, ctx) {
+      authorizations.push(ctx.requestHeader.get("authorization"));
+      return { headId: 1n };
     },
     async *logsPoll(req, ctx: HandlerContext) {
       streamEnds.push(new Promise((resolve) => ctx.signal.addEventListener("abort", () => resolve(), { once: true })));
@@ -37,7 +43,10 @@ h2.on("session", (s) => {
 const urls = { "1.1": "", "2": "" };
 
 beforeAll(async () => {
-  for (const [version, server] of [["1.1", h1], ["2", h2]] as const) {
+  for (const [version, server] of [
+    ["1.1", h1],
+    ["2", h2],
+  ] as const) {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     urls[version] = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
@@ -65,6 +74,24 @@ describe.each(combinations)("createNodeTransport(%s over HTTP/%s)", (protocol, h
         { originatorId: "a", version: 18446744073709551615n, eventType: "T.A" },
       ]);
       expect(ids).toEqual([18446744073709551615n]);
+    } finally {
+      transport.close();
+    }
+  });
+
+  it("sends the token option as Authorization: Bearer on every call", async () => {
+    const transport = createNodeTransport({
+      baseUrl: urls[httpVersion],
+      protocol,
+      httpVersion,
+      token: "t0k3n-0123456789abcdef",
+    });
+    try {
+      authorizations.length = 0;
+      const client = createEventStoreClient(transport);
+      await client.getHead({});
+      await client.getHead({});
+      expect(authorizations).toEqual(["Bearer t0k3n-0123456789abcdef", "Bearer t0k3n-0123456789abcdef"]);
     } finally {
       transport.close();
     }

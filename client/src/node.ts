@@ -7,6 +7,7 @@ import {
   createGrpcTransport,
   createGrpcWebTransport,
 } from "@connectrpc/connect-node";
+import { bearerTokenInterceptor, type TokenSource } from "./bearer-token.js";
 import { headersInterceptor } from "./headers-interceptor.js";
 
 /** The protocols a Node client can speak; only Node (not fetch) gives access to HTTP/2 trailers, hence gRPC. */
@@ -24,6 +25,12 @@ export interface NodeTransportOptions {
   interceptors?: Interceptor[];
   /** Headers sent with every call. */
   headers?: HeadersInit;
+  /**
+   * Bearer token sent as `Authorization: Bearer <token>` with every call, for services with access control
+   * (`ESKIT_AUTH_TOKENS`); a function is asked before each call. Everything built on this transport (the Event
+   * Store, Crud Store and consumer clients, `createLogConsumer`) sends it.
+   */
+  token?: TokenSource;
 }
 
 /**
@@ -42,11 +49,14 @@ export interface NodeTransport extends Transport {
 export function createNodeTransport(options: NodeTransportOptions): NodeTransport {
   const httpVersion = options.httpVersion ?? (options.protocol === "grpc" ? "2" : "1.1");
   if (options.protocol === "grpc" && httpVersion !== "2") {
-    throw new TypeError("gRPC needs HTTP/2: httpVersion must be \"2\" for protocol \"grpc\"");
+    throw new TypeError('gRPC needs HTTP/2: httpVersion must be "2" for protocol "grpc"');
   }
   const interceptors = [...(options.interceptors ?? [])];
   if (options.headers !== undefined) {
     interceptors.unshift(headersInterceptor(options.headers));
+  }
+  if (options.token !== undefined) {
+    interceptors.unshift(bearerTokenInterceptor(options.token));
   }
   const useBinaryFormat = options.binary ?? options.protocol !== "connect";
   const base = { baseUrl: options.baseUrl, interceptors, useBinaryFormat };
@@ -55,16 +65,18 @@ export function createNodeTransport(options: NodeTransportOptions): NodeTranspor
     // Node's default session memory (10 MB) is less than one large message in flight: beyond it, nghttp2 resets the stream.
     const sessionManager = new Http2SessionManager(options.baseUrl, undefined, { maxSessionMemory: 256 });
     const h2 = { ...base, httpVersion: "2" as const, sessionManager };
-    const transport = options.protocol === "grpc"
-      ? createGrpcTransport(h2)
-      : options.protocol === "grpc-web"
-        ? createGrpcWebTransport(h2)
-        : createConnectTransport(h2);
+    const transport =
+      options.protocol === "grpc"
+        ? createGrpcTransport(h2)
+        : options.protocol === "grpc-web"
+          ? createGrpcWebTransport(h2)
+          : createConnectTransport(h2);
     return withClose(transport, () => sessionManager.abort());
   }
-  const agent = new URL(options.baseUrl).protocol === "https:"
-    ? new https.Agent({ keepAlive: true })
-    : new http.Agent({ keepAlive: true });
+  const agent =
+    new URL(options.baseUrl).protocol === "https:"
+      ? new https.Agent({ keepAlive: true })
+      : new http.Agent({ keepAlive: true });
   const h1 = { ...base, httpVersion: "1.1" as const, nodeOptions: { agent } };
   const transport = options.protocol === "grpc-web" ? createGrpcWebTransport(h1) : createConnectTransport(h1);
   return withClose(transport, () => agent.destroy());

@@ -1,5 +1,6 @@
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import { bearerTokenInterceptor, type TokenSource } from "./bearer-token.js";
 import { headersInterceptor } from "./headers-interceptor.js";
 
 /** The protocols a browser can speak: plain gRPC needs HTTP/2 trailers, which fetch does not expose. */
@@ -20,6 +21,12 @@ export interface TransportOptions {
   interceptors?: Interceptor[];
   /** Headers sent with every call. */
   headers?: HeadersInit;
+  /**
+   * Bearer token sent as `Authorization: Bearer <token>` with every call, for services with access control
+   * (`ESKIT_AUTH_TOKENS`); a function is asked before each call. Everything built on this transport (the Event
+   * Store, Crud Store and consumer clients, `createLogConsumer`) sends it.
+   */
+  token?: TokenSource;
 }
 
 /**
@@ -30,6 +37,9 @@ export function createTransport(options: TransportOptions): Transport {
   const interceptors = [...(options.interceptors ?? [])];
   if (options.headers !== undefined) {
     interceptors.unshift(headersInterceptor(options.headers));
+  }
+  if (options.token !== undefined) {
+    interceptors.unshift(bearerTokenInterceptor(options.token));
   }
   const common = {
     baseUrl: options.baseUrl,

@@ -63,6 +63,55 @@ describe("createTransport", () => {
     expect(captured[0]?.headers.get("x-tenant")).toBe("t2");
   });
 
+  it("sends the token option as Authorization: Bearer, asking a token function before every call", async () => {
+    const captured: Captured[] = [];
+    const respond = () => new Response('{"headId":"1"}', { headers: { "content-type": "application/json" } });
+    const fixed = createTransport({
+      baseUrl: "http://store.test",
+      protocol: "connect",
+      token: "abc-0123456789abcdef",
+      fetch: fakeFetch(respond, captured),
+    });
+    await createEventStoreClient(fixed).getHead({});
+    let turn = 0;
+    const rotating = createTransport({
+      baseUrl: "http://store.test",
+      protocol: "grpc-web",
+      binary: false,
+      token: async () => `rotated-${++turn}-0123456789`,
+      fetch: fakeFetch(respond, captured),
+    });
+    await createEventStoreClient(rotating)
+      .getHead({})
+      .catch(() => undefined);
+    await createEventStoreClient(rotating)
+      .getHead({})
+      .catch(() => undefined);
+    expect(captured.map((c) => c.headers.get("authorization"))).toEqual([
+      "Bearer abc-0123456789abcdef",
+      "Bearer rotated-1-0123456789",
+      "Bearer rotated-2-0123456789",
+    ]);
+  });
+
+  it("lets a per-call Authorization header override the token option", async () => {
+    const captured: Captured[] = [];
+    const transport = createTransport({
+      baseUrl: "http://store.test",
+      protocol: "connect",
+      token: "default-0123456789abcdef",
+      fetch: fakeFetch(
+        () => new Response('{"headId":"1"}', { headers: { "content-type": "application/json" } }),
+        captured,
+      ),
+    });
+    await createEventStoreClient(transport).getHead(
+      {},
+      { headers: { authorization: "Bearer other-0123456789abcdef" } },
+    );
+    expect(captured[0]?.headers.get("authorization")).toBe("Bearer other-0123456789abcdef");
+  });
+
   it("speaks binary gRPC-Web by default", async () => {
     const captured: Captured[] = [];
     const message = toBinary(AppendResponseSchema, create(AppendResponseSchema, { logIds: [42n] }));

@@ -29,19 +29,30 @@ export interface RunningCrudStore {
  * calls to the Event Store). It starts even while the Event Store is down: requests then fail with `unavailable` and
  * `/healthz` answers 503 until it is back.
  */
-export async function startCrudStore(config: CrudStoreConfig, logger: Logger = silentLogger): Promise<RunningCrudStore> {
+export async function startCrudStore(
+  config: CrudStoreConfig,
+  logger: Logger = silentLogger,
+): Promise<RunningCrudStore> {
   const metrics = createMetricsRegistry();
   const eventStoreCalls = clientCallsInterceptor(metrics, {
     name: "eskit_crud_event_store_calls_total",
     help: "Calls of the Crud Store to the Event Store, by method and outcome code (ok or the Connect error code).",
   });
-  const gateway = new EventStoreGateway(config.eventStoreUrl, config.eventStoreTimeoutMs, [eventStoreCalls]);
+  const gateway = new EventStoreGateway({
+    baseUrl: config.eventStoreUrl,
+    defaultTimeoutMs: config.eventStoreTimeoutMs,
+    token: config.eventStoreToken,
+    interceptors: [eventStoreCalls],
+  });
   const states = new StateReader(gateway, config.snapshotEvery, logger);
   const registry = new TypeRegistry(gateway);
   const documents = new DocumentStore(gateway, states, registry);
   const routes = (router: ConnectRouter) => {
     router.service(CrudStoreService, crudStoreService({ gateway, documents, states, registry }));
-    router.service(Health, healthService(() => gateway.ping(), { services: [CrudStoreService.typeName] }));
+    router.service(
+      Health,
+      healthService(() => gateway.ping(), { services: [CrudStoreService.typeName] }),
+    );
   };
   const server = await startHttpServer({
     port: config.port,
@@ -51,10 +62,16 @@ export async function startCrudStore(config: CrudStoreConfig, logger: Logger = s
     corsOrigins: config.corsOrigins,
     healthz: () => gateway.ping(),
     readMaxBytes: config.maxRequestBytes,
+    auth: { authTokens: config.authTokens, readTokens: config.readTokens, metricsAuth: config.metricsAuth },
+    limits: { maxStreams: config.maxStreams, defaultDeadlineMs: config.defaultDeadlineMs },
     logger,
     metrics,
   });
-  logger.info("crud store listening", { url: server.url, event_store_url: config.eventStoreUrl });
+  logger.info("crud store listening", {
+    url: server.url,
+    event_store_url: config.eventStoreUrl,
+    event_store_token: config.eventStoreToken === undefined ? "none" : "set",
+  });
   return {
     url: server.url,
     port: server.port,

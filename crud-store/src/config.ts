@@ -1,11 +1,15 @@
-import { configDocsOf, type LogLevel, loadEnv } from "@eskit/server-kit/env-config.js";
+import { type AuthConfig, authSpecs, checkAuthConfig, peerTokenSpec } from "@eskit/server-kit/auth/auth-config.js";
+import { configDocsOf, type EnvSpec, type LogLevel, loadEnv } from "@eskit/server-kit/env-config.js";
+import { type LimitsConfig, limitsSpecs } from "@eskit/server-kit/limits/limits-config.js";
 
 /** Everything the Crud Store reads from its environment, parsed and validated once at start-up. */
-export interface CrudStoreConfig {
+export interface CrudStoreConfig extends AuthConfig, LimitsConfig {
   port: number;
   host: string;
   /** Base URL of the Event Store, the Crud Store's only storage. */
   eventStoreUrl: string;
+  /** Bearer token sent to the Event Store; a full one, since the Crud Store writes. */
+  eventStoreToken: string | undefined;
   /** A snapshot is kept every this many versions of a document; 0 turns snapshots off. */
   snapshotEvery: number;
   /** Deadline of each call to the Event Store when the caller set none (a caller's deadline always applies). */
@@ -18,21 +22,79 @@ export interface CrudStoreConfig {
 }
 
 const specs = {
-  port: { env: "PORT", kind: "int", min: 0, max: 65535, default: 8082, meaning: "TCP port serving gRPC, gRPC-Web, Connect, /healthz and /metrics" },
+  port: {
+    env: "PORT",
+    kind: "int",
+    min: 0,
+    max: 65535,
+    default: 8082,
+    meaning: "TCP port serving gRPC, gRPC-Web, Connect, /healthz and /metrics",
+  },
   host: { env: "HOST", kind: "string", default: "0.0.0.0", meaning: "Interface to listen on" },
-  eventStoreUrl: { env: "EVENT_STORE_URL", kind: "httpUrl", default: "http://127.0.0.1:8081", meaning: "Base URL of the Event Store (the Crud Store keeps no database of its own)" },
-  snapshotEvery: { env: "ESKIT_SNAPSHOT_EVERY", kind: "int", min: 0, max: 1000000, default: 50, meaning: "Keep a snapshot of a document every this many versions, so reading the latest version replays at most this many events; 0 = never" },
-  eventStoreTimeoutMs: { env: "ESKIT_EVENT_STORE_TIMEOUT_MS", kind: "int", min: 1, max: 600000, default: 10000, meaning: "Deadline of each call to the Event Store when the caller gave none, in ms" },
-  corsOrigins: { env: "ESKIT_CORS_ORIGINS", kind: "origins", default: ["*"], meaning: "Comma-separated browser origins allowed by CORS; * allows any" },
-  maxRequestBytes: { env: "ESKIT_MAX_REQUEST_BYTES", kind: "int", min: 1, default: 4194304, meaning: "Largest accepted request message, in bytes (a document is also bounded by the Event Store's ESKIT_MAX_EVENT_BYTES)" },
-  logLevel: { env: "LOG_LEVEL", kind: "enum", values: ["debug", "info", "warn", "error"], default: "info", meaning: "Lowest level of log lines written (debug, info, warn, error)" },
-  shutdownTimeoutMs: { env: "ESKIT_SHUTDOWN_TIMEOUT_MS", kind: "int", min: 0, max: 600000, default: 8000, meaning: "How long shutdown waits for in-flight requests before closing connections, in ms" },
-} as const;
+  eventStoreUrl: {
+    env: "EVENT_STORE_URL",
+    kind: "httpUrl",
+    default: "http://127.0.0.1:8081",
+    meaning: "Base URL of the Event Store (the Crud Store keeps no database of its own)",
+  },
+  eventStoreToken: peerTokenSpec(
+    "EVENT_STORE_TOKEN",
+    "Bearer token the Crud Store sends to the Event Store (a full token: it writes); needed when the Event Store has ESKIT_AUTH_TOKENS",
+  ),
+  snapshotEvery: {
+    env: "ESKIT_SNAPSHOT_EVERY",
+    kind: "int",
+    min: 0,
+    max: 1000000,
+    default: 50,
+    meaning:
+      "Keep a snapshot of a document every this many versions, so reading the latest version replays at most this many events; 0 = never",
+  },
+  eventStoreTimeoutMs: {
+    env: "ESKIT_EVENT_STORE_TIMEOUT_MS",
+    kind: "int",
+    min: 1,
+    max: 600000,
+    default: 10000,
+    meaning: "Deadline of each call to the Event Store when the caller gave none, in ms",
+  },
+  corsOrigins: {
+    env: "ESKIT_CORS_ORIGINS",
+    kind: "origins",
+    default: ["*"],
+    meaning: "Comma-separated browser origins allowed by CORS; * allows any",
+  },
+  ...authSpecs,
+  maxRequestBytes: {
+    env: "ESKIT_MAX_REQUEST_BYTES",
+    kind: "int",
+    min: 1,
+    default: 4194304,
+    meaning:
+      "Largest accepted request message, in bytes (a document is also bounded by the Event Store's ESKIT_MAX_EVENT_BYTES)",
+  },
+  ...limitsSpecs,
+  logLevel: {
+    env: "LOG_LEVEL",
+    kind: "enum",
+    values: ["debug", "info", "warn", "error"],
+    default: "info",
+    meaning: "Lowest level of log lines written (debug, info, warn, error)",
+  },
+  shutdownTimeoutMs: {
+    env: "ESKIT_SHUTDOWN_TIMEOUT_MS",
+    kind: "int",
+    min: 0,
+    max: 600000,
+    default: 8000,
+    meaning: "How long shutdown waits for in-flight requests before closing connections, in ms",
+  },
+} as const satisfies Record<keyof CrudStoreConfig, EnvSpec>;
 
 /** One row per environment variable, in declaration order; the README's table is checked against it. */
 export const configDocs = configDocsOf(specs);
 
 /** Parse and validate the configuration from `env`; throws one ConfigError naming every invalid variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): CrudStoreConfig {
-  return loadEnv<CrudStoreConfig>(specs, env);
+  return loadEnv<CrudStoreConfig>(specs, env, checkAuthConfig);
 }

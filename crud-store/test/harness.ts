@@ -9,6 +9,7 @@ import { createNodeTransport, type NodeTransport } from "@eskit/client/node.js";
 import { CrudStoreService } from "@eskit/gen/eskit/crudstore/v1/crud_store_pb.js";
 import { createLogger, silentLogger, type Logger } from "@eskit/server-kit/logger.js";
 import type { LogLevel } from "@eskit/server-kit/env-config.js";
+import type { EventStoreConfig } from "../../event-store/src/config.js";
 import { startTestEventStore, type Protocol, type TestEventStore } from "../../event-store/test/harness.js";
 import { startCrudStore } from "../src/app.js";
 import { loadConfig, type CrudStoreConfig } from "../src/config.js";
@@ -36,6 +37,8 @@ export interface HarnessOptions {
   eventStoreUrl?: (eventStore: TestEventStore) => string | Promise<string>;
   /** Any other configuration of the Crud Store. */
   config?: Partial<CrudStoreConfig>;
+  /** Configuration of the Event Store (e.g. its tokens). */
+  eventStoreConfig?: Partial<EventStoreConfig>;
 }
 
 /** A running Event Store and Crud Store pair. */
@@ -45,15 +48,17 @@ export interface CrudStoreHarness {
   eventStore: TestEventStore;
   /** What the Crud Store was started with. */
   config: CrudStoreConfig;
-  /** New clients of the Crud Store over `protocol` (gRPC by default); closed by `stop()`. */
-  clients(protocol?: Protocol): CrudClients;
-  /** An Event Store client connected directly (not through any proxy); closed by `stop()`. */
-  eventStoreClient(): EventStoreClient;
+  /** New clients of the Crud Store over `protocol` (gRPC by default), sending `token` if given; closed by `stop()`. */
+  clients(protocol?: Protocol, token?: string): CrudClients;
+  /** An Event Store client connected directly (not through any proxy), sending `token` if given; closed by `stop()`. */
+  eventStoreClient(token?: string): EventStoreClient;
   /**
    * Starts one more Crud Store on the same Event Store (as when a deployment runs several replicas); `stop()` closes
    * it. Its clients come from the returned function.
    */
-  addCrudStore(config?: Partial<CrudStoreConfig>): Promise<{ url: string; clients(protocol?: Protocol): CrudClients }>;
+  addCrudStore(
+    config?: Partial<CrudStoreConfig>,
+  ): Promise<{ url: string; clients(protocol?: Protocol, token?: string): CrudClients }>;
   /** Closes every client, the Crud Store, then the Event Store and its storage. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -63,12 +68,13 @@ export interface CrudStoreHarness {
  * set (they then go to stderr).
  */
 export async function startCrudStoreHarness(options: HarnessOptions = {}): Promise<CrudStoreHarness> {
-  const eventStore = await startTestEventStore();
+  const eventStore = await startTestEventStore(options.eventStoreConfig);
   const transports: NodeTransport[] = [];
   let crudStore: Awaited<ReturnType<typeof startCrudStore>>;
   let config: CrudStoreConfig;
   try {
-    const eventStoreUrl = options.eventStoreUrl === undefined ? eventStore.url : await options.eventStoreUrl(eventStore);
+    const eventStoreUrl =
+      options.eventStoreUrl === undefined ? eventStore.url : await options.eventStoreUrl(eventStore);
     config = {
       ...loadConfig({}),
       port: 0,
@@ -85,8 +91,8 @@ export async function startCrudStoreHarness(options: HarnessOptions = {}): Promi
   const url = crudStore.url;
   const replicas: Array<Awaited<ReturnType<typeof startCrudStore>>> = [];
   let stopped: Promise<void> | undefined;
-  const clientsOf = (baseUrl: string, protocol: Protocol): CrudClients => {
-    const transport = transportFor(baseUrl, protocol);
+  const clientsOf = (baseUrl: string, protocol: Protocol, token?: string): CrudClients => {
+    const transport = transportFor(baseUrl, protocol, token);
     transports.push(transport);
     return {
       crud: createClient(CrudStoreService, transport),
@@ -98,16 +104,16 @@ export async function startCrudStoreHarness(options: HarnessOptions = {}): Promi
     url,
     eventStore,
     config,
-    clients: (protocol = "grpc") => clientsOf(url, protocol),
-    eventStoreClient() {
-      const transport = transportFor(eventStore.url, "grpc");
+    clients: (protocol = "grpc", token) => clientsOf(url, protocol, token),
+    eventStoreClient(token) {
+      const transport = transportFor(eventStore.url, "grpc", token);
       transports.push(transport);
       return createEventStoreClient(transport);
     },
     async addCrudStore(overrides = {}) {
       const replica = await startCrudStore({ ...config, ...overrides }, testLogger());
       replicas.push(replica);
-      return { url: replica.url, clients: (protocol = "grpc") => clientsOf(replica.url, protocol) };
+      return { url: replica.url, clients: (protocol = "grpc", token) => clientsOf(replica.url, protocol, token) };
     },
     stop: () =>
       (stopped ??= (async () => {
@@ -125,12 +131,12 @@ export async function startCrudStoreHarness(options: HarnessOptions = {}): Promi
  * The transport each kind of user has: Connect as JSON over HTTP/1.1 (a browser or curl), gRPC over HTTP/2 (other
  * services), gRPC-Web as binary over HTTP/1.1 (a browser through a gRPC-Web client).
  */
-export function transportFor(baseUrl: string, protocol: Protocol): NodeTransport {
+export function transportFor(baseUrl: string, protocol: Protocol, token?: string): NodeTransport {
   return protocol === "grpc"
-    ? createNodeTransport({ baseUrl, protocol, httpVersion: "2" })
+    ? createNodeTransport({ baseUrl, protocol, httpVersion: "2", token })
     : protocol === "grpc-web"
-      ? createNodeTransport({ baseUrl, protocol, httpVersion: "1.1", binary: true })
-      : createNodeTransport({ baseUrl, protocol, httpVersion: "1.1", binary: false });
+      ? createNodeTransport({ baseUrl, protocol, httpVersion: "1.1", binary: true, token })
+      : createNodeTransport({ baseUrl, protocol, httpVersion: "1.1", binary: false, token });
 }
 
 /** `GET /healthz` of `baseUrl`: its status and parsed body. */
@@ -142,5 +148,9 @@ export async function healthz(baseUrl: string): Promise<{ status: number; body: 
 function testLogger(): Logger {
   const level = process.env["ESKIT_TEST_LOG_LEVEL"];
   if (level === undefined || level === "") return silentLogger;
-  return createLogger({ level: level as LogLevel, destination: process.stderr, base: { test: true, service: "crud-store" } });
+  return createLogger({
+    level: level as LogLevel,
+    destination: process.stderr,
+    base: { test: true, service: "crud-store" },
+  });
 }

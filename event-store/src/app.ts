@@ -28,7 +28,10 @@ export interface RunningEventStore {
  * Wires the Event Store together: database (migrated), the shared log tail, the append batcher, and one HTTP server
  * answering gRPC, gRPC-Web and Connect for the Event Store, Consumer and Health services, with `GET /metrics`.
  */
-export async function startEventStore(config: EventStoreConfig, logger: Logger = silentLogger): Promise<RunningEventStore> {
+export async function startEventStore(
+  config: EventStoreConfig,
+  logger: Logger = silentLogger,
+): Promise<RunningEventStore> {
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -83,6 +86,8 @@ export async function startEventStore(config: EventStoreConfig, logger: Logger =
     healthz: () => database.ping(),
     // Room for a request of maxRequestBytes of payloads plus the rest of the events.
     readMaxBytes: config.maxRequestBytes * 2 + 1024 * 1024,
+    auth: { authTokens: config.authTokens, readTokens: config.readTokens, metricsAuth: config.metricsAuth },
+    limits: { maxStreams: config.maxStreams, defaultDeadlineMs: config.defaultDeadlineMs },
     logger,
     metrics: registry,
   });

@@ -1,4 +1,6 @@
+import { type AuthConfig, authSpecs, checkAuthConfig } from "@eskit/server-kit/auth/auth-config.js";
 import { ConfigError, configDocsOf, type EnvSpec, type LogLevel, loadEnv } from "@eskit/server-kit/env-config.js";
+import { type LimitsConfig, limitsSpecs } from "@eskit/server-kit/limits/limits-config.js";
 
 export { ConfigError, type LogLevel };
 
@@ -6,7 +8,7 @@ export { ConfigError, type LogLevel };
  * Everything the event store reads from its environment, parsed and validated
  * once at start-up so the rest of the code never sees a raw string.
  */
-export interface EventStoreConfig {
+export interface EventStoreConfig extends AuthConfig, LimitsConfig {
   port: number;
   host: string;
   /** PostgreSQL URL; when unset the store runs on embedded PGlite under `dataDir`. */
@@ -26,19 +28,96 @@ export interface EventStoreConfig {
 }
 
 const specs = {
-  port: { env: "PORT", kind: "int", min: 0, max: 65535, default: 8081, meaning: "TCP port serving gRPC, gRPC-Web, Connect, /healthz and /metrics" },
+  port: {
+    env: "PORT",
+    kind: "int",
+    min: 0,
+    max: 65535,
+    default: 8081,
+    meaning: "TCP port serving gRPC, gRPC-Web, Connect, /healthz and /metrics",
+  },
   host: { env: "HOST", kind: "string", default: "0.0.0.0", meaning: "Interface to listen on" },
-  databaseUrl: { env: "DATABASE_URL", kind: "postgresUrl", default: undefined, meaning: "PostgreSQL URL (postgres:// or postgresql://); unset = embedded PGlite in ESKIT_DATA_DIR" },
-  dataDir: { env: "ESKIT_DATA_DIR", kind: "string", default: "./data", meaning: "Directory of the embedded PGlite database (used when DATABASE_URL is unset)" },
-  corsOrigins: { env: "ESKIT_CORS_ORIGINS", kind: "origins", default: ["*"], meaning: "Comma-separated browser origins allowed by CORS; * allows any" },
-  maxEventBytes: { env: "ESKIT_MAX_EVENT_BYTES", kind: "int", min: 1, default: 1048576, meaning: "Largest accepted payload of one event, in bytes (larger → resource_exhausted)" },
-  maxRequestBytes: { env: "ESKIT_MAX_REQUEST_BYTES", kind: "int", min: 1, default: 4194304, meaning: "Largest accepted sum of the payloads of one Append request, in bytes (larger → resource_exhausted)" },
-  dbPoolSize: { env: "ESKIT_DB_POOL_SIZE", kind: "int", min: 1, max: 1000, default: 10, meaning: "PostgreSQL connection pool size" },
-  appendBatchMaxEvents: { env: "ESKIT_APPEND_BATCH_MAX_EVENTS", kind: "int", min: 1, max: 100000, default: 2000, meaning: "Group commit: concurrent Append requests share one transaction until it holds this many events" },
-  maxEventsPerRequest: { env: "ESKIT_MAX_EVENTS_PER_REQUEST", kind: "int", min: 1, max: 1000000, default: 10000, meaning: "Most events in one Append request (more → resource_exhausted)" },
-  pollFallbackMs: { env: "ESKIT_POLL_FALLBACK_MS", kind: "int", min: 10, max: 60000, default: 1000, meaning: "Interval of the slow fallback poll of the log tail, in ms" },
-  logLevel: { env: "LOG_LEVEL", kind: "enum", values: ["debug", "info", "warn", "error"], default: "info", meaning: "Lowest level of log lines written (debug, info, warn, error)" },
-  shutdownTimeoutMs: { env: "ESKIT_SHUTDOWN_TIMEOUT_MS", kind: "int", min: 0, max: 600000, default: 8000, meaning: "How long shutdown waits for in-flight requests before closing connections, in ms" },
+  databaseUrl: {
+    env: "DATABASE_URL",
+    kind: "postgresUrl",
+    default: undefined,
+    meaning: "PostgreSQL URL (postgres:// or postgresql://); unset = embedded PGlite in ESKIT_DATA_DIR",
+  },
+  dataDir: {
+    env: "ESKIT_DATA_DIR",
+    kind: "string",
+    default: "./data",
+    meaning: "Directory of the embedded PGlite database (used when DATABASE_URL is unset)",
+  },
+  corsOrigins: {
+    env: "ESKIT_CORS_ORIGINS",
+    kind: "origins",
+    default: ["*"],
+    meaning: "Comma-separated browser origins allowed by CORS; * allows any",
+  },
+  ...authSpecs,
+  maxEventBytes: {
+    env: "ESKIT_MAX_EVENT_BYTES",
+    kind: "int",
+    min: 1,
+    default: 1048576,
+    meaning: "Largest accepted payload of one event, in bytes (larger → resource_exhausted)",
+  },
+  maxRequestBytes: {
+    env: "ESKIT_MAX_REQUEST_BYTES",
+    kind: "int",
+    min: 1,
+    default: 4194304,
+    meaning: "Largest accepted sum of the payloads of one Append request, in bytes (larger → resource_exhausted)",
+  },
+  dbPoolSize: {
+    env: "ESKIT_DB_POOL_SIZE",
+    kind: "int",
+    min: 1,
+    max: 1000,
+    default: 10,
+    meaning: "PostgreSQL connection pool size",
+  },
+  appendBatchMaxEvents: {
+    env: "ESKIT_APPEND_BATCH_MAX_EVENTS",
+    kind: "int",
+    min: 1,
+    max: 100000,
+    default: 2000,
+    meaning: "Group commit: concurrent Append requests share one transaction until it holds this many events",
+  },
+  maxEventsPerRequest: {
+    env: "ESKIT_MAX_EVENTS_PER_REQUEST",
+    kind: "int",
+    min: 1,
+    max: 1000000,
+    default: 10000,
+    meaning: "Most events in one Append request (more → resource_exhausted)",
+  },
+  ...limitsSpecs,
+  pollFallbackMs: {
+    env: "ESKIT_POLL_FALLBACK_MS",
+    kind: "int",
+    min: 10,
+    max: 60000,
+    default: 1000,
+    meaning: "Interval of the slow fallback poll of the log tail, in ms",
+  },
+  logLevel: {
+    env: "LOG_LEVEL",
+    kind: "enum",
+    values: ["debug", "info", "warn", "error"],
+    default: "info",
+    meaning: "Lowest level of log lines written (debug, info, warn, error)",
+  },
+  shutdownTimeoutMs: {
+    env: "ESKIT_SHUTDOWN_TIMEOUT_MS",
+    kind: "int",
+    min: 0,
+    max: 600000,
+    default: 8000,
+    meaning: "How long shutdown waits for in-flight requests before closing connections, in ms",
+  },
 } as const satisfies Record<keyof EventStoreConfig, EnvSpec>;
 
 /**
@@ -53,6 +132,7 @@ export const configDocs = configDocsOf(specs);
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): EventStoreConfig {
   return loadEnv<EventStoreConfig>(specs, env, (config, problems) => {
+    checkAuthConfig(config, problems);
     if (config.maxEventBytes > config.maxRequestBytes) {
       problems.push(
         `ESKIT_MAX_EVENT_BYTES must be <= ESKIT_MAX_REQUEST_BYTES (${config.maxRequestBytes}), got "${config.maxEventBytes}"`,

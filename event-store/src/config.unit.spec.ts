@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, configDocs, loadConfig } from "./config.js";
 
@@ -20,11 +23,16 @@ describe("loadConfig", () => {
       databaseUrl: undefined,
       dataDir: "./data",
       corsOrigins: ["*"],
+      authTokens: [],
+      readTokens: [],
+      metricsAuth: "open",
       maxEventBytes: 1048576,
       maxRequestBytes: 4194304,
       dbPoolSize: 10,
       appendBatchMaxEvents: 2000,
       maxEventsPerRequest: 10000,
+      maxStreams: 1000,
+      defaultDeadlineMs: 30000,
       pollFallbackMs: 1000,
       logLevel: "info",
       shutdownTimeoutMs: 8000,
@@ -43,11 +51,16 @@ describe("loadConfig", () => {
       DATABASE_URL: "postgresql://u:p@db:5432/es",
       ESKIT_DATA_DIR: "/var/lib/eskit",
       ESKIT_CORS_ORIGINS: "https://a.example, http://localhost:5173",
+      ESKIT_AUTH_TOKENS: "full-token-0123456789, full-token-abcdefghij",
+      ESKIT_READ_TOKENS: "read-token-0123456789",
+      ESKIT_METRICS_AUTH: "token",
       ESKIT_MAX_EVENT_BYTES: "1000",
       ESKIT_MAX_REQUEST_BYTES: "1000",
       ESKIT_DB_POOL_SIZE: "1000",
       ESKIT_APPEND_BATCH_MAX_EVENTS: "1",
       ESKIT_MAX_EVENTS_PER_REQUEST: "5",
+      ESKIT_MAX_STREAMS: "2",
+      ESKIT_DEFAULT_DEADLINE_MS: "0",
       ESKIT_POLL_FALLBACK_MS: "10",
       LOG_LEVEL: "debug",
       ESKIT_SHUTDOWN_TIMEOUT_MS: "0",
@@ -58,11 +71,16 @@ describe("loadConfig", () => {
       databaseUrl: "postgresql://u:p@db:5432/es",
       dataDir: "/var/lib/eskit",
       corsOrigins: ["https://a.example", "http://localhost:5173"],
+      authTokens: ["full-token-0123456789", "full-token-abcdefghij"],
+      readTokens: ["read-token-0123456789"],
+      metricsAuth: "token",
       maxEventBytes: 1000,
       maxRequestBytes: 1000,
       dbPoolSize: 1000,
       appendBatchMaxEvents: 1,
       maxEventsPerRequest: 5,
+      maxStreams: 2,
+      defaultDeadlineMs: 0,
       pollFallbackMs: 10,
       logLevel: "debug",
       shutdownTimeoutMs: 0,
@@ -77,19 +95,42 @@ describe("loadConfig", () => {
     ["PORT", "65536", 'PORT must be an integer 0..65535, got "65536"'],
     ["PORT", "-1", 'PORT must be an integer 0..65535, got "-1"'],
     ["PORT", "80.5", 'PORT must be an integer 0..65535, got "80.5"'],
-    ["DATABASE_URL", "mysql://x/y", 'DATABASE_URL must be a URL starting with postgres:// or postgresql://, got "mysql://x/y"'],
-    ["ESKIT_CORS_ORIGINS", ",", 'ESKIT_CORS_ORIGINS must be a comma-separated list of origins (* or http(s)://host[:port]), got ","'],
-    ["ESKIT_CORS_ORIGINS", "https://a.example/", 'ESKIT_CORS_ORIGINS must be a comma-separated list of origins (* or http(s)://host[:port]), got "https://a.example/"'],
+    [
+      "DATABASE_URL",
+      "mysql://x/y",
+      'DATABASE_URL must be a URL starting with postgres:// or postgresql://, got "mysql://x/y"',
+    ],
+    [
+      "ESKIT_CORS_ORIGINS",
+      ",",
+      'ESKIT_CORS_ORIGINS must be a comma-separated list of origins (* or http(s)://host[:port]), got ","',
+    ],
+    [
+      "ESKIT_CORS_ORIGINS",
+      "https://a.example/",
+      'ESKIT_CORS_ORIGINS must be a comma-separated list of origins (* or http(s)://host[:port]), got "https://a.example/"',
+    ],
     ["ESKIT_MAX_EVENT_BYTES", "0", 'ESKIT_MAX_EVENT_BYTES must be an integer >= 1, got "0"'],
     ["ESKIT_MAX_REQUEST_BYTES", "1e6", 'ESKIT_MAX_REQUEST_BYTES must be an integer >= 1, got "1e6"'],
-    ["ESKIT_MAX_REQUEST_BYTES", "99999999999999999999", 'ESKIT_MAX_REQUEST_BYTES must be an integer >= 1, got "99999999999999999999"'],
+    [
+      "ESKIT_MAX_REQUEST_BYTES",
+      "99999999999999999999",
+      'ESKIT_MAX_REQUEST_BYTES must be an integer >= 1, got "99999999999999999999"',
+    ],
     ["ESKIT_DB_POOL_SIZE", "0", 'ESKIT_DB_POOL_SIZE must be an integer 1..1000, got "0"'],
     ["ESKIT_DB_POOL_SIZE", "1001", 'ESKIT_DB_POOL_SIZE must be an integer 1..1000, got "1001"'],
-    ["ESKIT_APPEND_BATCH_MAX_EVENTS", "100001", 'ESKIT_APPEND_BATCH_MAX_EVENTS must be an integer 1..100000, got "100001"'],
+    [
+      "ESKIT_APPEND_BATCH_MAX_EVENTS",
+      "100001",
+      'ESKIT_APPEND_BATCH_MAX_EVENTS must be an integer 1..100000, got "100001"',
+    ],
     ["ESKIT_POLL_FALLBACK_MS", "9", 'ESKIT_POLL_FALLBACK_MS must be an integer 10..60000, got "9"'],
     ["ESKIT_POLL_FALLBACK_MS", "60001", 'ESKIT_POLL_FALLBACK_MS must be an integer 10..60000, got "60001"'],
     ["LOG_LEVEL", "verbose", 'LOG_LEVEL must be one of debug, info, warn, error, got "verbose"'],
     ["ESKIT_SHUTDOWN_TIMEOUT_MS", "soon", 'ESKIT_SHUTDOWN_TIMEOUT_MS must be an integer 0..600000, got "soon"'],
+    ["ESKIT_METRICS_AUTH", "basic", 'ESKIT_METRICS_AUTH must be one of open, token, got "basic"'],
+    ["ESKIT_MAX_STREAMS", "0", 'ESKIT_MAX_STREAMS must be an integer 1..1000000, got "0"'],
+    ["ESKIT_DEFAULT_DEADLINE_MS", "3600001", 'ESKIT_DEFAULT_DEADLINE_MS must be an integer 0..3600000, got "3600001"'],
   ])("rejects %s=%j", (name, value, message) => {
     expect(problemsOf({ [name]: value })).toEqual([message]);
   });
@@ -101,6 +142,66 @@ describe("loadConfig", () => {
     expect(problemsOf({ ESKIT_MAX_EVENT_BYTES: "8388608" })).toEqual([
       'ESKIT_MAX_EVENT_BYTES must be <= ESKIT_MAX_REQUEST_BYTES (4194304), got "8388608"',
     ]);
+  });
+
+  describe("tokens", () => {
+    const short = "short-secret";
+    const good = "0123456789abcdef0123";
+
+    it("refuses bad tokens with messages that never repeat them", () => {
+      const problems = problemsOf({
+        ESKIT_AUTH_TOKENS: `${good},${short}`,
+        ESKIT_READ_TOKENS: "has space in the middle!",
+      });
+      expect(problems).toEqual([
+        "ESKIT_AUTH_TOKENS: token 2 of 2 is 12 characters long; a token needs at least 16",
+        "ESKIT_READ_TOKENS: token 1 of 1 has a character a bearer token cannot have (allowed: A-Z a-z 0-9 - . _ ~ + /, and = at the end)",
+      ]);
+      for (const problem of problems) expect(problem).not.toContain(short);
+    });
+
+    it("refuses empty tokens in a list", () => {
+      expect(problemsOf({ ESKIT_AUTH_TOKENS: `${good},,${good}x` })).toEqual([
+        "ESKIT_AUTH_TOKENS has an empty token (two commas in a row, or one at an end)",
+      ]);
+      expect(problemsOf({ ESKIT_AUTH_TOKENS: `${good},` })).toHaveLength(1);
+    });
+
+    it("refuses a token in both lists, and ESKIT_METRICS_AUTH=token without tokens", () => {
+      expect(problemsOf({ ESKIT_AUTH_TOKENS: good, ESKIT_READ_TOKENS: good })).toEqual([
+        "a token is in both ESKIT_AUTH_TOKENS and ESKIT_READ_TOKENS: give each token one role",
+      ]);
+      expect(problemsOf({ ESKIT_METRICS_AUTH: "token" })).toEqual([
+        "ESKIT_METRICS_AUTH=token needs tokens: set ESKIT_AUTH_TOKENS or ESKIT_READ_TOKENS (or their _FILE)",
+      ]);
+      expect(loadConfig({ ESKIT_READ_TOKENS: good, ESKIT_METRICS_AUTH: "token" }).readTokens).toEqual([good]);
+    });
+
+    it("reads tokens from a file, one a line, skipping blank and comment lines", () => {
+      const dir = mkdtempSync(join(tmpdir(), "eskit-tokens-"));
+      try {
+        const file = join(dir, "tokens");
+        writeFileSync(file, `# deploy pipeline\n${good}\n\n  # grafana\n  ${good}-2  \r\n`);
+        expect(loadConfig({ ESKIT_AUTH_TOKENS_FILE: file }).authTokens).toEqual([good, `${good}-2`]);
+        writeFileSync(file, `${good}\n${short}\n`);
+        expect(problemsOf({ ESKIT_READ_TOKENS_FILE: file })).toEqual([
+          `ESKIT_READ_TOKENS_FILE (${file}) line 2 is 12 characters long; a token needs at least 16`,
+        ]);
+        writeFileSync(file, "# nothing yet\n");
+        expect(problemsOf({ ESKIT_AUTH_TOKENS_FILE: file })).toEqual([
+          `ESKIT_AUTH_TOKENS_FILE (${file}) holds no token`,
+        ]);
+        expect(problemsOf({ ESKIT_AUTH_TOKENS_FILE: file, ESKIT_AUTH_TOKENS: good })).toEqual([
+          "set ESKIT_AUTH_TOKENS or ESKIT_AUTH_TOKENS_FILE, not both",
+        ]);
+        const missing = join(dir, "missing");
+        expect(problemsOf({ ESKIT_AUTH_TOKENS_FILE: missing })[0]).toMatch(
+          new RegExp(`^ESKIT_AUTH_TOKENS_FILE names a file that cannot be read \\(".*missing"\\): ENOENT`, "u"),
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 
   it("lists every bad variable in one error message", () => {
@@ -138,11 +239,18 @@ describe("configDocs", () => {
       ["DATABASE_URL", "(unset)"],
       ["ESKIT_DATA_DIR", "./data"],
       ["ESKIT_CORS_ORIGINS", "*"],
+      ["ESKIT_AUTH_TOKENS", "(unset)"],
+      ["ESKIT_AUTH_TOKENS_FILE", "(unset)"],
+      ["ESKIT_READ_TOKENS", "(unset)"],
+      ["ESKIT_READ_TOKENS_FILE", "(unset)"],
+      ["ESKIT_METRICS_AUTH", "open"],
       ["ESKIT_MAX_EVENT_BYTES", "1048576"],
       ["ESKIT_MAX_REQUEST_BYTES", "4194304"],
       ["ESKIT_DB_POOL_SIZE", "10"],
       ["ESKIT_APPEND_BATCH_MAX_EVENTS", "2000"],
       ["ESKIT_MAX_EVENTS_PER_REQUEST", "10000"],
+      ["ESKIT_MAX_STREAMS", "1000"],
+      ["ESKIT_DEFAULT_DEADLINE_MS", "30000"],
       ["ESKIT_POLL_FALLBACK_MS", "1000"],
       ["LOG_LEVEL", "info"],
       ["ESKIT_SHUTDOWN_TIMEOUT_MS", "8000"],

@@ -41,15 +41,16 @@ export interface Clients {
 
 /**
  * Clients the way each kind of user connects: Connect as JSON over HTTP/1.1 (a browser or curl), gRPC over
- * HTTP/2 (other services), gRPC-Web as binary over HTTP/1.1 (a browser through a gRPC-Web client).
+ * HTTP/2 (other services), gRPC-Web as binary over HTTP/1.1 (a browser through a gRPC-Web client). `token` is sent
+ * as `Authorization: Bearer` with every call.
  */
-export function clientsFor(baseUrl: string, protocol: Protocol): Clients {
+export function clientsFor(baseUrl: string, protocol: Protocol, token?: string): Clients {
   const transport =
     protocol === "grpc"
-      ? createNodeTransport({ baseUrl, protocol, httpVersion: "2" })
+      ? createNodeTransport({ baseUrl, protocol, httpVersion: "2", token })
       : protocol === "grpc-web"
-        ? createNodeTransport({ baseUrl, protocol, httpVersion: "1.1", binary: true })
-        : createNodeTransport({ baseUrl, protocol, httpVersion: "1.1", binary: false });
+        ? createNodeTransport({ baseUrl, protocol, httpVersion: "1.1", binary: true, token })
+        : createNodeTransport({ baseUrl, protocol, httpVersion: "1.1", binary: false, token });
   return {
     eventStore: createEventStoreClient(transport),
     consumers: createConsumerClient(transport),

@@ -33,12 +33,23 @@ const healthWindowIntervals = 3;
  * whenever the Event Store has not answered for three lag intervals, `/healthz` answers 503. It starts even while
  * both stores are down, and catches up once they are back.
  */
-export async function startMetricsConsumer(config: MetricsConsumerConfig, logger: Logger = silentLogger): Promise<RunningMetricsConsumer> {
+export async function startMetricsConsumer(
+  config: MetricsConsumerConfig,
+  logger: Logger = silentLogger,
+): Promise<RunningMetricsConsumer> {
   const registry = createMetricsRegistry();
   const events = new EventMetrics(registry, config.consumerId, config.maxLabelValues);
   const position = new PositionMetrics(registry, config.consumerId);
-  const eventStoreTransport = createNodeTransport({ baseUrl: config.eventStoreUrl, protocol: "grpc" });
-  const crudStoreTransport = createNodeTransport({ baseUrl: config.crudStoreUrl, protocol: "grpc" });
+  const eventStoreTransport = createNodeTransport({
+    baseUrl: config.eventStoreUrl,
+    protocol: "grpc",
+    token: config.eventStoreToken,
+  });
+  const crudStoreTransport = createNodeTransport({
+    baseUrl: config.crudStoreUrl,
+    protocol: "grpc",
+    token: config.crudStoreToken,
+  });
   const eventStore = createEventStoreClient(eventStoreTransport);
   const poller = new HeadPoller(eventStore, config.lagIntervalMs, (head) => position.headIs(head), logger);
   const state = { typesLoaded: false, consuming: false };
@@ -54,6 +65,10 @@ export async function startMetricsConsumer(config: MetricsConsumerConfig, logger
     routes,
     corsOrigins: config.corsOrigins,
     healthz: healthy,
+    // Its only requests are health checks: 64 KiB is plenty.
+    readMaxBytes: 64 * 1024,
+    auth: { authTokens: config.authTokens, readTokens: config.readTokens, metricsAuth: config.metricsAuth },
+    limits: { maxStreams: config.maxStreams, defaultDeadlineMs: config.defaultDeadlineMs },
     logger,
     metrics: registry,
   });
@@ -62,6 +77,8 @@ export async function startMetricsConsumer(config: MetricsConsumerConfig, logger
     event_store_url: config.eventStoreUrl,
     crud_store_url: config.crudStoreUrl,
     consumer_id: config.consumerId,
+    event_store_token: config.eventStoreToken === undefined ? "none" : "set",
+    crud_store_token: config.crudStoreToken === undefined ? "none" : "set",
   });
 
   const stop = new AbortController();
@@ -79,7 +96,10 @@ export async function startMetricsConsumer(config: MetricsConsumerConfig, logger
     // For the offset gauge before the first entry arrives; the consumer reads the same offset to resume from it.
     void createConsumerClient(eventStoreTransport)
       .getOffset(config.consumerId, { signal: stop.signal, timeoutMs: 10_000 })
-      .then((saved) => position.resumedAt(saved?.offset ?? 0n), () => {});
+      .then(
+        (saved) => position.resumedAt(saved?.offset ?? 0n),
+        () => {},
+      );
     const count = countingHandler({ types, events, position, logger });
     await runSupervised({
       consumer: createLogConsumer(eventStoreTransport),

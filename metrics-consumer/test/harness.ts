@@ -4,12 +4,18 @@
  * ways to append known events and read back what the consumer counted.
  */
 import { spawn } from "node:child_process";
-import { createConsumerClient, createEventStoreClient, type ConsumerClient, type EventStoreClient } from "@eskit/client";
+import {
+  createConsumerClient,
+  createEventStoreClient,
+  type ConsumerClient,
+  type EventStoreClient,
+} from "@eskit/client";
 import { createNodeTransport } from "@eskit/client/node.js";
 import type { LogLevel } from "@eskit/server-kit/env-config.js";
 import { createLogger, silentLogger, type Logger } from "@eskit/server-kit/logger.js";
 import { startCrudStore } from "../../crud-store/src/app.js";
 import { loadConfig as loadCrudStoreConfig, type CrudStoreConfig } from "../../crud-store/src/config.js";
+import type { EventStoreConfig } from "../../event-store/src/config.js";
 import { freePort, repoRoot, startTestEventStore, type TestEventStore } from "../../event-store/test/harness.js";
 import { startMetricsConsumer, type RunningMetricsConsumer } from "../src/app.js";
 import { loadConfig, type MetricsConsumerConfig } from "../src/config.js";
@@ -28,14 +34,33 @@ export interface Stores {
   stop(): Promise<void>;
 }
 
+/** Options of {@link startStores}. */
+export interface StoresOptions {
+  /** False: no Crud Store. */
+  crudStore?: boolean;
+  /** Configuration of the Event Store (e.g. its tokens). */
+  eventStoreConfig?: Partial<EventStoreConfig>;
+  /** Configuration of every Crud Store started (e.g. its tokens and EVENT_STORE_TOKEN). */
+  crudStoreConfig?: Partial<CrudStoreConfig>;
+  /** Token the `events` and `consumers` clients send to the Event Store. */
+  eventStoreToken?: string;
+}
+
 /** Starts an Event Store on fresh storage and, unless `crudStore` is false, a Crud Store on it. */
-export async function startStores(options: { crudStore?: boolean } = {}): Promise<Stores> {
-  const eventStore = await startTestEventStore();
-  const transport = createNodeTransport({ baseUrl: eventStore.url, protocol: "grpc" });
+export async function startStores(options: StoresOptions = {}): Promise<Stores> {
+  const eventStore = await startTestEventStore(options.eventStoreConfig);
+  const transport = createNodeTransport({ baseUrl: eventStore.url, protocol: "grpc", token: options.eventStoreToken });
   const crudStores: Array<{ close(): Promise<void> }> = [];
   const startOne = async (config: Partial<CrudStoreConfig> = {}): Promise<string> => {
     const crud = await startCrudStore(
-      { ...loadCrudStoreConfig({}), port: 0, host: "127.0.0.1", eventStoreUrl: eventStore.url, ...config },
+      {
+        ...loadCrudStoreConfig({}),
+        port: 0,
+        host: "127.0.0.1",
+        eventStoreUrl: eventStore.url,
+        ...options.crudStoreConfig,
+        ...config,
+      },
       testLogger("crud-store"),
     );
     crudStores.push(crud);
@@ -68,7 +93,10 @@ export async function startStores(options: { crudStore?: boolean } = {}): Promis
 }
 
 /** A Metrics Consumer configuration for tests: 127.0.0.1, a free port, a fast lag poll. */
-export function testConfig(stores: { eventStore: { url: string }; crudStoreUrl: string }, overrides: Partial<MetricsConsumerConfig> = {}): MetricsConsumerConfig {
+export function testConfig(
+  stores: { eventStore: { url: string }; crudStoreUrl: string },
+  overrides: Partial<MetricsConsumerConfig> = {},
+): MetricsConsumerConfig {
   return {
     ...loadConfig({}),
     port: 0,
@@ -151,7 +179,11 @@ export async function spawnMetricsConsumer(env: Record<string, string>): Promise
 export type LabelKey = string;
 
 /** Appends events of the given types (one new originator each) and returns their log ids in order. */
-export async function appendEvents(events: EventStoreClient, eventTypes: readonly string[], prefix: string): Promise<bigint[]> {
+export async function appendEvents(
+  events: EventStoreClient,
+  eventTypes: readonly string[],
+  prefix: string,
+): Promise<bigint[]> {
   return events.appendEvents(
     eventTypes.map((eventType, i) => ({ originatorId: `${prefix}-${i}`, version: 1n, eventType, payload: { i } })),
   );
@@ -177,12 +209,18 @@ export function countsOf(samples: readonly MetricSample[], name: string): Map<La
   return counts;
 }
 
-/** Scrapes `url` until the consumer's offset gauge reaches `offset`; returns that scrape's samples. */
-export async function scrapeWhenAt(url: string, consumerId: string, offset: bigint, timeoutMs = 20_000): Promise<MetricSample[]> {
+/** Scrapes `url` (with `token`, if given) until the consumer's offset gauge reaches `offset`; returns its samples. */
+export async function scrapeWhenAt(
+  url: string,
+  consumerId: string,
+  offset: bigint,
+  timeoutMs = 20_000,
+  token?: string,
+): Promise<MetricSample[]> {
   let samples: MetricSample[] = [];
   await waitFor(
     async () => {
-      samples = (await scrape(url)).samples;
+      samples = (await scrape(url, token)).samples;
       const at = sampleValue(samples, "eskit_consumer_offset", { consumer_id: consumerId });
       return at !== undefined && at >= Number(offset);
     },
@@ -199,7 +237,10 @@ export async function healthzStatus(url: string): Promise<number> {
 }
 
 /** Polls `check` every 100 ms until it is true; throws naming `what` after `timeoutMs`. */
-export async function waitFor(check: () => Promise<boolean> | boolean, options: { timeoutMs: number; what: string }): Promise<void> {
+export async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  options: { timeoutMs: number; what: string },
+): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -211,7 +252,9 @@ export async function waitFor(check: () => Promise<boolean> | boolean, options: 
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${options.what}${last === undefined ? "" : `: ${String(last)}`}`);
+  throw new Error(
+    `timed out after ${options.timeoutMs} ms waiting for ${options.what}${last === undefined ? "" : `: ${String(last)}`}`,
+  );
 }
 
 function testLogger(service: string): Logger {

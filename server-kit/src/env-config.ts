@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import { parseTokenFile, parseTokenList } from "./auth/token-list.js";
+
 /** Log levels in increasing severity; a logger drops lines below its level. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -19,11 +22,26 @@ export type EnvSpec =
   | { env: string; kind: "postgresUrl"; default: undefined; meaning: string }
   | { env: string; kind: "httpUrl"; default: string; meaning: string }
   | { env: string; kind: "origins"; default: readonly string[]; meaning: string }
-  | { env: string; kind: "enum"; values: readonly string[]; default: string; meaning: string };
+  | { env: string; kind: "enum"; values: readonly string[]; default: string; meaning: string }
+  | SecretSpec;
+
+/**
+ * A secret read from `env` or from the file named by `fileEnv` (one or the other, as Docker secrets are mounted):
+ * `tokens` is a list (comma-separated in `env`, one a line in the file; [] when unset), `token` a single one
+ * (undefined when unset). Messages about a bad value never repeat it.
+ */
+export interface SecretSpec {
+  env: string;
+  kind: "tokens" | "token";
+  fileEnv: string;
+  default: undefined;
+  meaning: string;
+  fileMeaning: string;
+}
 
 type Parsed = { ok: true; value: unknown } | { ok: false; expected: string };
 
-function parseValue(spec: EnvSpec, raw: string): Parsed {
+function parseValue(spec: Exclude<EnvSpec, SecretSpec>, raw: string): Parsed {
   switch (spec.kind) {
     case "int": {
       const range = spec.max === undefined ? `>= ${spec.min}` : `${spec.min}..${spec.max}`;
@@ -43,9 +61,14 @@ function parseValue(spec: EnvSpec, raw: string): Parsed {
         : { ok: false, expected: "a base URL such as http://host:port (no path)" };
     case "origins": {
       // An origin has no path and no trailing slash: browsers send it that way and we compare exactly.
-      const items = raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+      const items = raw
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== "");
       const ok = items.length > 0 && items.every((o) => o === "*" || /^https?:\/\/[^/\s]+$/.test(o));
-      return ok ? { ok, value: items } : { ok, expected: "a comma-separated list of origins (* or http(s)://host[:port])" };
+      return ok
+        ? { ok, value: items }
+        : { ok, expected: "a comma-separated list of origins (* or http(s)://host[:port])" };
     }
     case "enum":
       return spec.values.includes(raw)
@@ -61,13 +84,56 @@ export interface ConfigDoc {
   meaning: string;
 }
 
-/** The documentation rows of `specs`, in declaration order. */
+/** The documentation rows of `specs`, in declaration order (a secret has two: its variable and its file's). */
 export function configDocsOf(specs: Record<string, EnvSpec>): ConfigDoc[] {
-  return Object.values(specs).map((s) => ({
-    name: s.env,
-    default: s.default === undefined ? "(unset)" : Array.isArray(s.default) ? s.default.join(",") : String(s.default),
-    meaning: s.meaning,
-  }));
+  return Object.values(specs).flatMap((s) => {
+    const row = {
+      name: s.env,
+      default: s.default === undefined ? "(unset)" : Array.isArray(s.default) ? s.default.join(",") : String(s.default),
+      meaning: s.meaning,
+    };
+    if (!isSecret(s)) return [row];
+    return [row, { name: s.fileEnv, default: "(unset)", meaning: s.fileMeaning }];
+  });
+}
+
+function isSecret(spec: EnvSpec): spec is SecretSpec {
+  return spec.kind === "tokens" || spec.kind === "token";
+}
+
+/** The value of a secret spec, read from its variable or its file; problems go to `problems`. */
+function loadSecret(spec: SecretSpec, env: NodeJS.ProcessEnv, problems: string[]): string[] | string | undefined {
+  const raw = env[spec.env]?.trim() ?? "";
+  const path = env[spec.fileEnv]?.trim() ?? "";
+  const unset = spec.kind === "tokens" ? [] : undefined;
+  if (raw !== "" && path !== "") {
+    problems.push(`set ${spec.env} or ${spec.fileEnv}, not both`);
+    return unset;
+  }
+  if (raw === "" && path === "") return unset;
+  let parsed;
+  if (raw !== "") {
+    parsed = parseTokenList(raw, spec.env);
+  } else {
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (error) {
+      problems.push(
+        `${spec.fileEnv} names a file that cannot be read (${JSON.stringify(path)}): ${(error as Error).message}`,
+      );
+      return unset;
+    }
+    parsed = parseTokenFile(text, `${spec.fileEnv} (${path})`);
+  }
+  problems.push(...parsed.problems);
+  if (parsed.problems.length > 0) return unset;
+  if (spec.kind === "tokens") return parsed.tokens;
+  if (parsed.tokens.length !== 1) {
+    problems.push(`${raw !== "" ? spec.env : spec.fileEnv} must hold exactly one token, got ${parsed.tokens.length}`);
+    return unset;
+  }
+  return parsed.tokens[0];
 }
 
 /**
@@ -82,6 +148,10 @@ export function loadEnv<T>(
   const problems: string[] = [];
   const values: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(specs) as Array<[string, EnvSpec]>) {
+    if (isSecret(spec)) {
+      values[key] = loadSecret(spec, env, problems);
+      continue;
+    }
     const raw = env[spec.env];
     if (raw === undefined || raw.trim() === "") {
       values[key] = Array.isArray(spec.default) ? [...spec.default] : spec.default;

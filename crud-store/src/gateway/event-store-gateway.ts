@@ -28,22 +28,33 @@ export interface StoredSnapshot {
   readonly payload: string;
 }
 
+/** Options of {@link EventStoreGateway}. */
+export interface EventStoreGatewayOptions {
+  baseUrl: string;
+  /** Deadline of a call whose caller set none, in ms. */
+  defaultTimeoutMs: number;
+  /** Sent as `Authorization: Bearer` on every call (`EVENT_STORE_TOKEN`); none when undefined. */
+  token?: string | undefined;
+  /** See every call, with the Event Store's own codes (e.g. to count them by method and code). */
+  interceptors?: Interceptor[];
+}
+
 /**
  * The Crud Store's only storage: the Event Store, over its RPC API (Connect, binary, over one multiplexed HTTP/2
  * connection). Errors stay ConnectErrors with the Event Store's codes, so `unavailable` stays `unavailable`; each
- * call carries the caller's signal and what is left of its deadline, or `defaultTimeoutMs` when it set none.
+ * call carries the caller's signal and what is left of its deadline, or `defaultTimeoutMs` when it set none. The one
+ * exception: when the Event Store refuses the Crud Store's own token (`unauthenticated`, `permission_denied`), that
+ * is the Crud Store's misconfiguration, not its caller's, so it becomes `internal` (see {@link peerRefusals}).
  */
 export class EventStoreGateway {
   private readonly sessions: Http2SessionManager;
   private readonly events: Client<typeof EventStoreService>;
   private readonly health: Client<typeof Health>;
+  private readonly defaultTimeoutMs: number;
 
-  /** `interceptors` see every call (e.g. to count them by method and code). */
-  constructor(
-    baseUrl: string,
-    private readonly defaultTimeoutMs: number,
-    interceptors: Interceptor[] = [],
-  ) {
+  constructor(options: EventStoreGatewayOptions) {
+    const { baseUrl, token } = options;
+    this.defaultTimeoutMs = options.defaultTimeoutMs;
     // Room for large documents and snapshots in flight (Node's default session memory is 10 MB).
     this.sessions = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: 60_000 }, { maxSessionMemory: 256 });
     const transport = createConnectTransport({
@@ -51,7 +62,8 @@ export class EventStoreGateway {
       httpVersion: "2",
       useBinaryFormat: true,
       sessionManager: this.sessions,
-      interceptors,
+      // peerRefusals outermost, so the other interceptors see the Event Store's own code.
+      interceptors: [peerRefusals, ...(options.interceptors ?? []), ...(token === undefined ? [] : [bearer(token)])],
     });
     this.events = createClient(EventStoreService, transport);
     this.health = createClient(Health, transport);
@@ -115,11 +127,18 @@ export class EventStoreGateway {
     return this.events.listOriginators({ entityType, afterId, limit, excludeLastAction }, this.options(scope));
   }
 
-  /** Whether the Event Store answers its health check as SERVING within 2 s. */
+  /**
+   * Whether, within 2 s, the Event Store answers its health check as SERVING and accepts the Crud Store's token. The
+   * health service is open to anyone, so a read (GetHead) checks the token: a refused one makes the Crud Store
+   * unhealthy rather than failing every request while its probes say all is well.
+   */
   async ping(): Promise<boolean> {
     try {
-      const response = await this.health.check({}, { timeoutMs: 2000 });
-      return response.status === HealthCheckResponse_ServingStatus.SERVING;
+      const [health] = await Promise.all([
+        this.health.check({}, { timeoutMs: 2000 }),
+        this.events.getHead({}, { timeoutMs: 2000 }),
+      ]);
+      return health.status === HealthCheckResponse_ServingStatus.SERVING;
     } catch {
       return false;
     }
@@ -134,3 +153,38 @@ export class EventStoreGateway {
     return scope.signal === undefined ? { timeoutMs } : { signal: scope.signal, timeoutMs };
   }
 }
+
+/** Sets `Authorization: Bearer <token>` on every call. */
+function bearer(token: string): Interceptor {
+  const value = `Bearer ${token}`;
+  return (next) => (req) => {
+    req.header.set("authorization", value);
+    return next(req);
+  };
+}
+
+/**
+ * The Event Store refusing the Crud Store's token is a fault of the Crud Store's configuration (`EVENT_STORE_TOKEN`
+ * missing, wrong, or read-only): passed on as it is, `unauthenticated` or `permission_denied` would send the Crud
+ * Store's caller checking a token of its own that is fine. So it becomes `internal`, which the Crud Store logs as a
+ * server fault, with a message saying what to fix.
+ */
+const peerRefusals: Interceptor = (next) => async (req) => {
+  try {
+    return await next(req);
+  } catch (error) {
+    const cause = ConnectError.from(error);
+    if (cause.code !== Code.Unauthenticated && cause.code !== Code.PermissionDenied) throw error;
+    const what =
+      cause.code === Code.Unauthenticated
+        ? "refused the Crud Store's token"
+        : "refused a write: the Crud Store's token may only read";
+    throw new ConnectError(
+      `the Event Store ${what} (check EVENT_STORE_TOKEN): ${cause.rawMessage}`,
+      Code.Internal,
+      undefined,
+      undefined,
+      cause,
+    );
+  }
+};

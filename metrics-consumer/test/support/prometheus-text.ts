@@ -12,8 +12,9 @@ export function sampleSum(samples: readonly MetricSample[], name: string): numbe
 }
 
 /** `GET /metrics` of `baseUrl`: the text and its samples; fails unless it answers 200. */
-export async function scrape(baseUrl: string): Promise<{ text: string; samples: MetricSample[] }> {
-  const response = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
+export async function scrape(baseUrl: string, token?: string): Promise<{ text: string; samples: MetricSample[] }> {
+  const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
+  const response = await fetch(`${baseUrl}/metrics`, { headers, signal: AbortSignal.timeout(10_000) });
   const text = await response.text();
   if (response.status !== 200) throw new Error(`GET ${baseUrl}/metrics answered ${response.status}: ${text}`);
   return { text, samples: parseExposition(text) };

@@ -15,7 +15,8 @@ export function corsHandler(origins: readonly string[]): (req: NodeRequest, res:
   const anyOrigin = origins.includes("*");
   const allowed = new Set(origins);
   const allowMethods = cors.allowedMethods.join(", ");
-  // Authorization too: browsers behind a token-checking proxy (and the bearer tokens to come) must be able to send it.
+  // Authorization too: browsers must be able to send their bearer token (ESKIT_AUTH_TOKENS). Preflights (OPTIONS) are
+  // answered here, before any token check: browsers never send credentials with them.
   const allowHeaders = [...cors.allowedHeaders, "Authorization"].join(", ");
   const exposeHeaders = cors.exposedHeaders.join(", ");
 

@@ -6,6 +6,13 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Registry } from "prom-client";
+import type { AuthConfig } from "../auth/auth-config.js";
+import { authInterceptor } from "../auth/auth-interceptor.js";
+import { requireToken } from "../auth/metrics-guard.js";
+import { TokenVerifier } from "../auth/token-verifier.js";
+import { defaultDeadlineInterceptor } from "../limits/default-deadline.js";
+import { defaultLimits, type LimitsConfig } from "../limits/limits-config.js";
+import { streamLimitInterceptor } from "../limits/stream-limit.js";
 import type { Logger } from "../logger.js";
 import { metricsHandler } from "../metrics/metrics-handler.js";
 import { rpcMetricsInterceptor } from "../metrics/rpc-metrics.js";
@@ -19,6 +26,9 @@ import { streamShutdownInterceptor } from "./stream-shutdown.js";
 /** After the deadline, how long aborted handlers get to send their error before connections are cut. */
 const ABORT_GRACE_MS = 200;
 
+/** Largest request message of a server that sets none (Connect's own default is 4 GiB). */
+const DEFAULT_READ_MAX_BYTES = 4 * 1024 * 1024;
+
 /** Options of {@link startHttpServer}. */
 export interface HttpServerOptions {
   /** 0 picks a free port (tests); the chosen one is in the result. */
@@ -30,8 +40,15 @@ export interface HttpServerOptions {
   corsOrigins: string[];
   /** Backs `GET /healthz`; false, an error or no answer within 2 s means 503. */
   healthz: () => Promise<boolean>;
-  /** Largest request message accepted, in bytes. */
+  /** Largest request message accepted, in bytes (larger → `resource_exhausted`); 4 MiB when absent. */
   readMaxBytes?: number;
+  /**
+   * Bearer tokens: with any configured, every RPC that is not `open` (see `auth/rpc-access.ts`) needs one, and
+   * `/metrics` too when `metricsAuth` is "token". Absent or without tokens: access control is off.
+   */
+  auth?: AuthConfig;
+  /** Open streams and the default deadline of unary calls; the defaults of `limitsSpecs` for what is absent. */
+  limits?: Partial<LimitsConfig>;
   logger: Logger;
   /** Extra `GET` endpoints by exact path (e.g. "/metrics"). */
   extraHandlers?: Record<string, NodeHandler>;
@@ -59,6 +76,8 @@ export interface RunningHttpServer {
  * Serve gRPC, gRPC-Web and Connect (JSON and binary) on one port, over
  * HTTP/1.1 and cleartext HTTP/2, plus `/healthz` and CORS for browsers:
  * one port is simpler to deploy, probe and firewall than one per protocol.
+ * Every server also gets the same bearer-token access control (`auth`) and
+ * request limits (`limits`, `readMaxBytes`), so no service can forget them.
  */
 export async function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpServer> {
   const log = opts.logger.child({ component: "http" });
@@ -70,13 +89,24 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   const healthz = healthzHandler(opts.healthz);
   const extra = new Map(Object.entries(opts.extraHandlers ?? {}));
   const interceptors = [...(opts.interceptors ?? [])];
+  const verifier = new TokenVerifier({ full: opts.auth?.authTokens ?? [], read: opts.auth?.readTokens ?? [] });
+  const metricsAuth = opts.auth?.metricsAuth ?? "open";
+  if (metricsAuth === "token" && !verifier.enabled) throw new Error('metricsAuth "token" needs at least one token');
   if (opts.metrics !== undefined) {
     interceptors.unshift(rpcMetricsInterceptor(opts.metrics));
-    extra.set(
-      "/metrics",
-      metricsHandler(opts.metrics, (error) => log.warn("collecting metrics failed", { error: String(error) })),
+    const metrics = metricsHandler(opts.metrics, (error) =>
+      log.warn("collecting metrics failed", { error: String(error) }),
     );
+    extra.set("/metrics", metricsAuth === "token" ? requireToken(metrics, verifier) : metrics);
   }
+  const limits = { ...defaultLimits, ...opts.limits };
+  // After the services' own interceptors (logging, error mapping), so refused calls are logged and counted with the
+  // code their client sees; authentication before the stream limit, so callers without a token take no stream slot.
+  const guards = [
+    ...(verifier.enabled ? [authInterceptor(verifier)] : []),
+    streamLimitInterceptor(limits.maxStreams),
+    defaultDeadlineInterceptor(limits.defaultDeadlineMs),
+  ];
 
   const fallback: NodeHandler = (req, res) => {
     const path = (req.url ?? "").split("?", 1)[0];
@@ -87,8 +117,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   };
   const rpc = connectNodeAdapter({
     routes: opts.routes,
-    interceptors: [...interceptors, streamShutdownInterceptor(endStreams.signal)],
-    readMaxBytes: opts.readMaxBytes,
+    interceptors: [...interceptors, ...guards, streamShutdownInterceptor(endStreams.signal)],
+    readMaxBytes: opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
     // Compressed requests are accepted, but responses go uncompressed: gzip cost more CPU than the whole rest of
     // streaming the log (catch-up ran 30 % faster without it), and the services usually sit on a fast network.
     compressMinBytes: Number.MAX_SAFE_INTEGER,
@@ -136,6 +166,16 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   const port = (listener.address() as net.AddressInfo).port;
   const url = `http://${urlHost(opts.host)}:${port}`;
   log.info("listening", { url, host: opts.host, port });
+  // How many tokens, never which: the tokens stay out of every log line.
+  log.info("access control", {
+    auth: verifier.enabled ? "on" : "off",
+    full_tokens: opts.auth?.authTokens.length ?? 0,
+    read_tokens: opts.auth?.readTokens.length ?? 0,
+    metrics: metricsAuth,
+    max_streams: limits.maxStreams,
+    default_deadline_ms: limits.defaultDeadlineMs,
+    read_max_bytes: opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
+  });
 
   let closing: Promise<void> | undefined;
   const close = async (timeoutMs: number): Promise<void> => {

@@ -1,0 +1,55 @@
+# ESKIT's images: one build, one target per service.
+#   docker build --target event-store -t eskit/event-store .      (likewise crud-store, metrics-consumer)
+# compose.yaml builds all three (`make deploy`). The build stage installs every dependency and bundles each service
+# with esbuild (deploy/image/bundle.ts) into one ES module; the service images hold only that bundle, plus, for the
+# Event Store, its SQL migrations and PGlite (the one runtime package that cannot be bundled). No node_modules of the
+# build, no TypeScript, no tsx. deploy/test/ checks this file and runs the bundles it copies (no Docker engine there).
+# The code runs on Node.js 20.19+; the images use the current LTS.
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+# Dependencies first, so that a change of the sources does not reinstall them.
+COPY package.json package-lock.json .npmrc ./
+COPY gen/package.json gen/
+COPY server-kit/package.json server-kit/
+COPY event-store/package.json event-store/
+COPY crud-store/package.json crud-store/
+COPY metrics-consumer/package.json metrics-consumer/
+COPY client/package.json client/
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN node --import tsx deploy/image/bundle.ts /out
+
+# What the three service images share: a non-root user and production mode.
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+USER node
+
+FROM runtime AS event-store
+COPY --from=build /out/services/event-store/ /app/services/event-store/
+COPY --from=build /out/migrations/ /app/migrations/
+COPY --from=build /out/node_modules/ /app/node_modules/
+# Without DATABASE_URL the store runs on embedded PGlite, in a directory the node user may write.
+ENV PORT=8081 ESKIT_DATA_DIR=/home/node/data
+EXPOSE 8081
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=6 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.PORT+'/healthz').then((r)=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+CMD ["node", "services/event-store/main.mjs"]
+
+FROM runtime AS crud-store
+COPY --from=build /out/services/crud-store/ /app/services/crud-store/
+ENV PORT=8082
+EXPOSE 8082
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=6 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.PORT+'/healthz').then((r)=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+CMD ["node", "services/crud-store/main.mjs"]
+
+FROM runtime AS metrics-consumer
+COPY --from=build /out/services/metrics-consumer/ /app/services/metrics-consumer/
+ENV PORT=8083
+EXPOSE 8083
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=6 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.PORT+'/healthz').then((r)=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+CMD ["node", "services/metrics-consumer/main.mjs"]

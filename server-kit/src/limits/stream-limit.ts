@@ -1,0 +1,46 @@
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+
+/**
+ * Server interceptor that keeps at most `max` server streams open at once (every streaming method of every service
+ * on the server), so a flood of subscriptions cannot exhaust the process's memory or file descriptors: one more is
+ * refused at once with `resource_exhausted`, which clients such as the consumer helper retry with backoff. A slot is
+ * freed when its stream ends, however it ends (completed, failed, canceled, cut by shutdown).
+ */
+export function streamLimitInterceptor(max: number): Interceptor {
+  let open = 0;
+  return (next) => async (req) => {
+    if (!req.stream) return next(req);
+    if (open >= max) {
+      throw new ConnectError(
+        `this server already has ${max} streams open, its limit (ESKIT_MAX_STREAMS): retry later`,
+        Code.ResourceExhausted,
+      );
+    }
+    open++;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      open--;
+      req.signal.removeEventListener("abort", release);
+    };
+    // Connect aborts the call's signal whenever the call ends, also when a stream is never read to its end.
+    req.signal.addEventListener("abort", release, { once: true });
+    try {
+      const res = await next(req);
+      if (!res.stream) return res;
+      return { ...res, message: releasing(res.message, release) };
+    } catch (error) {
+      release();
+      throw error;
+    }
+  };
+}
+
+async function* releasing<T>(messages: AsyncIterable<T>, release: () => void): AsyncGenerator<T> {
+  try {
+    yield* messages;
+  } finally {
+    release();
+  }
+}
