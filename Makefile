@@ -13,7 +13,7 @@ TEST_REPORT ?= .tmp/vitest.json
 # Extra vitest arguments, e.g. `make test VITEST_ARGS=client` or `VITEST_ARGS=unit` for one tier.
 VITEST_ARGS ?=
 
-.PHONY: help install generate lint format test run bench check-gen clean
+.PHONY: help install generate lint format test run bench check-gen deploy down clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -55,16 +55,11 @@ check-gen: generate ## Fail if gen/ differs from what proto/ generates (uncommit
 	@untracked="$$(git ls-files --others --exclude-standard -- gen)"; \
 	if [ -n "$$untracked" ]; then echo "untracked generated files (commit them):"; echo "$$untracked"; exit 1; fi
 
-clean: ## Remove test reports and coverage (not node_modules, not the data/ database)
-	rm -rf .tmp coverage
-
 # `make deploy` and `make down` need Docker with the Compose plugin and a running engine: say which one is missing
 # instead of failing on a cryptic message.
 DOCKER_CHECK = command -v docker >/dev/null 2>&1 || { echo "make $@: docker is not installed; this target needs Docker with the Compose plugin (see README, Deploying with Docker Compose)" >&2; exit 1; }; \
 	docker compose version >/dev/null 2>&1 || { echo "make $@: the Docker Compose plugin is missing (\`docker compose version\` failed); install Compose v2" >&2; exit 1; }; \
 	docker info >/dev/null 2>&1 || { echo "make $@: no Docker engine answers (\`docker info\` failed); start the Docker engine first" >&2; exit 1; }
-
-.PHONY: deploy down
 
 deploy: ## Build the images and start everything with Docker Compose, waiting until healthy; see README
 	@$(DOCKER_CHECK)
@@ -73,3 +68,6 @@ deploy: ## Build the images and start everything with Docker Compose, waiting un
 down: ## Stop the Docker Compose deployment and remove its containers (its volumes, so its data, stay)
 	@$(DOCKER_CHECK)
 	docker compose down
+
+clean: ## Remove test reports and coverage (not node_modules, not the data/ database)
+	rm -rf .tmp coverage

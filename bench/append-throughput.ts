@@ -24,7 +24,11 @@ interface Cell {
 const cells: readonly Cell[] = [
   { eventsPerRequest: 1, concurrency: 1 },
   { eventsPerRequest: 1, concurrency: 16 },
-  { eventsPerRequest: 1, concurrency: 64, check: (e, r) => target("≥ 1.00× raw", e.eventsPerSecond >= r.eventsPerSecond) },
+  {
+    eventsPerRequest: 1,
+    concurrency: 64,
+    check: (e, r) => target("≥ 1.00× raw", e.eventsPerSecond >= r.eventsPerSecond),
+  },
   { eventsPerRequest: 100, concurrency: 4, check: (e) => target("≥ 50,000 ev/s", e.eventsPerSecond >= 50_000) },
   { eventsPerRequest: 100, concurrency: 16, check: (e) => target("≥ 50,000 ev/s", e.eventsPerSecond >= 50_000) },
 ];
@@ -123,7 +127,10 @@ function measureEskitViaClient(config: BenchConfig, url: string, cell: Cell, pre
 
 function measureRaw(config: BenchConfig, url: string, cell: Cell, prefix: string, meter: CpuMeter) {
   const sql: Sql = postgres(url, { max: Math.min(cell.concurrency, config.rawPoolMax), onnotice: () => {} });
-  return measure(config, cell, `raw-${prefix}`, meter, { append: (events) => rawAppend(sql, events), close: () => sql.end() });
+  return measure(config, cell, `raw-${prefix}`, meter, {
+    append: (events) => rawAppend(sql, events),
+    close: () => sql.end(),
+  });
 }
 
 /** One closed-loop run of a cell: each worker appends to its own originator, consecutive versions. */

@@ -40,12 +40,25 @@ export async function catchUp(config: BenchConfig): Promise<void> {
       const analyzed = await measureRounds(config, server.url, db.url, meter);
       const row = (name: string, runs: Timed[], raw: Timed) => {
         const best = bestOf(runs);
-        return [name, count(best.eventsPerSecond), runs.map((r) => count(r.eventsPerSecond)).join(", "), formatCpu(best.cpu),
-          ratio(best.eventsPerSecond, raw.eventsPerSecond), target("≥ 100,000 ev/s", best.eventsPerSecond >= 100_000)];
+        return [
+          name,
+          count(best.eventsPerSecond),
+          runs.map((r) => count(r.eventsPerSecond)).join(", "),
+          formatCpu(best.cpu),
+          ratio(best.eventsPerSecond, raw.eventsPerSecond),
+          target("≥ 100,000 ev/s", best.eventsPerSecond >= 100_000),
+        ];
       };
       const rawRow = (name: string, runs: Timed[]) => {
         const best = bestOf(runs);
-        return [name, count(best.eventsPerSecond), runs.map((r) => count(r.eventsPerSecond)).join(", "), formatCpu(best.cpu), "1.00×", ""];
+        return [
+          name,
+          count(best.eventsPerSecond),
+          runs.map((r) => count(r.eventsPerSecond)).join(", "),
+          formatCpu(best.cpu),
+          "1.00×",
+          "",
+        ];
       };
       printTable(
         `3. Catch-up: one reader from id 0 over ${count(config.catchUpEvents)} events`,
@@ -67,9 +80,9 @@ export async function catchUp(config: BenchConfig): Promise<void> {
         ],
         [
           describeConfig(config),
-          "ESKIT = a lean gRPC reader (bench/lib/lean-grpc.ts: walks frames and entries, checks ids increase, builds no messages); \"through @eskit/client\" decodes every message with protobuf-es",
+          'ESKIT = a lean gRPC reader (bench/lib/lean-grpc.ts: walks frames and entries, checks ids increase, builds no messages); "through @eskit/client" decodes every message with protobuf-es',
           `raw = select app_log.id, every events column from app_log join events on seq where id > $last order by id limit ${pageSize}, until all rows are read`,
-          "\"not yet analyzed\": right after the preload, before autovacuum has gathered statistics (as after a bulk import)",
+          '"not yet analyzed": right after the preload, before autovacuum has gathered statistics (as after a bulk import)',
         ],
       );
     } finally {
@@ -149,7 +162,9 @@ async function logsPollFromZero(url: string, n: number): Promise<number> {
   const stop = new AbortController();
   let received = 0;
   try {
-    for await (const response of connection.client.logsPoll(create(LogsPollRequestSchema, { fromId: 0n }), { signal: stop.signal })) {
+    for await (const response of connection.client.logsPoll(create(LogsPollRequestSchema, { fromId: 0n }), {
+      signal: stop.signal,
+    })) {
       received += response.entries.length;
       if (received >= n) break;
     }

@@ -14,7 +14,10 @@ import type { TableSpec } from "./lib/table-spec.js";
  * ListOriginators it starts from. Each baseline is measured in the same run, so the ratios hold on a noisy machine
  * where absolute figures drift. Every answer is checked: a benchmark that returns wrong results is worthless.
  */
-export async function crudStore(config: BenchConfig, crudConfig: CrudBenchConfig = loadCrudBenchConfig()): Promise<void> {
+export async function crudStore(
+  config: BenchConfig,
+  crudConfig: CrudBenchConfig = loadCrudBenchConfig(),
+): Promise<void> {
   progress(`crud: starting an Event Store (${crudConfig.storage}) and two Crud Stores`);
   const stack = await startCrudStack(config, crudConfig);
   const tables: TableSpec[] = [];

@@ -37,7 +37,12 @@ export async function logsPollLatency(config: BenchConfig): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 200));
 
       progress(`latency: ${config.latencyEvents} appends at ${config.latencyRate}/s`);
-      const { answered, appendLatency, seconds } = await appendAtRate(writer, sequence, config.latencyEvents, config.latencyRate);
+      const { answered, appendLatency, seconds } = await appendAtRate(
+        writer,
+        sequence,
+        config.latencyEvents,
+        config.latencyRate,
+      );
       await waitFor(() => [...answered.keys()].every((id) => streamArrivals.has(id) && pollArrivals.has(id)), 5000);
       stop.abort();
       await Promise.allSettled([streaming, polling]);
@@ -46,8 +51,16 @@ export async function logsPollLatency(config: BenchConfig): Promise<void> {
         [...answered].flatMap(([id, at]) => (arrivals.has(id) ? [arrivals.get(id)! - at] : []));
       const stream = summarize(delays(streamArrivals));
       const poll = summarize(delays(pollArrivals));
-      const row = (name: string, s: ReturnType<typeof summarize>, note: string) =>
-        [name, count(s.n), ms(s.min), ms(s.p50), ms(s.p90), ms(s.p99), ms(s.max), note];
+      const row = (name: string, s: ReturnType<typeof summarize>, note: string) => [
+        name,
+        count(s.n),
+        ms(s.min),
+        ms(s.p50),
+        ms(s.p90),
+        ms(s.p99),
+        ms(s.max),
+        note,
+      ];
       printTable(
         "2. LogsPoll latency: entry on the stream − Append response (ms)",
         [
@@ -62,7 +75,11 @@ export async function logsPollLatency(config: BenchConfig): Promise<void> {
         ],
         [
           row("ESKIT LogsPoll stream", stream, target("p99 ≤ 20 ms", stream.p99 <= 20)),
-          row(`Logs RPC poll + ${legacyPollMs} ms sleep (measured)`, poll, `stream p99 is ${ratio(stream.p99, poll.p99)} of this`),
+          row(
+            `Logs RPC poll + ${legacyPollMs} ms sleep (measured)`,
+            poll,
+            `stream p99 is ${ratio(stream.p99, poll.p99)} of this`,
+          ),
           ["original ESKIT (100 ms sleep; reference)", "-", "-", "≈ 50", "≈ 90", "≈ 99", "≈ 100", ""],
         ],
         [
@@ -116,7 +133,12 @@ async function appendAtRate(writer: BenchClient, sequence: OriginatorSequence, n
   return { answered, appendLatency: summarize(latencies), seconds: (performance.now() - t0) / 1000 };
 }
 
-async function followStream(reader: BenchClient, fromId: bigint, arrivals: Map<bigint, number>, signal: AbortSignal): Promise<void> {
+async function followStream(
+  reader: BenchClient,
+  fromId: bigint,
+  arrivals: Map<bigint, number>,
+  signal: AbortSignal,
+): Promise<void> {
   const request = create(LogsPollRequestSchema, { fromId });
   for await (const response of reader.client.logsPoll(request, { signal })) {
     const now = performance.now();
@@ -124,7 +146,12 @@ async function followStream(reader: BenchClient, fromId: bigint, arrivals: Map<b
   }
 }
 
-async function followPolling(reader: BenchClient, fromId: bigint, arrivals: Map<bigint, number>, signal: AbortSignal): Promise<void> {
+async function followPolling(
+  reader: BenchClient,
+  fromId: bigint,
+  arrivals: Map<bigint, number>,
+  signal: AbortSignal,
+): Promise<void> {
   let next = fromId;
   while (!signal.aborted) {
     const page = await reader.client.logs(create(LogsRequestSchema, { fromId: next, size: 1000 }), { signal });

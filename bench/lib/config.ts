@@ -24,7 +24,8 @@ function number(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw.trim() === "") return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number >= ${min}, got ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(value) || value < min)
+    throw new Error(`${name} must be a number >= ${min}, got ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -47,6 +48,8 @@ export function loadBenchConfig(): BenchConfig {
 
 /** One line naming the settings a table was measured with. */
 export function describeConfig(c: BenchConfig): string {
-  return `BENCH_SECONDS=${c.seconds} warm-up=${c.warmupSeconds}s server=${c.server}` +
-    ` LOG_LEVEL=${process.env.LOG_LEVEL ?? "warn"} ESKIT_DB_POOL_SIZE=${process.env.ESKIT_DB_POOL_SIZE ?? "(default)"}`;
+  return (
+    `BENCH_SECONDS=${c.seconds} warm-up=${c.warmupSeconds}s server=${c.server}` +
+    ` LOG_LEVEL=${process.env.LOG_LEVEL ?? "warn"} ESKIT_DB_POOL_SIZE=${process.env.ESKIT_DB_POOL_SIZE ?? "(default)"}`
+  );
 }

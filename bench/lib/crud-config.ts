@@ -19,14 +19,16 @@ function integer(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw.trim() === "") return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
   return value;
 }
 
 /** Parses the BENCH_STORAGE and BENCH_CRUD_* variables; throws on a malformed one. */
 export function loadCrudBenchConfig(): CrudBenchConfig {
   const storage = process.env.BENCH_STORAGE || "postgres";
-  if (storage !== "postgres" && storage !== "pglite") throw new Error(`BENCH_STORAGE must be postgres or pglite, got ${JSON.stringify(storage)}`);
+  if (storage !== "postgres" && storage !== "pglite")
+    throw new Error(`BENCH_STORAGE must be postgres or pglite, got ${JSON.stringify(storage)}`);
   return {
     storage,
     listEntities: integer("BENCH_CRUD_ENTITIES", 10_000, 1),
@@ -38,6 +40,8 @@ export function loadCrudBenchConfig(): CrudBenchConfig {
 
 /** One line naming the crud-specific settings. */
 export function describeCrudConfig(c: CrudBenchConfig): string {
-  return `BENCH_STORAGE=${c.storage} BENCH_CRUD_ENTITIES=${c.listEntities} BENCH_CRUD_UPDATES=${c.updates}` +
-    ` BENCH_CRUD_CONCURRENCY=${c.concurrency} BENCH_CRUD_LIST_ROUNDS=${c.listRounds}`;
+  return (
+    `BENCH_STORAGE=${c.storage} BENCH_CRUD_ENTITIES=${c.listEntities} BENCH_CRUD_UPDATES=${c.updates}` +
+    ` BENCH_CRUD_CONCURRENCY=${c.concurrency} BENCH_CRUD_LIST_ROUNDS=${c.listRounds}`
+  );
 }

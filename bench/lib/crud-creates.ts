@@ -17,7 +17,11 @@ const entityType = "bench.Customer";
  * of client at the same concurrency. The ratio is what the Crud Store adds: its own RPC hop, its reads of the Event
  * Store (the type registry) and the document checks.
  */
-export async function measureCreates(config: BenchConfig, crudConfig: CrudBenchConfig, stack: CrudStack): Promise<TableSpec> {
+export async function measureCreates(
+  config: BenchConfig,
+  crudConfig: CrudBenchConfig,
+  stack: CrudStack,
+): Promise<TableSpec> {
   const rows: string[][] = [];
   let serial = 0;
   for (const concurrency of [1, crudConfig.concurrency]) {
@@ -26,7 +30,8 @@ export async function measureCreates(config: BenchConfig, crudConfig: CrudBenchC
     const ops = {
       create: async () => {
         const response = await crud.client.create({ entityType, payload: JSON.stringify(smallDocument(serial++)) });
-        if (response.originator?.version !== 1n || response.originator.id === "") throw new Error("Create answered no id at version 1");
+        if (response.originator?.version !== 1n || response.originator.id === "")
+          throw new Error("Create answered no id at version 1");
         return 1;
       },
       append: async () => {
@@ -45,14 +50,18 @@ export async function measureCreates(config: BenchConfig, crudConfig: CrudBenchC
     try {
       // A-B-B-A: two half-length blocks of each, so a steady drift of the machine weighs on both alike.
       for (const kind of ["create", "append", "append", "create"] as const) {
-        progress(`crud: ${kind === "create" ? "Crud Store Create" : "Event Store Append (baseline)"} × c${concurrency}`);
-        blocks[kind].push(await runClosedLoop({
-          concurrency,
-          warmupSeconds: config.warmupSeconds / 2,
-          seconds: config.seconds / 2,
-          probe: stack.meter,
-          op: ops[kind],
-        }));
+        progress(
+          `crud: ${kind === "create" ? "Crud Store Create" : "Event Store Append (baseline)"} × c${concurrency}`,
+        );
+        blocks[kind].push(
+          await runClosedLoop({
+            concurrency,
+            warmupSeconds: config.warmupSeconds / 2,
+            seconds: config.seconds / 2,
+            probe: stack.meter,
+            op: ops[kind],
+          }),
+        );
       }
     } finally {
       crud.close();
@@ -95,12 +104,22 @@ export async function measureCreates(config: BenchConfig, crudConfig: CrudBenchC
 }
 
 /** One result of several blocks of a loop: their rates pooled, their latencies together, their CPU shares averaged. */
-function merge(blocks: readonly LoopResult<StackCpu>[]): { eventsPerSecond: number; latencies: number[]; window: StackCpu } {
+function merge(blocks: readonly LoopResult<StackCpu>[]): {
+  eventsPerSecond: number;
+  latencies: number[];
+  window: StackCpu;
+} {
   const seconds = blocks.reduce((sum, b) => sum + b.seconds, 0);
-  const avg = (pick: (cpu: StackCpu) => number) => blocks.reduce((sum, b) => sum + pick(b.window) * b.seconds, 0) / seconds;
+  const avg = (pick: (cpu: StackCpu) => number) =>
+    blocks.reduce((sum, b) => sum + pick(b.window) * b.seconds, 0) / seconds;
   return {
     eventsPerSecond: blocks.reduce((sum, b) => sum + b.events, 0) / seconds,
     latencies: blocks.flatMap((b) => b.latencies),
-    window: { client: avg((c) => c.client), crud: avg((c) => c.crud), eventStore: avg((c) => c.eventStore), postgres: avg((c) => c.postgres) },
+    window: {
+      client: avg((c) => c.client),
+      crud: avg((c) => c.crud),
+      eventStore: avg((c) => c.eventStore),
+      postgres: avg((c) => c.postgres),
+    },
   };
 }

@@ -24,7 +24,11 @@ interface Seeded {
  * last snapshot). They are read in turn, in a new random order each round, so drift of the machine hits all alike;
  * then B again, interleaved with B read through a Crud Store with snapshots off, to show what snapshots buy.
  */
-export async function measureGets(config: BenchConfig, crudConfig: CrudBenchConfig, stack: CrudStack): Promise<TableSpec> {
+export async function measureGets(
+  config: BenchConfig,
+  crudConfig: CrudBenchConfig,
+  stack: CrudStack,
+): Promise<TableSpec> {
   const crud = connectCrud(stack.crud.url);
   const plain = connectCrud(stack.crudNoSnapshots.url);
   try {
@@ -32,7 +36,11 @@ export async function measureGets(config: BenchConfig, crudConfig: CrudBenchConf
     const worst = every > 0 ? Math.ceil((crudConfig.updates + 2) / every) * every - 1 : crudConfig.updates + 1;
     progress(`crud: seeding A (1 version), B (${crudConfig.updates + 1}) and C (${worst}) versions`);
     const seedStart = performance.now();
-    const [a, b, c] = await Promise.all([seed(crud.client, 0), seed(crud.client, crudConfig.updates), seed(crud.client, worst - 1)]);
+    const [a, b, c] = await Promise.all([
+      seed(crud.client, 0),
+      seed(crud.client, crudConfig.updates),
+      seed(crud.client, worst - 1),
+    ]);
     const seedSeconds = (performance.now() - seedStart) / 1000;
     const getA = await reader(crud.client, a, "A");
     const getB = await reader(crud.client, b, "B");
@@ -43,7 +51,13 @@ export async function measureGets(config: BenchConfig, crudConfig: CrudBenchConf
     progress(`crud: Get B with / without snapshots interleaved`);
     const [lb2 = [], lplain = []] = await interleave([getB, getPlainB], config.warmupSeconds, config.seconds);
     const replayed = (s: Seeded) => (every > 0 ? Number(s.version) % every : Number(s.version));
-    const row = (name: string, s: Seeded, events: number, lat: number[], base?: { name: string; lat: number[]; goal?: string }) => {
+    const row = (
+      name: string,
+      s: Seeded,
+      events: number,
+      lat: number[],
+      base?: { name: string; lat: number[]; goal?: string },
+    ) => {
       const l = summarize(lat);
       const cells = [name, `${s.version}`, `${events}`, `${l.n}`, ms(l.p50), ms(l.p99), ms(mean(lat))];
       if (base === undefined) return [...cells, "", "", ""];
@@ -56,9 +70,16 @@ export async function measureGets(config: BenchConfig, crudConfig: CrudBenchConf
     return {
       title: `4b. Crud Store Get at the latest version: short vs long history (snapshotEvery ${every})`,
       columns: [
-        { title: "document", align: "left" }, { title: "versions" }, { title: "events replayed" }, { title: "gets" },
-        { title: "p50 ms" }, { title: "p99 ms" }, { title: "mean ms" }, { title: "vs base p50 / mean" },
-        { title: "base", align: "left" }, { title: "target", align: "left" },
+        { title: "document", align: "left" },
+        { title: "versions" },
+        { title: "events replayed" },
+        { title: "gets" },
+        { title: "p50 ms" },
+        { title: "p99 ms" },
+        { title: "mean ms" },
+        { title: "vs base p50 / mean" },
+        { title: "base", align: "left" },
+        { title: "target", align: "left" },
       ],
       rows: [
         row("A: created only", a, 1, la),
@@ -89,7 +110,8 @@ async function seed(client: CrudClient, updates: number): Promise<Seeded> {
   for (let i = 1; i <= updates; i++) {
     doc = updated(doc, i);
     const response = await client.update({ entityType, originator: { id, version }, payload: JSON.stringify(doc) });
-    if (response.originator?.version !== version + 1n) throw new Error(`update ${i} of ${id} answered version ${response.originator?.version}`);
+    if (response.originator?.version !== version + 1n)
+      throw new Error(`update ${i} of ${id} answered version ${response.originator?.version}`);
     version++;
   }
   return { id, version, doc };
@@ -107,7 +129,8 @@ async function reader(client: CrudClient, s: Seeded, name: string): Promise<() =
   }
   return async () => {
     const response = await get();
-    if (response.originator?.version !== s.version || response.payload !== first.payload) throw new Error(`Get of ${name} answered differently`);
+    if (response.originator?.version !== s.version || response.payload !== first.payload)
+      throw new Error(`Get of ${name} answered differently`);
   };
 }
 

@@ -26,7 +26,11 @@ interface Pass {
  * originators (what a List page starts from). Each pass is checked before it counts: every id exactly once, in
  * ascending order, and each payload equal to the document created.
  */
-export async function measureList(config: BenchConfig, crudConfig: CrudBenchConfig, stack: CrudStack): Promise<TableSpec> {
+export async function measureList(
+  config: BenchConfig,
+  crudConfig: CrudBenchConfig,
+  stack: CrudStack,
+): Promise<TableSpec> {
   const n = crudConfig.listEntities;
   const crud = connectCrud(stack.crud.url);
   const eventStore = connectEventStore(stack.eventStore.url);
@@ -39,41 +43,63 @@ export async function measureList(config: BenchConfig, crudConfig: CrudBenchConf
     const passes = { full: [] as Pass[], skip: [] as Pass[], raw: [] as Pass[] };
     for (let round = 0; round < crudConfig.listRounds; round++) {
       progress(`crud: List round ${round + 1} of ${crudConfig.listRounds}`);
-      passes.full.push(await timed(stack.meter, async (ids, payloads) => {
-        for (let token = "", first = true; first || token !== ""; first = false) {
-          const page = await crud.client.list({ entityType, pageToken: token, limit: pageSize });
-          for (const r of page.results) (ids.push(r.originator?.id ?? ""), payloads.push(r.payload));
-          token = page.nextPageToken;
-        }
-      }));
-      passes.skip.push(await timed(stack.meter, async (ids, payloads) => {
-        for (let token = "", first = true; first || token !== ""; first = false) {
-          const page = await crud.client.list({ entityType, pageToken: token, limit: pageSize, skipPayload: true });
-          for (const r of page.results) (ids.push(r.originator?.id ?? ""), payloads.push(r.payload));
-          token = page.nextPageToken;
-        }
-      }));
-      passes.raw.push(await timed(stack.meter, async (ids) => {
-        for (let after = "", first = true; first || after !== ""; first = false) {
-          const page = await eventStore.client.listOriginators({ entityType, afterId: after, limit: pageSize, excludeLastAction: "Deleted" });
-          for (const o of page.originators) ids.push(o.id);
-          after = page.nextAfterId;
-        }
-      }));
-      for (const [name, list] of Object.entries(passes)) check(name, list.at(-1)!, expectedIds, name === "full" ? created : undefined);
+      passes.full.push(
+        await timed(stack.meter, async (ids, payloads) => {
+          for (let token = "", first = true; first || token !== ""; first = false) {
+            const page = await crud.client.list({ entityType, pageToken: token, limit: pageSize });
+            for (const r of page.results) (ids.push(r.originator?.id ?? ""), payloads.push(r.payload));
+            token = page.nextPageToken;
+          }
+        }),
+      );
+      passes.skip.push(
+        await timed(stack.meter, async (ids, payloads) => {
+          for (let token = "", first = true; first || token !== ""; first = false) {
+            const page = await crud.client.list({ entityType, pageToken: token, limit: pageSize, skipPayload: true });
+            for (const r of page.results) (ids.push(r.originator?.id ?? ""), payloads.push(r.payload));
+            token = page.nextPageToken;
+          }
+        }),
+      );
+      passes.raw.push(
+        await timed(stack.meter, async (ids) => {
+          for (let after = "", first = true; first || after !== ""; first = false) {
+            const page = await eventStore.client.listOriginators({
+              entityType,
+              afterId: after,
+              limit: pageSize,
+              excludeLastAction: "Deleted",
+            });
+            for (const o of page.originators) ids.push(o.id);
+            after = page.nextAfterId;
+          }
+        }),
+      );
+      for (const [name, list] of Object.entries(passes))
+        check(name, list.at(-1)!, expectedIds, name === "full" ? created : undefined);
     }
     const best = (list: Pass[]) => list.reduce((a, b) => (b.seconds < a.seconds ? b : a));
     const raw = best(passes.raw);
     const row = (name: string, list: Pass[]) => {
       const p = best(list);
-      return [name, count(n / p.seconds), (p.seconds * 1000).toFixed(0), list.map((x) => count(n / x.seconds)).join(", "),
-        formatStackCpu(p.cpu), list === passes.raw ? "1.00×" : ratio(n / p.seconds, n / raw.seconds)];
+      return [
+        name,
+        count(n / p.seconds),
+        (p.seconds * 1000).toFixed(0),
+        list.map((x) => count(n / x.seconds)).join(", "),
+        formatStackCpu(p.cpu),
+        list === passes.raw ? "1.00×" : ratio(n / p.seconds, n / raw.seconds),
+      ];
     };
     return {
       title: `4c. Crud Store List: all ${count(n)} documents of a type, pages of ${pageSize}`,
       columns: [
-        { title: "pass", align: "left" }, { title: "docs/s (best)" }, { title: "ms (best)" }, { title: "all rounds docs/s" },
-        { title: "CPU% cli/crud/es/pg" }, { title: "vs ListOriginators" },
+        { title: "pass", align: "left" },
+        { title: "docs/s (best)" },
+        { title: "ms (best)" },
+        { title: "all rounds docs/s" },
+        { title: "CPU% cli/crud/es/pg" },
+        { title: "vs ListOriginators" },
       ],
       rows: [
         row("List with payloads", passes.full),
@@ -93,7 +119,11 @@ export async function measureList(config: BenchConfig, crudConfig: CrudBenchConf
 }
 
 /** Creates `n` small documents with `concurrency` writers; the documents by the id each Create answered. */
-async function seed(client: ReturnType<typeof connectCrud>["client"], n: number, concurrency: number): Promise<Map<string, Doc>> {
+async function seed(
+  client: ReturnType<typeof connectCrud>["client"],
+  n: number,
+  concurrency: number,
+): Promise<Map<string, Doc>> {
   const created = new Map<string, Doc>();
   let next = 0;
   const worker = async () => {
@@ -109,7 +139,10 @@ async function seed(client: ReturnType<typeof connectCrud>["client"], n: number,
   return created;
 }
 
-async function timed(probe: WindowProbe<StackCpu>, pass: (ids: string[], payloads: string[]) => Promise<void>): Promise<Pass> {
+async function timed(
+  probe: WindowProbe<StackCpu>,
+  pass: (ids: string[], payloads: string[]) => Promise<void>,
+): Promise<Pass> {
   const ids: string[] = [];
   const payloads: string[] = [];
   await probe.start();
@@ -120,11 +153,18 @@ async function timed(probe: WindowProbe<StackCpu>, pass: (ids: string[], payload
 }
 
 /** Throws unless `pass` listed exactly `expectedIds` in order, and (when `docs` is given) each document as created. */
-function check(name: string, pass: Pass, expectedIds: readonly string[], docs: ReadonlyMap<string, Doc> | undefined): void {
+function check(
+  name: string,
+  pass: Pass,
+  expectedIds: readonly string[],
+  docs: ReadonlyMap<string, Doc> | undefined,
+): void {
   if (new Set(pass.ids).size !== pass.ids.length) throw new Error(`List (${name}) repeated an id`);
-  if (pass.ids.length !== expectedIds.length) throw new Error(`List (${name}) gave ${pass.ids.length} documents, not ${expectedIds.length}`);
+  if (pass.ids.length !== expectedIds.length)
+    throw new Error(`List (${name}) gave ${pass.ids.length} documents, not ${expectedIds.length}`);
   pass.ids.forEach((id, i) => {
-    if (id !== expectedIds[i]) throw new Error(`List (${name}) gave ${id} at position ${i}, expected ${expectedIds[i]}`);
+    if (id !== expectedIds[i])
+      throw new Error(`List (${name}) gave ${id} at position ${i}, expected ${expectedIds[i]}`);
     if (docs !== undefined && !isDeepStrictEqual(JSON.parse(pass.payloads[i]!), docs.get(id))) {
       throw new Error(`List (${name}) gave another document for ${id}`);
     }

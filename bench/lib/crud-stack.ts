@@ -74,7 +74,10 @@ export interface Connection<C> {
   close(): void;
 }
 
-function connect<S extends typeof CrudStoreService | typeof EventStoreService>(service: S, baseUrl: string): Connection<Client<S>> {
+function connect<S extends typeof CrudStoreService | typeof EventStoreService>(
+  service: S,
+  baseUrl: string,
+): Connection<Client<S>> {
   const sessionManager = new Http2SessionManager(baseUrl);
   const transport = createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true, sessionManager });
   return { client: createClient(service, transport), close: () => sessionManager.abort() };

@@ -12,7 +12,11 @@ const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
  * BENCH_CPU_PROF is set), so the load generator, the Crud Store and the Event Store each have their own event loop;
  * with BENCH_SERVER=inprocess in this process.
  */
-export async function startCrudStoreServer(config: BenchConfig, eventStoreUrl: string, snapshotEvery: number): Promise<BenchServer> {
+export async function startCrudStoreServer(
+  config: BenchConfig,
+  eventStoreUrl: string,
+  snapshotEvery: number,
+): Promise<BenchServer> {
   const port = await freePort();
   const env: Record<string, string> = {
     LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
@@ -45,7 +49,13 @@ export async function startCrudStoreServer(config: BenchConfig, eventStoreUrl: s
   for (const deadline = Date.now() + 30_000; ; await new Promise((resolve) => setTimeout(resolve, 100))) {
     if (child.exitCode !== null) throw new Error(`crud store exited with ${child.exitCode}:\n${stderr}`);
     // Healthy means it reaches the Event Store too (its /healthz pings it).
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`crud store did not become healthy within 30 s:\n${stderr}`);

@@ -20,7 +20,11 @@ const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
  * on 2 cores, their own core) as in production; with BENCH_SERVER=inprocess both share this process, which is
  * handy with a debugger but lets client CPU time count against the server.
  */
-export async function startBenchServer(config: BenchConfig, databaseUrl: string, env: Record<string, string> = {}): Promise<BenchServer> {
+export async function startBenchServer(
+  config: BenchConfig,
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<BenchServer> {
   const port = await freePort();
   const storeEnv: Record<string, string> = {
     LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",

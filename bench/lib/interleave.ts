@@ -15,7 +15,7 @@ export async function interleave(
   const end = start + seconds * 1000;
   const latencies = ops.map((): number[] => []);
   const order = ops.map((_, i) => i);
-  for (let measured = 0; ; ) {
+  for (let measured = 0; ;) {
     const roundStart = performance.now();
     if (roundStart >= end && measured >= minRounds) return latencies;
     shuffle(order);

@@ -34,16 +34,23 @@ export class LeanGrpcAppender {
       let status: string | undefined;
       request.on("trailers", (trailers) => {
         status = String(trailers["grpc-status"]);
-        if (status !== "0") reject(new Error(`Append failed: grpc-status ${status} ${String(trailers["grpc-message"])}`));
+        if (status !== "0")
+          reject(new Error(`Append failed: grpc-status ${status} ${String(trailers["grpc-message"])}`));
       });
       request.on("response", (headers) => {
         // A trailers-only response carries the status in the headers.
         if (headers["grpc-status"] !== undefined && headers["grpc-status"] !== "0") {
-          reject(new Error(`Append failed: grpc-status ${String(headers["grpc-status"])} ${String(headers["grpc-message"])}`));
+          reject(
+            new Error(
+              `Append failed: grpc-status ${String(headers["grpc-status"])} ${String(headers["grpc-message"])}`,
+            ),
+          );
         }
       });
       request.on("data", () => {});
-      request.on("end", () => (status === "0" ? resolve(events.length) : reject(new Error("Append ended without status"))));
+      request.on("end", () =>
+        status === "0" ? resolve(events.length) : reject(new Error("Append ended without status")),
+      );
       request.on("error", reject);
       request.end(frame);
     });
@@ -85,7 +92,7 @@ export function leanLogsPollCount(baseUrl: string, n: number): Promise<number> {
         const size = pending.readUInt32BE(1);
         const message = pending.subarray(5, 5 + size);
         pending = pending.subarray(5 + size);
-        for (let at = 0; at < message.length; ) {
+        for (let at = 0; at < message.length;) {
           // LogsPollResponse: field 1 (entries), length-delimited.
           if (message[at++] !== 0x0a) return finish(new Error("unexpected field in LogsPollResponse"));
           const [length, afterLength] = readVarint(message, at);

@@ -8,7 +8,12 @@ export const metadata: Readonly<Record<string, string>> = { source: "bench", ten
 
 /** A JSON payload of about 120 bytes, the same for the store and the raw baselines. */
 export function payload(n: number): string {
-  return JSON.stringify({ amount: (n % 9973) + 0.5, currency: "EUR", reference: `ref-${n.toString().padStart(10, "0")}`, note: "bench deposit" });
+  return JSON.stringify({
+    amount: (n % 9973) + 0.5,
+    currency: "EUR",
+    reference: `ref-${n.toString().padStart(10, "0")}`,
+    note: "bench deposit",
+  });
 }
 
 /**

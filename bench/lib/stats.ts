@@ -6,7 +6,14 @@ export function quantile(sorted: readonly number[], q: number): number {
 }
 
 /** p50, p90, p99 and max of `values` (any order). */
-export function summarize(values: readonly number[]): { p50: number; p90: number; p99: number; max: number; min: number; n: number } {
+export function summarize(values: readonly number[]): {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  min: number;
+  n: number;
+} {
   const sorted = [...values].sort((a, b) => a - b);
   return {
     n: sorted.length,

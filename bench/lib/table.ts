@@ -10,7 +10,12 @@ const pad = (s: string, w: number, align: "left" | "right") =>
   align === "right" ? " ".repeat(w - width(s)) + s : s + " ".repeat(w - width(s));
 
 /** Prints `rows` as a Markdown table under `title` (so the output can be pasted into a report as is). */
-export function printTable(title: string, columns: readonly Column[], rows: readonly (readonly string[])[], notes: readonly string[] = []): void {
+export function printTable(
+  title: string,
+  columns: readonly Column[],
+  rows: readonly (readonly string[])[],
+  notes: readonly string[] = [],
+): void {
   const widths = columns.map((c, i) => Math.max(width(c.title), ...rows.map((r) => width(r[i] ?? ""))));
   const line = (cells: readonly string[]) =>
     `| ${cells.map((cell, i) => pad(cell, widths[i]!, columns[i]!.align ?? "right")).join(" | ")} |`;

@@ -48,7 +48,7 @@ export async function untilAnswered<T>(
   o: Pick<ResolvedConsumeOptions, "backoff" | "onReconnect">,
   stop: AbortSignal,
 ): Promise<T | undefined> {
-  for (let attempt = 0; ; ) {
+  for (let attempt = 0; ;) {
     try {
       return await call();
     } catch (error) {

@@ -174,8 +174,12 @@ describe("consume", () => {
     await expect(consumer.consume({ consumerId: "x".repeat(256) }, () => {})).rejects.toMatchObject({
       code: Code.InvalidArgument,
     });
-    await expect(consumer.consume({ consumerId: "c", saveEveryEntries: 0 }, () => {})).rejects.toBeInstanceOf(RangeError);
-    await expect(consumer.consume({ consumerId: "c", handlerRetries: 1.5 }, () => {})).rejects.toBeInstanceOf(RangeError);
+    await expect(consumer.consume({ consumerId: "c", saveEveryEntries: 0 }, () => {})).rejects.toBeInstanceOf(
+      RangeError,
+    );
+    await expect(consumer.consume({ consumerId: "c", handlerRetries: 1.5 }, () => {})).rejects.toBeInstanceOf(
+      RangeError,
+    );
     await expect(
       consumer.consume({ consumerId: "c", reconnect: { initialDelayMs: 50, maxDelayMs: 10 } }, () => {}),
     ).rejects.toBeInstanceOf(RangeError);

@@ -16,9 +16,15 @@ import {
  */
 export type ConsumerClient = Omit<Client<typeof ConsumerService>, "getOffset" | "saveOffset"> & {
   getOffset(consumerId: string, options?: CallOptions): Promise<GetOffsetResponse | undefined>;
-  getOffset(request: MessageInitShape<typeof GetOffsetRequestSchema>, options?: CallOptions): Promise<GetOffsetResponse>;
+  getOffset(
+    request: MessageInitShape<typeof GetOffsetRequestSchema>,
+    options?: CallOptions,
+  ): Promise<GetOffsetResponse>;
   saveOffset(consumerId: string, offset: bigint, options?: CallOptions): Promise<SaveOffsetResponse>;
-  saveOffset(request: MessageInitShape<typeof SaveOffsetRequestSchema>, options?: CallOptions): Promise<SaveOffsetResponse>;
+  saveOffset(
+    request: MessageInitShape<typeof SaveOffsetRequestSchema>,
+    options?: CallOptions,
+  ): Promise<SaveOffsetResponse>;
 };
 
 /** Creates a {@link ConsumerClient} over any transport (browser or Node). */
@@ -63,7 +69,10 @@ export function createConsumerClient(transport: Transport): ConsumerClient {
     if (typeof offsetOrOptions !== "bigint") {
       throw new TypeError("saveOffset(consumerId, offset): offset must be a bigint");
     }
-    return client.saveOffset(create(SaveOffsetRequestSchema, { consumerId: idOrRequest, offset: offsetOrOptions }), options);
+    return client.saveOffset(
+      create(SaveOffsetRequestSchema, { consumerId: idOrRequest, offset: offsetOrOptions }),
+      options,
+    );
   }
 
   return { ...client, getOffset, saveOffset };

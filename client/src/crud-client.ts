@@ -58,10 +58,7 @@ export interface CrudClient {
    */
   delete(schema: DescMessage, ref: OriginatorRef, options?: CallOptions): Promise<Originator>;
   /** One page of the live documents of a type, in id order, for callers that page themselves (a UI). */
-  listPage<Desc extends DescMessage>(
-    schema: Desc,
-    options?: ListPageOptions,
-  ): Promise<CrudPage<MessageShape<Desc>>>;
+  listPage<Desc extends DescMessage>(schema: Desc, options?: ListPageOptions): Promise<CrudPage<MessageShape<Desc>>>;
   /** Every live document of a type, in id order, requesting the next page only as the loop goes on. */
   list<Desc extends DescMessage>(
     schema: Desc,
@@ -162,7 +159,10 @@ export function createCrudClient(transport: Transport, options: CrudClientOption
         throw invalid(`update of ${schema.typeName} ${id} needs the version last read (optimistic concurrency), not 0`);
       }
       const payload = encodeDocument(schema, message, json);
-      const response = await service.update({ entityType: schema.typeName, originator: { id, version }, payload }, opts);
+      const response = await service.update(
+        { entityType: schema.typeName, originator: { id, version }, payload },
+        opts,
+      );
       return withOriginator(schema, message, required(response.originator, "Update"));
     },
     async delete(schema, ref, opts = {}) {

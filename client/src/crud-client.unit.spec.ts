@@ -82,9 +82,9 @@ describe("create", () => {
 
   it("rejects two different ids with invalid_argument before any call", async () => {
     const { client, calls } = setup();
-    await expect(
-      client.create(TestUserSchema, ada({ originator: { id: "a" } }), { id: "b" }),
-    ).rejects.toMatchObject({ code: Code.InvalidArgument });
+    await expect(client.create(TestUserSchema, ada({ originator: { id: "a" } }), { id: "b" })).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+    });
     expect(calls()).toBe(0);
   });
 
@@ -203,7 +203,9 @@ describe("delete", () => {
     const deleted = await client.delete(TestUserSchema, originator);
     expect([deleted.id, deleted.version]).toEqual([originator.id, 2n]);
     await expect(client.delete(TestUserSchema, "nobody")).rejects.toMatchObject({ code: Code.NotFound });
-    const sent = store.requestsOf<DeleteRequest>("delete").map((r) => [r.entityType, r.originator?.id, r.originator?.version]);
+    const sent = store
+      .requestsOf<DeleteRequest>("delete")
+      .map((r) => [r.entityType, r.originator?.id, r.originator?.version]);
     expect(sent).toEqual([
       [userType, originator.id, 1n],
       [userType, "nobody", 0n],
@@ -276,7 +278,9 @@ describe("list", () => {
 
   it("rejects a negative or fractional page size before any call", async () => {
     const { client, calls } = setup();
-    await expect(client.list(TestUserSchema, { limit: -1 }).next()).rejects.toMatchObject({ code: Code.InvalidArgument });
+    await expect(client.list(TestUserSchema, { limit: -1 }).next()).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+    });
     await expect(client.listPage(TestUserSchema, { limit: 1.5 })).rejects.toMatchObject({ code: Code.InvalidArgument });
     expect(calls()).toBe(0);
   });
@@ -333,7 +337,10 @@ describe("originator fields of other types", () => {
 describe("call options", () => {
   it("reach the server: headers and timeout on unary calls and on every page", async () => {
     const { store, client } = setup();
-    await client.create(TestUserSchema, ada({ originator: { id: "a" } }), { headers: { "x-tenant": "t1" }, timeoutMs: 5000 });
+    await client.create(TestUserSchema, ada({ originator: { id: "a" } }), {
+      headers: { "x-tenant": "t1" },
+      timeoutMs: 5000,
+    });
     for await (const _ of client.list(TestUserSchema, { headers: { "x-tenant": "t2" } })) {
       // Drain.
     }
@@ -365,12 +372,17 @@ describe("type registry", () => {
     await client.updateType(TestUserSchema, { schemaVersion: 2n, jsonSchema: '{"type":"object"}' });
 
     const [first] = store.requestsOf<RegisterTypeRequest>("registerType");
-    expect([first?.spec?.entityType, first?.spec?.schemaSpec?.schemaVersion, first?.spec?.schemaSpec?.jsonSchema]).toEqual([
-      userType,
-      1n,
-      '{"type":"object","required":["name"]}',
+    expect([
+      first?.spec?.entityType,
+      first?.spec?.schemaSpec?.schemaVersion,
+      first?.spec?.schemaSpec?.jsonSchema,
+    ]).toEqual([userType, 1n, '{"type":"object","required":["name"]}']);
+    expect(store.requestsOf<RegisterTypeRequest>("registerType").map((r) => r.skipDuplicate)).toEqual([
+      false,
+      true,
+      false,
+      false,
     ]);
-    expect(store.requestsOf<RegisterTypeRequest>("registerType").map((r) => r.skipDuplicate)).toEqual([false, true, false, false]);
     expect(store.requestsOf<UpdateTypeRequest>("updateType")[0]?.spec?.schemaSpec?.schemaVersion).toBe(2n);
 
     const spec = await client.getType(TestUserSchema);

@@ -55,7 +55,10 @@ export function encodeDocument<Desc extends DescMessage>(
   }
   if (!isJsonObject(json)) {
     const kind = Array.isArray(json) ? "array" : json === null ? "null" : typeof json;
-    throw new ConnectError(`${schema.typeName} encodes as a JSON ${kind}; a document must be an object`, Code.InvalidArgument);
+    throw new ConnectError(
+      `${schema.typeName} encodes as a JSON ${kind}; a document must be an object`,
+      Code.InvalidArgument,
+    );
   }
   if (field !== undefined) {
     delete json[field.field.jsonName];

@@ -1,6 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createRouterTransport, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { AppLogEntrySchema, EventSchema, OriginatorSchema, type AppLogEntry } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
+import {
+  AppLogEntrySchema,
+  EventSchema,
+  OriginatorSchema,
+  type AppLogEntry,
+} from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
 import {
   EventStoreService,
   LogsResponseSchema,

@@ -2,9 +2,7 @@ import { backoffDelay, sleep, type BackoffOptions } from "./backoff.js";
 
 /** How one call of the user's handler ended. */
 export type HandlerOutcome =
-  | { readonly kind: "handled" }
-  | { readonly kind: "failed"; readonly error: unknown }
-  | { readonly kind: "stopped" };
+  { readonly kind: "handled" } | { readonly kind: "failed"; readonly error: unknown } | { readonly kind: "stopped" };
 
 /**
  * Calls `handler` until it succeeds, at most `retries + 1` times, waiting with backoff in between. A stop during a

@@ -37,7 +37,13 @@ export function encodePayload(payload: unknown): string {
   try {
     text = JSON.stringify(payload);
   } catch (cause) {
-    throw new ConnectError(`payload is not JSON-serialisable: ${String(cause)}`, Code.InvalidArgument, undefined, undefined, cause);
+    throw new ConnectError(
+      `payload is not JSON-serialisable: ${String(cause)}`,
+      Code.InvalidArgument,
+      undefined,
+      undefined,
+      cause,
+    );
   }
   if (text === undefined) {
     throw new ConnectError(`payload of type ${typeof payload} is not JSON-serialisable`, Code.InvalidArgument);

@@ -16,7 +16,9 @@ function fakeStore() {
         f();
       };
       calls.push({ offset, resolve: settle(resolve), reject: (e) => settle(() => reject(e))(), signal });
-      signal.addEventListener("abort", () => settle(() => reject(new ConnectError("aborted", Code.Canceled)))(), { once: true });
+      signal.addEventListener("abort", () => settle(() => reject(new ConnectError("aborted", Code.Canceled)))(), {
+        once: true,
+      });
     });
   return {
     calls,

@@ -181,7 +181,12 @@ describe("consume against an event store in this process", () => {
     expect(await fromEnd.stop()).toEqual({ offset: after.at(-1), handled: 3 });
     expect(fromEnd.handled).toEqual(after);
 
-    const fromStart = startConsumer(store.url, "grpc", { consumerId: "ends", selector: "Ends.*", start: "beginning", ...fast });
+    const fromStart = startConsumer(store.url, "grpc", {
+      consumerId: "ends",
+      selector: "Ends.*",
+      start: "beginning",
+      ...fast,
+    });
     await waitFor(() => fromStart.handled.length === 8, "the whole log");
     await fromStart.stop();
     expect(fromStart.handled).toEqual([...before, ...after]);

@@ -64,7 +64,10 @@ describe.each([
     const got = await client.get(TestUserSchema, created.originator.id);
     expect(got.message).toEqual(created.message);
 
-    const raw = await client.service.get({ entityType: TestUserSchema.typeName, originator: { id: created.originator.id } });
+    const raw = await client.service.get({
+      entityType: TestUserSchema.typeName,
+      originator: { id: created.originator.id },
+    });
     expect(JSON.parse(raw.payload)).toEqual({
       name: "Ada",
       age: "9007199254740993",
@@ -78,12 +81,20 @@ describe.each([
   it("update moves to the next version and the old version stays readable", async () => {
     const { message } = await client.create(TestUserSchema, user("Bob", "bob"));
     const updated = await client.update(TestUserSchema, { ...message, name: "Robert", tags: ["c"] });
-    expect([updated.originator.id, updated.originator.version, updated.message.originator?.version]).toEqual(["bob", 2n, 2n]);
+    expect([updated.originator.id, updated.originator.version, updated.message.originator?.version]).toEqual([
+      "bob",
+      2n,
+      2n,
+    ]);
 
     const latest = await client.get(TestUserSchema, "bob");
     expect([latest.message.name, latest.message.tags, latest.originator.version]).toEqual(["Robert", ["c"], 2n]);
     const first = await client.get(TestUserSchema, "bob", { version: 1n });
-    expect([first.message.name, first.message.tags, first.message.originator?.version]).toEqual(["Bob", ["a", "b"], 1n]);
+    expect([first.message.name, first.message.tags, first.message.originator?.version]).toEqual([
+      "Bob",
+      ["a", "b"],
+      1n,
+    ]);
   });
 
   it("an update from a stale version is aborted and changes nothing", async () => {

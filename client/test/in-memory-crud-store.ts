@@ -47,7 +47,9 @@ export function inMemoryCrudStore(): InMemoryCrudStore {
 
   function append(revs: Revision[], action: Action, payload: string): bigint {
     const version = BigInt(revs.length + 1);
-    revs.push(create(RevisionSchema, { version, action, payload, occurredOn: timestampFromDate(changeTime(++changes)) }));
+    revs.push(
+      create(RevisionSchema, { version, action, payload, occurredOn: timestampFromDate(changeTime(++changes)) }),
+    );
     return version;
   }
 

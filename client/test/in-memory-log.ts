@@ -8,7 +8,12 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createRouterTransport, type HandlerContext, type Transport } from "@connectrpc/connect";
 import { ConsumerService } from "@eskit/gen/eskit/eventstore/v1/consumer_pb.js";
-import { AppLogEntrySchema, EventSchema, OriginatorSchema, type AppLogEntry } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
+import {
+  AppLogEntrySchema,
+  EventSchema,
+  OriginatorSchema,
+  type AppLogEntry,
+} from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
 import { EventStoreService, LogsPollResponseSchema } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
 
 /** What the next LogsPoll stream does after sending `afterMessages` messages: fail with `code`, or end cleanly. */
@@ -138,7 +143,10 @@ export function inMemoryLog(): InMemoryLog {
             const code = log.saveFault?.(request.offset);
             if (code !== undefined) throw new ConnectError("injected save fault", code);
             log.offsets.set(request.consumerId, request.offset);
-            log.savedOffsets.set(request.consumerId, [...(log.savedOffsets.get(request.consumerId) ?? []), request.offset]);
+            log.savedOffsets.set(request.consumerId, [
+              ...(log.savedOffsets.get(request.consumerId) ?? []),
+              request.offset,
+            ]);
             return {};
           },
           getOffset(request) {

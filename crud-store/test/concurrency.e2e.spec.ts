@@ -28,12 +28,21 @@ describe("clients writing the same document at once", () => {
       const version = BigInt(round);
       const results = await Promise.all(
         clients.map((client, writer) =>
-          outcome(client.update({ entityType, originator: { id, version }, payload: json({ round, writer, pad: "x".repeat(writer * 10) }) })),
+          outcome(
+            client.update({
+              entityType,
+              originator: { id, version },
+              payload: json({ round, writer, pad: "x".repeat(writer * 10) }),
+            }),
+          ),
         ),
       );
       const winners = results.flatMap((result, writer) => (result === "ok" ? [writer] : []));
       expect(winners, `round ${round}: ${JSON.stringify(results)}`).toHaveLength(1);
-      expect(results.filter((r) => r !== "ok"), `round ${round}`).toEqual(Array<Code>(clientCount - 1).fill(Code.Aborted));
+      expect(
+        results.filter((r) => r !== "ok"),
+        `round ${round}`,
+      ).toEqual(Array<Code>(clientCount - 1).fill(Code.Aborted));
       const read = await clients[0]!.get({ entityType, originator: { id } });
       expect(read.originator?.version).toBe(version + 1n);
       expectSameJson(parse(read.payload), { round, writer: winners[0], pad: "x".repeat(winners[0]! * 10) });
@@ -44,14 +53,20 @@ describe("clients writing the same document at once", () => {
 
   it("exactly one Update wins across two Crud Store replicas on the same event store", async () => {
     const replica = await harness.addCrudStore();
-    const both = [...clients.slice(0, 4), ...protocols.map((p) => replica.clients(p).crud), replica.clients("grpc").crud];
+    const both = [
+      ...clients.slice(0, 4),
+      ...protocols.map((p) => replica.clients(p).crud),
+      replica.clients("grpc").crud,
+    ];
     const entityType = freshType();
     const id = freshId();
     await clients[0]!.create({ entityType, originator: { id }, payload: json({ writer: -1 }) });
     for (let round = 1; round <= 5; round++) {
       const version = BigInt(round);
       const results = await Promise.all(
-        both.map((client, writer) => outcome(client.update({ entityType, originator: { id, version }, payload: json({ writer, round }) }))),
+        both.map((client, writer) =>
+          outcome(client.update({ entityType, originator: { id, version }, payload: json({ writer, round }) })),
+        ),
       );
       const winners = results.flatMap((result, writer) => (result === "ok" ? [writer] : []));
       expect(winners, `round ${round}: ${JSON.stringify(results)}`).toHaveLength(1);
@@ -69,12 +84,16 @@ describe("clients writing the same document at once", () => {
     for (let round = 0; round < 4; round++) {
       const id = freshId();
       const results = await Promise.all(
-        clients.map((client, writer) => outcome(client.create({ entityType, originator: { id }, payload: json({ writer }) }))),
+        clients.map((client, writer) =>
+          outcome(client.create({ entityType, originator: { id }, payload: json({ writer }) })),
+        ),
       );
       const winners = results.flatMap((result, writer) => (result === "ok" ? [writer] : []));
       expect(winners, JSON.stringify(results)).toHaveLength(1);
       expect(results.filter((r) => r !== "ok")).toEqual(Array<Code>(clientCount - 1).fill(Code.AlreadyExists));
-      expectSameJson(parse((await clients[0]!.get({ entityType, originator: { id } })).payload), { writer: winners[0] });
+      expectSameJson(parse((await clients[0]!.get({ entityType, originator: { id } })).payload), {
+        writer: winners[0],
+      });
     }
   });
 
@@ -84,9 +103,14 @@ describe("clients writing the same document at once", () => {
       const id = freshId();
       await clients[0]!.create({ entityType, originator: { id }, payload: "{}" });
       const results = await Promise.all(
-        clients.map((client) => outcome(client.delete({ entityType, originator: withVersion ? { id, version: 1n } : { id } }))),
+        clients.map((client) =>
+          outcome(client.delete({ entityType, originator: withVersion ? { id, version: 1n } : { id } })),
+        ),
       );
-      expect(results.filter((r) => r === "ok"), JSON.stringify(results)).toHaveLength(1);
+      expect(
+        results.filter((r) => r === "ok"),
+        JSON.stringify(results),
+      ).toHaveLength(1);
       for (const result of results.filter((r) => r !== "ok")) expect([Code.Aborted, Code.NotFound]).toContain(result);
       expect(await harness.eventStoreClient().readEvents(id)).toHaveLength(2);
     }
@@ -101,7 +125,10 @@ describe("clients writing the same document at once", () => {
         outcome(clients[1]!.update({ entityType, originator: { id, version: 1n }, payload: json({ a: 1 }) })),
         outcome(clients[2]!.delete({ entityType, originator: { id, version: 1n } })),
       ]);
-      expect([updated, deleted].filter((r) => r === "ok"), `${updated} ${deleted}`).toHaveLength(1);
+      expect(
+        [updated, deleted].filter((r) => r === "ok"),
+        `${updated} ${deleted}`,
+      ).toHaveLength(1);
       expect([Code.Aborted, Code.NotFound]).toContain(updated === "ok" ? deleted : updated);
       expect(await harness.eventStoreClient().readEvents(id)).toHaveLength(2);
     }
@@ -112,7 +139,9 @@ describe("List while others write", () => {
   it("returns every stable live document exactly once, in id order, and never a deleted one", async () => {
     const entityType = freshType();
     const created = await Promise.all(
-      Array.from({ length: 60 }, (_, i) => clients[i % clientCount]!.create({ entityType, payload: json({ i, phase: "before" }) })),
+      Array.from({ length: 60 }, (_, i) =>
+        clients[i % clientCount]!.create({ entityType, payload: json({ i, phase: "before" }) }),
+      ),
     );
     const ids = created.map((c) => c.originator!.id);
     expect(new Set(ids).size).toBe(60);
@@ -120,7 +149,9 @@ describe("List while others write", () => {
     const deletedBefore = ids.slice(0, 20);
     const deletedDuring = ids.slice(20, 40);
     const stable = ids.slice(40);
-    await Promise.all(deletedBefore.map((id, i) => clients[i % clientCount]!.delete({ entityType, originator: { id } })));
+    await Promise.all(
+      deletedBefore.map((id, i) => clients[i % clientCount]!.delete({ entityType, originator: { id } })),
+    );
 
     let writing = true;
     const createdDuring: string[] = [];
@@ -132,12 +163,20 @@ describe("List while others write", () => {
         if (w === 0 && deletedDuring.length > 0) {
           await client.delete({ entityType, originator: { id: deletedDuring.pop()! } });
         } else if (w === 1) {
-          createdDuring.push((await client.create({ entityType, payload: json({ phase: "during", step }) })).originator!.id);
+          createdDuring.push(
+            (await client.create({ entityType, payload: json({ phase: "during", step }) })).originator!.id,
+          );
         } else {
           // Update a stable document, so its version moves while List pages through it.
           const id = stable[(step * 7 + w) % stable.length]!;
           const current = await client.get({ entityType, originator: { id } });
-          await outcome(client.update({ entityType, originator: current.originator!, payload: json({ ...(parse(current.payload) as object), step, w }) }));
+          await outcome(
+            client.update({
+              entityType,
+              originator: current.originator!,
+              payload: json({ ...(parse(current.payload) as object), step, w }),
+            }),
+          );
         }
       }
     });
@@ -170,7 +209,11 @@ describe("List while others write", () => {
       expect(result.entityType).toBe(entityType);
       // Each payload is the document as of the version listed with it.
       const atVersion = await clients[6]!.get({ entityType, originator: result.originator!, deleted: true });
-      expectSameJson(parse(result.payload), parse(atVersion.payload), `${result.originator!.id} v${result.originator!.version}`);
+      expectSameJson(
+        parse(result.payload),
+        parse(atVersion.payload),
+        `${result.originator!.id} v${result.originator!.version}`,
+      );
     }
 
     // Once the writers stopped, a fresh List shows exactly the live documents.

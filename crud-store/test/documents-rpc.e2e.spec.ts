@@ -32,7 +32,12 @@ async function createDoc(client: CrudClient, entityType: string, doc: unknown, i
 }
 
 /** Every page of a List, following next_page_token until it is empty. */
-async function listAll(client: CrudClient, entityType: string, limit: number, skipPayload = false): Promise<ListResult[][]> {
+async function listAll(
+  client: CrudClient,
+  entityType: string,
+  limit: number,
+  skipPayload = false,
+): Promise<ListResult[][]> {
   const pages: ListResult[][] = [];
   let pageToken = "";
   for (let i = 0; i < 1000; i++) {
@@ -45,7 +50,12 @@ async function listAll(client: CrudClient, entityType: string, limit: number, sk
 }
 
 /** Every revision of a History, following next_page_token until it is empty. */
-async function historyAll(client: CrudClient, entityType: string, originatorId: string, limit: number): Promise<Revision[][]> {
+async function historyAll(
+  client: CrudClient,
+  entityType: string,
+  originatorId: string,
+  limit: number,
+): Promise<Revision[][]> {
   const pages: Revision[][] = [];
   let pageToken = "";
   for (let i = 0; i < 1000; i++) {
@@ -66,7 +76,13 @@ describe.each(protocols)("documents over %s", (protocol) => {
   it("creates, reads, updates, lists and deletes a document, each version readable afterwards", async () => {
     const entityType = freshType(protocol.replace("-", ""));
     const id = freshId(protocol);
-    const v1 = { name: "Ada Lovelace", born: 1815, languages: ["en", "fr"], address: { city: "London" }, note: "ünïcødé ✓" };
+    const v1 = {
+      name: "Ada Lovelace",
+      born: 1815,
+      languages: ["en", "fr"],
+      address: { city: "London" },
+      note: "ünïcødé ✓",
+    };
     const v2 = { ...v1, address: { city: "London", street: "St James's Square" }, born: 1816 };
 
     const created = await client.create({ entityType, originator: { id }, payload: json(v1) });
@@ -112,7 +128,11 @@ describe.each(protocols)("documents over %s", (protocol) => {
     expect(response.nextPageToken).toBe("");
     expect(response.revisions.map((r) => r.version)).toEqual([1n, 2n, 3n]);
     expect(response.revisions.map((r) => r.action)).toEqual([Action.CREATED, Action.UPDATED, Action.DELETED]);
-    expect(response.revisions.map((r) => parse(r.payload))).toStrictEqual([{ n: 1 }, { n: 2, extra: [1, 2] }, { n: 2, extra: [1, 2] }]);
+    expect(response.revisions.map((r) => parse(r.payload))).toStrictEqual([
+      { n: 1 },
+      { n: 2, extra: [1, 2] },
+      { n: 2, extra: [1, 2] },
+    ]);
     const times = response.revisions.map((r) => timestampDate(r.occurredOn!).getTime());
     for (const time of times) {
       expect(time).toBeGreaterThanOrEqual(started - 1000);
@@ -133,7 +153,11 @@ describe("Create", () => {
     const entityType = freshType();
     const ids = new Set<string>();
     for (const originator of [undefined, { id: "" }, { id: "", version: 1n }]) {
-      const response = await crud.create({ entityType, ...(originator ? { originator } : {}), payload: json({ a: 1 }) });
+      const response = await crud.create({
+        entityType,
+        ...(originator ? { originator } : {}),
+        payload: json({ a: 1 }),
+      });
       expect(response.originator?.id).toMatch(uuidPattern);
       expect(response.originator?.version).toBe(1n);
       ids.add(response.originator!.id);
@@ -146,10 +170,14 @@ describe("Create", () => {
   it("accepts version 1 and rejects any other non-zero version with invalid_argument", async () => {
     const entityType = freshType();
     const id = freshId();
-    expect((await crud.create({ entityType, originator: { id, version: 1n }, payload: "{}" })).originator).toMatchObject({ id, version: 1n });
+    expect(
+      (await crud.create({ entityType, originator: { id, version: 1n }, payload: "{}" })).originator,
+    ).toMatchObject({ id, version: 1n });
     for (const version of [2n, 7n]) {
       const other = freshId();
-      const { code, message } = await rejection(crud.create({ entityType, originator: { id: other, version }, payload: "{}" }));
+      const { code, message } = await rejection(
+        crud.create({ entityType, originator: { id: other, version }, payload: "{}" }),
+      );
       expect(code, message).toBe(Code.InvalidArgument);
       expect((await rejection(crud.get({ entityType, originator: { id: other } }))).code).toBe(Code.NotFound);
     }
@@ -157,7 +185,18 @@ describe("Create", () => {
 
   it("rejects a payload that is not a JSON object with invalid_argument and stores nothing", async () => {
     const entityType = freshType();
-    for (const payload of ["[]", "[{\"a\":1}]", "42", "\"text\"", "null", "true", "{", "{\"a\":1} x", "{'a':1}", "not json"]) {
+    for (const payload of [
+      "[]",
+      '[{"a":1}]',
+      "42",
+      '"text"',
+      "null",
+      "true",
+      "{",
+      '{"a":1} x',
+      "{'a':1}",
+      "not json",
+    ]) {
       const id = freshId();
       const { code, message } = await rejection(crud.create({ entityType, originator: { id }, payload }));
       expect(code, `${payload}: ${message}`).toBe(Code.InvalidArgument);
@@ -166,7 +205,9 @@ describe("Create", () => {
   });
 
   it("rejects an empty payload with invalid_argument (it is not JSON text of an object)", async () => {
-    const { code, message } = await rejection(crud.create({ entityType: freshType(), originator: { id: freshId() }, payload: "" }));
+    const { code, message } = await rejection(
+      crud.create({ entityType: freshType(), originator: { id: freshId() }, payload: "" }),
+    );
     expect(code, message).toBe(Code.InvalidArgument);
   });
 
@@ -190,7 +231,9 @@ describe("Create", () => {
     for (const protocol of protocols) {
       const client = harness.clients(protocol).crud;
       for (const id of ["x".repeat(256), "nul\u0000inside"]) {
-        const { code, message } = await rejection(client.create({ entityType: freshType(), originator: { id }, payload: "{}" }));
+        const { code, message } = await rejection(
+          client.create({ entityType: freshType(), originator: { id }, payload: "{}" }),
+        );
         expect(code, `${protocol}, id of ${id.length} characters: ${message}`).toBe(Code.InvalidArgument);
       }
     }
@@ -198,7 +241,9 @@ describe("Create", () => {
 
   it("rejects a missing or malformed entity type with invalid_argument", async () => {
     for (const entityType of ["", "has space", "star*", "tab\tin"]) {
-      const { code, message } = await rejection(crud.create({ entityType, originator: { id: freshId() }, payload: "{}" }));
+      const { code, message } = await rejection(
+        crud.create({ entityType, originator: { id: freshId() }, payload: "{}" }),
+      );
       expect(code, `${JSON.stringify(entityType)}: ${message}`).toBe(Code.InvalidArgument);
     }
   });
@@ -209,7 +254,9 @@ describe("Create", () => {
     const id = await createDoc(crud, typeA, { owner: "a" });
     for (const entityType of [typeA, typeB]) {
       for (const version of [0n, 1n]) {
-        const { code, message } = await rejection(crud.create({ entityType, originator: { id, version }, payload: json({ owner: "b" }) }));
+        const { code, message } = await rejection(
+          crud.create({ entityType, originator: { id, version }, payload: json({ owner: "b" }) }),
+        );
         expect(code, message).toBe(Code.AlreadyExists);
       }
     }
@@ -217,12 +264,18 @@ describe("Create", () => {
 
     const deletedId = await createDoc(crud, typeA, { gone: true });
     await crud.delete({ entityType: typeA, originator: { id: deletedId } });
-    expect((await rejection(crud.create({ entityType: typeA, originator: { id: deletedId }, payload: "{}" }))).code).toBe(Code.AlreadyExists);
+    expect(
+      (await rejection(crud.create({ entityType: typeA, originator: { id: deletedId }, payload: "{}" }))).code,
+    ).toBe(Code.AlreadyExists);
 
     // An originator some other writer keeps in the same event store.
     const foreign = freshId("foreign");
-    await eventStore.appendEvents([{ originatorId: foreign, version: 1n, eventType: "Account.Opened", payload: { balance: 0 } }]);
-    expect((await rejection(crud.create({ entityType: typeA, originator: { id: foreign }, payload: "{}" }))).code).toBe(Code.AlreadyExists);
+    await eventStore.appendEvents([
+      { originatorId: foreign, version: 1n, eventType: "Account.Opened", payload: { balance: 0 } },
+    ]);
+    expect((await rejection(crud.create({ entityType: typeA, originator: { id: foreign }, payload: "{}" }))).code).toBe(
+      Code.AlreadyExists,
+    );
     expect(await eventStore.readEvents(foreign)).toHaveLength(1);
   });
 
@@ -231,7 +284,9 @@ describe("Create", () => {
     for (const protocol of protocols) {
       const client = harness.clients(protocol).crud;
       const id = freshId();
-      const { code, message } = await rejection(client.create({ entityType: freshType(), originator: { id }, payload: big }));
+      const { code, message } = await rejection(
+        client.create({ entityType: freshType(), originator: { id }, payload: big }),
+      );
       expect(code, `${protocol}: ${message}`).toBe(Code.ResourceExhausted);
       expect(await eventStore.readEvents(id)).toEqual([]);
     }
@@ -243,8 +298,13 @@ describe("Update", () => {
     const entityType = freshType();
     const id = await createDoc(crud, entityType, { a: 1 });
     for (const originator of [{ id, version: 0n }, { id }, undefined, { id: "", version: 1n }]) {
-      const { code, message } = await rejection(crud.update({ entityType, ...(originator ? { originator } : {}), payload: json({ a: 2 }) }));
-      expect(code, `${JSON.stringify(originator, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))}: ${message}`).toBe(Code.InvalidArgument);
+      const { code, message } = await rejection(
+        crud.update({ entityType, ...(originator ? { originator } : {}), payload: json({ a: 2 }) }),
+      );
+      expect(
+        code,
+        `${JSON.stringify(originator, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))}: ${message}`,
+      ).toBe(Code.InvalidArgument);
     }
     expect(await eventStore.readEvents(id)).toHaveLength(1);
   });
@@ -254,7 +314,9 @@ describe("Update", () => {
     const id = await createDoc(crud, entityType, { a: 1 });
     await crud.update({ entityType, originator: { id, version: 1n }, payload: json({ a: 2 }) });
     for (const version of [1n, 3n, 9n]) {
-      const { code, message } = await rejection(crud.update({ entityType, originator: { id, version }, payload: json({ a: 99 }) }));
+      const { code, message } = await rejection(
+        crud.update({ entityType, originator: { id, version }, payload: json({ a: 99 }) }),
+      );
       expect(code, `version ${version}: ${message}`).toBe(Code.Aborted);
     }
     const read = await crud.get({ entityType, originator: { id } });
@@ -264,7 +326,9 @@ describe("Update", () => {
 
   it("rejects an unknown, deleted or other-type document with not_found", async () => {
     const entityType = freshType();
-    const unknown = await rejection(crud.update({ entityType, originator: { id: freshId(), version: 1n }, payload: "{}" }));
+    const unknown = await rejection(
+      crud.update({ entityType, originator: { id: freshId(), version: 1n }, payload: "{}" }),
+    );
     expect(unknown.code, unknown.message).toBe(Code.NotFound);
 
     const deletedId = await createDoc(crud, entityType, { a: 1 });
@@ -277,7 +341,9 @@ describe("Update", () => {
     }
 
     const otherId = await createDoc(crud, freshType(), { a: 1 });
-    const other = await rejection(crud.update({ entityType, originator: { id: otherId, version: 1n }, payload: json({ a: 2 }) }));
+    const other = await rejection(
+      crud.update({ entityType, originator: { id: otherId, version: 1n }, payload: json({ a: 2 }) }),
+    );
     expect(other.code, other.message).toBe(Code.NotFound);
     expect(await eventStore.readEvents(otherId)).toHaveLength(1);
   });
@@ -296,7 +362,9 @@ describe("Update", () => {
     const entityType = freshType();
     const id = await createDoc(crud, entityType, { a: 1 });
     await crud.update({ entityType, originator: { id, version: 1n }, payload: json({ a: 2 }) });
-    const { code, message } = await rejection(crud.update({ entityType, originator: { id, version: 1n }, payload: json({ a: 2 }) }));
+    const { code, message } = await rejection(
+      crud.update({ entityType, originator: { id, version: 1n }, payload: json({ a: 2 }) }),
+    );
     expect(code, message).toBe(Code.Aborted);
   });
 
@@ -308,7 +376,11 @@ describe("Update", () => {
     const current = { ...doc, s: "y" };
     const same = await crud.update({ entityType, originator: { id, version: 2n }, payload: json(current) });
     expect(same.originator).toMatchObject({ id, version: 2n });
-    const spaced = await crud.update({ entityType, originator: { id, version: 2n }, payload: JSON.stringify(current, null, 2) });
+    const spaced = await crud.update({
+      entityType,
+      originator: { id, version: 2n },
+      payload: JSON.stringify(current, null, 2),
+    });
     expect(spaced.originator).toMatchObject({ id, version: 2n });
     expect(await eventStore.readEvents(id)).toHaveLength(2);
     const history = await crud.history({ entityType, originatorId: id });
@@ -389,8 +461,12 @@ describe("Get", () => {
     expect((await rejection(crud.get({ entityType, originator: { id: freshId() } }))).code).toBe(Code.NotFound);
     const otherId = await createDoc(crud, freshType(), { a: 1 });
     expect((await rejection(crud.get({ entityType, originator: { id: otherId } }))).code).toBe(Code.NotFound);
-    expect((await rejection(crud.get({ entityType, originator: { id: otherId }, deleted: true }))).code).toBe(Code.NotFound);
-    expect((await rejection(crud.get({ entityType, originator: { id: otherId, version: 1n } }))).code).toBe(Code.NotFound);
+    expect((await rejection(crud.get({ entityType, originator: { id: otherId }, deleted: true }))).code).toBe(
+      Code.NotFound,
+    );
+    expect((await rejection(crud.get({ entityType, originator: { id: otherId, version: 1n } }))).code).toBe(
+      Code.NotFound,
+    );
   });
 
   it("rejects a missing id with invalid_argument", async () => {
@@ -572,7 +648,11 @@ describe("how documents are kept in the event store", () => {
     const docs = [v1, v2, v3, v4, v5];
     await crud.create({ entityType, originator: { id }, payload: json(v1) });
     for (let i = 1; i < docs.length; i++) {
-      const response = await crud.update({ entityType, originator: { id, version: BigInt(i) }, payload: json(docs[i]) });
+      const response = await crud.update({
+        entityType,
+        originator: { id, version: BigInt(i) },
+        payload: json(docs[i]),
+      });
       expect(response.originator?.version).toBe(BigInt(i + 1));
     }
     await crud.delete({ entityType, originator: { id, version: 5n } });

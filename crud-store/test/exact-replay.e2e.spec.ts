@@ -17,7 +17,13 @@ const seed = process.env["ESKIT_TEST_SEED"] === undefined ? undefined : Number(p
  * Creates `first`, applies `edits` one Update at a time, optionally deletes, then checks Get at every version, the
  * latest version and History against what was sent (parsed back from the very text sent).
  */
-async function saveAndReplay(crud: CrudClient, entityType: string, first: JsonObject, edits: readonly Edit[], remove: boolean): Promise<void> {
+async function saveAndReplay(
+  crud: CrudClient,
+  entityType: string,
+  first: JsonObject,
+  edits: readonly Edit[],
+  remove: boolean,
+): Promise<void> {
   const id = freshId("replay");
   const firstText = JSON.stringify(first);
   await crud.create({ entityType, originator: { id }, payload: firstText });
@@ -45,7 +51,9 @@ async function saveAndReplay(crud: CrudClient, entityType: string, first: JsonOb
   }
   const latest = BigInt(saved.length);
   if (remove) {
-    expect((await crud.delete({ entityType, originator: { id, version: latest } })).originator?.version).toBe(latest + 1n);
+    expect((await crud.delete({ entityType, originator: { id, version: latest } })).originator?.version).toBe(
+      latest + 1n,
+    );
   }
 
   for (let v = 1; v <= saved.length; v++) {
@@ -66,8 +74,14 @@ async function saveAndReplay(crud: CrudClient, entityType: string, first: JsonOb
 
   const history = await crud.history({ entityType, originatorId: id, limit: 1000 });
   const expectedVersions = remove ? saved.length + 1 : saved.length;
-  expect(history.revisions.map((r) => r.version)).toEqual(Array.from({ length: expectedVersions }, (_, i) => BigInt(i + 1)));
-  expectSameJson(history.revisions.map((r) => parse(r.payload)), remove ? [...saved, saved.at(-1)] : saved, "History");
+  expect(history.revisions.map((r) => r.version)).toEqual(
+    Array.from({ length: expectedVersions }, (_, i) => BigInt(i + 1)),
+  );
+  expectSameJson(
+    history.revisions.map((r) => parse(r.payload)),
+    remove ? [...saved, saved.at(-1)] : saved,
+    "History",
+  );
   expect(history.revisions.map((r) => r.action)).toEqual([
     Action.CREATED,
     ...Array<Action>(saved.length - 1).fill(Action.UPDATED),
@@ -106,7 +120,8 @@ describe.each(snapshotSettings)("exact replay with $label", ({ snapshotEvery }) 
 
   it("replays the changes a JSON merge patch cannot express, and keys that are easy to lose", async () => {
     const e = (document: JsonObject): Edit => ({ kind: "replace", document });
-    const withKey = (key: string, value: unknown): JsonObject => JSON.parse(`{${JSON.stringify(key)}:${JSON.stringify(value)}}`) as JsonObject;
+    const withKey = (key: string, value: unknown): JsonObject =>
+      JSON.parse(`{${JSON.stringify(key)}:${JSON.stringify(value)}}`) as JsonObject;
     let deep: JsonObject = { leaf: null };
     for (let i = 0; i < 40; i++) deep = { [`level${i}`]: deep, n: i };
     const sequences: Array<[JsonObject, Edit[]]> = [
@@ -115,12 +130,20 @@ describe.each(snapshotSettings)("exact replay with $label", ({ snapshotEvery }) 
       [{ a: [1, { b: null }] }, [e({ a: [{ b: null }] }), e({ a: [] }), e({ a: [null] })]],
       [{ a: { b: {} } }, [e({ a: {} }), e({ a: { b: 1 } }), e({ a: 1 }), e({ a: {} }), e({})]],
       [{ a: "x" }, [e({ a: null }), e({ a: "x" }), e({})]],
-      [{}, [e(withKey("__proto__", { x: 1 })), e(withKey("__proto__", { x: 2 })), e(withKey("__proto__", null)), e({ constructor: { prototype: 1 } })]],
+      [
+        {},
+        [
+          e(withKey("__proto__", { x: 1 })),
+          e(withKey("__proto__", { x: 2 })),
+          e(withKey("__proto__", null)),
+          e({ constructor: { prototype: 1 } }),
+        ],
+      ],
       [{ "": 1 }, [e({ "": 2 }), e({ "": { "": null } })]],
       [{ "\u00e9": 1, "e\u0301": 2 }, [e({ "\u00e9": 1, "e\u0301": 3 }), e({ "e\u0301": 3 })]],
       [{ "a.b": { "c/d": 1 }, "~0": 2 }, [e({ "a.b": { "c/d": 2 }, "~0": 2 }), e({ a: { b: { c: { d: 2 } } } })]],
       [{ n: 1e308 }, [e({ n: 12345678901234567890 }), e({ n: 5e-324 }), e({ n: -0.0000001 }), e({ n: 2 ** 53 + 2 })]],
-      [{ s: "\u0000\ud800 \n\"\\ 🏳️‍🌈" }, [e({ s: "\ud83d" }), e({ s: "plain" })]],
+      [{ s: '\u0000\ud800 \n"\\ 🏳️‍🌈' }, [e({ s: "\ud83d" }), e({ s: "plain" })]],
       [deep, [e({ ...deep, n: -1 }), e({ other: deep })]],
     ];
     for (const [first, edits] of sequences) {

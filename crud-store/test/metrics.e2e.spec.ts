@@ -31,18 +31,23 @@ describe("GET /metrics of the Crud Store", () => {
     const ids = [0, 1, 2].map(() => randomUUID());
     for (const id of ids) await crud.create({ entityType, originator: { id }, payload: JSON.stringify({ id }) });
     await crud.update({ entityType, originator: { id: ids[0]!, version: 1n }, payload: '{"v":2}' });
-    expect(await code(crud.update({ entityType, originator: { id: ids[0]!, version: 1n }, payload: '{"v":3}' }))).toBe(Code.Aborted);
+    expect(await code(crud.update({ entityType, originator: { id: ids[0]!, version: 1n }, payload: '{"v":3}' }))).toBe(
+      Code.Aborted,
+    );
     await crud.get({ entityType, originator: { id: ids[1]! } });
     await crud.get({ entityType, originator: { id: ids[0]!, version: 1n } });
     expect(await code(crud.get({ entityType, originator: { id: randomUUID() } }))).toBe(Code.NotFound);
     const overJson = harness.clients("connect");
-    expect(await code(overJson.crud.create({ entityType, originator: { id: ids[1]! }, payload: "{}" }))).toBe(Code.AlreadyExists);
+    expect(await code(overJson.crud.create({ entityType, originator: { id: ids[1]! }, payload: "{}" }))).toBe(
+      Code.AlreadyExists,
+    );
 
     const crudScrape = await scrape(harness.url);
     expect(crudScrape.status).toBe(200);
     expect(crudScrape.contentType).toBe("text/plain; version=0.0.4; charset=utf-8");
     const samples = crudScrape.samples;
-    const rpc = (method: string, code: string) => sampleValue(samples, "eskit_rpc_requests_total", { service, method, code });
+    const rpc = (method: string, code: string) =>
+      sampleValue(samples, "eskit_rpc_requests_total", { service, method, code });
     expect(rpc("Create", "ok")).toBe(3);
     expect(rpc("Create", "already_exists")).toBe(1);
     expect(rpc("Update", "ok")).toBe(1);

@@ -54,12 +54,20 @@ describe("the crud store while the event store is unreachable", () => {
       const calls: Record<string, () => Promise<unknown>> = {
         Get: () => clients.crud.get({ entityType, originator: { id } }, { timeoutMs: 15_000 }),
         Create: () => clients.crud.create({ entityType, payload: "{}" }, { timeoutMs: 15_000 }),
-        Update: () => clients.crud.update({ entityType, originator: { id, version: 1n }, payload: "{\"x\":1}" }, { timeoutMs: 15_000 }),
+        Update: () =>
+          clients.crud.update(
+            { entityType, originator: { id, version: 1n }, payload: '{"x":1}' },
+            { timeoutMs: 15_000 },
+          ),
         Delete: () => clients.crud.delete({ entityType, originator: { id } }, { timeoutMs: 15_000 }),
         List: () => clients.crud.list({ entityType }, { timeoutMs: 15_000 }),
         History: () => clients.crud.history({ entityType, originatorId: id }, { timeoutMs: 15_000 }),
         GetType: () => clients.crud.getType({ entityType }, { timeoutMs: 15_000 }),
-        RegisterType: () => clients.crud.registerType({ spec: { entityType: freshType(), schemaSpec: { schemaVersion: 1n } } }, { timeoutMs: 15_000 }),
+        RegisterType: () =>
+          clients.crud.registerType(
+            { spec: { entityType: freshType(), schemaSpec: { schemaVersion: 1n } } },
+            { timeoutMs: 15_000 },
+          ),
       };
       for (const [name, call] of Object.entries(calls)) {
         const result = await timed(call);
@@ -86,7 +94,8 @@ describe("the crud store while the event store is unreachable", () => {
         break;
       } catch (error) {
         expect(ConnectError.from(error).code, "Get while the event store comes back").toBe(Code.Unavailable);
-        if (Date.now() > deadline) throw new Error(`still failing 15 s after the event store came back: ${String(error)}`);
+        if (Date.now() > deadline)
+          throw new Error(`still failing 15 s after the event store came back: ${String(error)}`);
         await sleep(200);
       }
     }
@@ -95,7 +104,11 @@ describe("the crud store while the event store is unreachable", () => {
       expect(created.originator?.version, protocol).toBe(1n);
       expect((await clients.health.check({ service: "" })).status, protocol).toBe(ServingStatus.SERVING);
     }
-    const updated = await crud.update({ entityType, originator: { id, version: 1n }, payload: JSON.stringify({ after: true }) });
+    const updated = await crud.update({
+      entityType,
+      originator: { id, version: 1n },
+      payload: JSON.stringify({ after: true }),
+    });
     expect(updated.originator?.version).toBe(2n);
     expect(await healthz(harness.url)).toEqual({ status: 200, body: { status: "ok" } });
     // Nothing attempted during the outage was stored.
@@ -128,7 +141,12 @@ describe("the crud store while the event store is slow", () => {
         expect(result.code, protocol).toBe(Code.DeadlineExceeded);
         expect(result.ms, protocol).toBeLessThan(900);
       }
-      const write = await timed(() => crud.update({ entityType, originator: { id, version: 1n }, payload: JSON.stringify({ a: 2 }) }, { timeoutMs: 300 }));
+      const write = await timed(() =>
+        crud.update(
+          { entityType, originator: { id, version: 1n }, payload: JSON.stringify({ a: 2 }) },
+          { timeoutMs: 300 },
+        ),
+      );
       expect(write.code).toBe(Code.DeadlineExceeded);
       expect(write.ms).toBeLessThan(900);
     });

@@ -55,7 +55,11 @@ async function listTypesAll(client: CrudClient, limit: number): Promise<CrudEnti
 
 /** A JSON-pointer (`/address/zip`) or dotted (`address.zip`) mention of `segments` in `message`. */
 function mentionsPath(message: string, segments: readonly string[]): boolean {
-  return message.includes(`/${segments.join("/")}`) || message.includes(segments.join(".")) || message.includes(segments.map((s) => `[${s}]`).join(""));
+  return (
+    message.includes(`/${segments.join("/")}`) ||
+    message.includes(segments.join(".")) ||
+    message.includes(segments.map((s) => `[${s}]`).join(""))
+  );
 }
 
 describe.each(protocols)("the type registry over %s", (protocol) => {
@@ -86,7 +90,9 @@ describe("RegisterType", () => {
     const entityType = freshType();
     await register(entityType, personSchema);
     const { code, message } = await rejection(
-      crud.registerType({ spec: { entityType, schemaSpec: { schemaVersion: 2n, jsonSchema: json({ type: "object" }) } } }),
+      crud.registerType({
+        spec: { entityType, schemaSpec: { schemaVersion: 2n, jsonSchema: json({ type: "object" }) } },
+      }),
     );
     expect(code, message).toBe(Code.AlreadyExists);
     const read = await crud.getType({ entityType });
@@ -108,7 +114,10 @@ describe("RegisterType", () => {
     expect(await eventStore.readEvents(`eskit.crudstore.type:${entityType}`)).toHaveLength(before.length);
     // And a first registration with skip_duplicate registers as usual.
     const fresh = freshType();
-    await crud.registerType({ spec: { entityType: fresh, schemaSpec: { schemaVersion: 1n, jsonSchema: "" } }, skipDuplicate: true });
+    await crud.registerType({
+      spec: { entityType: fresh, schemaSpec: { schemaVersion: 1n, jsonSchema: "" } },
+      skipDuplicate: true,
+    });
     expect((await crud.getType({ entityType: fresh })).spec?.entityType).toBe(fresh);
   });
 
@@ -118,29 +127,44 @@ describe("RegisterType", () => {
       json({ type: "nope" }),
       json({ type: "object", properties: { a: { type: 12 } } }),
       json({ type: "object", required: "name" }),
-      json({ $schema: "https://json-schema.org/draft/2020-12/schema", type: "object", properties: { a: { minimum: "zero" } } }),
+      json({
+        $schema: "https://json-schema.org/draft/2020-12/schema",
+        type: "object",
+        properties: { a: { minimum: "zero" } },
+      }),
       json({ $schema: "http://json-schema.org/draft-04/schema#", type: "object" }),
       json({ $ref: "#/definitions/missing" }),
     ];
     for (const jsonSchema of schemas) {
       const entityType = freshType();
-      const { code, message } = await rejection(crud.registerType({ spec: { entityType, schemaSpec: { schemaVersion: 1n, jsonSchema } } }));
+      const { code, message } = await rejection(
+        crud.registerType({ spec: { entityType, schemaSpec: { schemaVersion: 1n, jsonSchema } } }),
+      );
       expect(code, `${jsonSchema}: ${message}`).toBe(Code.InvalidArgument);
       expect((await rejection(crud.getType({ entityType }))).code, jsonSchema).toBe(Code.NotFound);
     }
   });
 
   it("rejects a missing spec or entity type with invalid_argument", async () => {
-    for (const request of [{}, { spec: { entityType: "", schemaSpec: { schemaVersion: 1n, jsonSchema: "" } } }, { spec: { entityType: "with space" } }]) {
+    for (const request of [
+      {},
+      { spec: { entityType: "", schemaSpec: { schemaVersion: 1n, jsonSchema: "" } } },
+      { spec: { entityType: "with space" } },
+    ]) {
       const { code, message } = await rejection(crud.registerType(request));
-      expect(code, `${JSON.stringify(request, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))}: ${message}`).toBe(Code.InvalidArgument);
+      expect(
+        code,
+        `${JSON.stringify(request, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))}: ${message}`,
+      ).toBe(Code.InvalidArgument);
     }
   });
 
   it("keeps types as events of eskit.crudstore.EntityType under eskit.crudstore.type:<entity_type>", async () => {
     const entityType = freshType();
     await register(entityType, personSchema);
-    await crud.updateType({ spec: { entityType, schemaSpec: { schemaVersion: 2n, jsonSchema: json({ type: "object" }) } } });
+    await crud.updateType({
+      spec: { entityType, schemaSpec: { schemaVersion: 2n, jsonSchema: json({ type: "object" }) } },
+    });
     const events = await eventStore.readEvents(`eskit.crudstore.type:${entityType}`);
     expect(events.map((e) => e.originator?.version)).toEqual([1n, 2n]);
     for (const event of events) {
@@ -165,7 +189,9 @@ describe("the registry alongside documents", () => {
   it("shares the event store's id space: a registered type's originator id cannot be taken by a document", async () => {
     const entityType = freshType();
     await register(entityType, undefined);
-    const { code, message } = await rejection(crud.create({ entityType: freshType(), originator: { id: `eskit.crudstore.type:${entityType}` }, payload: "{}" }));
+    const { code, message } = await rejection(
+      crud.create({ entityType: freshType(), originator: { id: `eskit.crudstore.type:${entityType}` }, payload: "{}" }),
+    );
     // Taken (already_exists), or refused up front because the prefix is reserved (invalid_argument): never written.
     expect([Code.AlreadyExists, Code.InvalidArgument], message).toContain(code);
     expect(await eventStore.readEvents(`eskit.crudstore.type:${entityType}`)).toHaveLength(1);
@@ -181,7 +207,9 @@ describe("the registry alongside documents", () => {
     expect((await replica.create({ entityType, payload: json({ a: 1 }) })).originator?.version).toBe(1n);
     expect((await rejection(replica.create({ entityType, payload: json({ b: 1 }) }))).code).toBe(Code.InvalidArgument);
 
-    await crud.updateType({ spec: { entityType, schemaSpec: { schemaVersion: 2n, jsonSchema: json({ type: "object", required: ["b"] }) } } });
+    await crud.updateType({
+      spec: { entityType, schemaSpec: { schemaVersion: 2n, jsonSchema: json({ type: "object", required: ["b"] }) } },
+    });
     const stale = await rejection(replica.create({ entityType, payload: json({ a: 1 }) }));
     expect(stale.code, `the replica validated against the old schema: ${stale.message}`).toBe(Code.InvalidArgument);
     expect((await replica.create({ entityType, payload: json({ b: 1 }) })).originator?.version).toBe(1n);
@@ -190,9 +218,18 @@ describe("the registry alongside documents", () => {
     // A type first registered through the other replica is enforced at once, too.
     const lateType = freshType();
     expect((await crud.create({ entityType: lateType, payload: json({ free: true }) })).originator?.version).toBe(1n);
-    await replica.registerType({ spec: { entityType: lateType, schemaSpec: { schemaVersion: 1n, jsonSchema: json({ type: "object", required: ["c"] }) } } });
-    expect((await rejection(crud.create({ entityType: lateType, payload: json({ free: true }) }))).code).toBe(Code.InvalidArgument);
-    expect((await rejection(crud.registerType({ spec: { entityType: lateType, schemaSpec: { schemaVersion: 1n } } }))).code).toBe(Code.AlreadyExists);
+    await replica.registerType({
+      spec: {
+        entityType: lateType,
+        schemaSpec: { schemaVersion: 1n, jsonSchema: json({ type: "object", required: ["c"] }) },
+      },
+    });
+    expect((await rejection(crud.create({ entityType: lateType, payload: json({ free: true }) }))).code).toBe(
+      Code.InvalidArgument,
+    );
+    expect(
+      (await rejection(crud.registerType({ spec: { entityType: lateType, schemaSpec: { schemaVersion: 1n } } }))).code,
+    ).toBe(Code.AlreadyExists);
   });
 });
 
@@ -213,7 +250,9 @@ describe("UpdateType", () => {
     // Documents already stored stay readable; changing one must satisfy the new schema.
     const id = oldDoc.originator!.id;
     expect(parse((await crud.get({ entityType, originator: { id } })).payload)).toStrictEqual({ a: 1 });
-    const stale = await rejection(crud.update({ entityType, originator: { id, version: 1n }, payload: json({ a: 2 }) }));
+    const stale = await rejection(
+      crud.update({ entityType, originator: { id, version: 1n }, payload: json({ a: 2 }) }),
+    );
     expect(stale.code, stale.message).toBe(Code.InvalidArgument);
     const updated = await crud.update({ entityType, originator: { id, version: 1n }, payload: json({ a: 2, b: 2 }) });
     expect(updated.originator?.version).toBe(2n);
@@ -224,7 +263,9 @@ describe("UpdateType", () => {
     await register(entityType, { type: "object" }, 2n);
     for (const schemaVersion of [2n, 1n, 0n]) {
       const { code, message } = await rejection(
-        crud.updateType({ spec: { entityType, schemaSpec: { schemaVersion, jsonSchema: json({ type: "object", required: ["x"] }) } } }),
+        crud.updateType({
+          spec: { entityType, schemaSpec: { schemaVersion, jsonSchema: json({ type: "object", required: ["x"] }) } },
+        }),
       );
       expect(code, `schema_version ${schemaVersion}: ${message}`).toBe(Code.FailedPrecondition);
     }
@@ -235,12 +276,16 @@ describe("UpdateType", () => {
 
   it("answers not_found for an unknown type and invalid_argument for a schema that does not compile", async () => {
     const unknown = await rejection(
-      crud.updateType({ spec: { entityType: freshType(), schemaSpec: { schemaVersion: 2n, jsonSchema: json({ type: "object" }) } } }),
+      crud.updateType({
+        spec: { entityType: freshType(), schemaSpec: { schemaVersion: 2n, jsonSchema: json({ type: "object" }) } },
+      }),
     );
     expect(unknown.code, unknown.message).toBe(Code.NotFound);
     const entityType = freshType();
     await register(entityType, { type: "object" });
-    const broken = await rejection(crud.updateType({ spec: { entityType, schemaSpec: { schemaVersion: 2n, jsonSchema: json({ type: 7 }) } } }));
+    const broken = await rejection(
+      crud.updateType({ spec: { entityType, schemaSpec: { schemaVersion: 2n, jsonSchema: json({ type: 7 }) } } }),
+    );
     expect(broken.code, broken.message).toBe(Code.InvalidArgument);
     expect((await crud.getType({ entityType })).spec?.schemaSpec?.schemaVersion).toBe(1n);
   });
@@ -306,7 +351,11 @@ describe("schema validation of documents", () => {
     expect(updated.code, updated.message).toBe(Code.InvalidArgument);
     check(updated.message);
     expect(await eventStore.readEvents(id)).toHaveLength(1);
-    const ok = await crud.update({ entityType, originator: { id, version: 1n }, payload: json({ name: "Ada", age: 37, tags: ["x"] }) });
+    const ok = await crud.update({
+      entityType,
+      originator: { id, version: 1n },
+      payload: json({ name: "Ada", age: 37, tags: ["x"] }),
+    });
     expect(ok.originator?.version).toBe(2n);
   });
 
@@ -326,12 +375,20 @@ describe("schema validation of documents", () => {
         bad: { card: 1 },
       },
       {
-        schema: { $schema: "http://json-schema.org/draft-07/schema#", type: "object", properties: { n: { exclusiveMinimum: 5 } } },
+        schema: {
+          $schema: "http://json-schema.org/draft-07/schema#",
+          type: "object",
+          properties: { n: { exclusiveMinimum: 5 } },
+        },
         good: { n: 6 },
         bad: { n: 5 },
       },
       {
-        schema: { $schema: "https://json-schema.org/draft/2019-09/schema", type: "object", dependentRequired: { card: ["billing"] } },
+        schema: {
+          $schema: "https://json-schema.org/draft/2019-09/schema",
+          type: "object",
+          dependentRequired: { card: ["billing"] },
+        },
         good: { card: 1, billing: 2 },
         bad: { card: 1 },
       },
@@ -371,8 +428,11 @@ describe("schema validation of documents", () => {
     expect((await crud.getType({ entityType: registered })).spec?.schemaSpec?.jsonSchema).toBe("");
     const unregistered = freshType();
     for (const entityType of [registered, unregistered]) {
-      const id = (await crud.create({ entityType, payload: json({ anything: [1, "two", null], goes: { x: true } }) })).originator!.id;
-      expect((await crud.update({ entityType, originator: { id, version: 1n }, payload: json({}) })).originator?.version).toBe(2n);
+      const id = (await crud.create({ entityType, payload: json({ anything: [1, "two", null], goes: { x: true } }) }))
+        .originator!.id;
+      expect(
+        (await crud.update({ entityType, originator: { id, version: 1n }, payload: json({}) })).originator?.version,
+      ).toBe(2n);
     }
   });
 });

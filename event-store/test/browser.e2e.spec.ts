@@ -145,10 +145,11 @@ describe.skipIf(!haveChromium)(
         const { page, console } = await openPage(denied!);
         try {
           expect(denied!.origin).not.toBe(allowed!.origin);
-          const result = await page.evaluate(
-            (arg) => window.eskitE2E.appendOnce(arg),
-            { baseUrl: store!.url, protocol, originatorId },
-          );
+          const result = await page.evaluate((arg) => window.eskitE2E.appendOnce(arg), {
+            baseUrl: store!.url,
+            protocol,
+            originatorId,
+          });
           expect(result).not.toBe("succeeded");
           expect(result).toMatchObject({ isConnectError: true });
           expect(["unknown", "unavailable"]).toContain((result as { code: string }).code);

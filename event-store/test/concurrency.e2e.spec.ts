@@ -151,7 +151,8 @@ describe("random interleavings of appends (property)", () => {
             const parts = command.parts.map((part) => {
               const originatorId = originatorIds[part.originator]!;
               const at = view.get(originatorId) ?? 0n;
-              const firstVersion = command.mode === "gap" ? at + 2n : command.mode === "stale" && at > 0n ? at : at + 1n;
+              const firstVersion =
+                command.mode === "gap" ? at + 2n : command.mode === "stale" && at > 0n ? at : at + 1n;
               for (let i = 0; i < part.count; i++) {
                 events.push({
                   originatorId,
@@ -186,7 +187,10 @@ describe("random interleavings of appends (property)", () => {
             expect(
               order,
               `no serial order explains this round, from versions ${JSON.stringify([...versions], bigintJson)} ` +
-                `after log id ${lastLogId}: ${JSON.stringify(sent.map((s) => s.request), bigintJson)}`,
+                `after log id ${lastLogId}: ${JSON.stringify(
+                  sent.map((s) => s.request),
+                  bigintJson,
+                )}`,
             ).toBeDefined();
             for (const index of order!) {
               const { request, events } = sent[index]!;

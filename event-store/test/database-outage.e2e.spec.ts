@@ -110,7 +110,8 @@ describe.skipIf(!postgresUrl)(`the event store while PostgreSQL is unreachable${
           break;
         } catch (error) {
           expect(ConnectError.from(error).code, "Append while the database comes back").toBe(Code.Unavailable);
-          if (Date.now() > deadline) throw new Error(`still failing 15 s after the database came back: ${String(error)}`);
+          if (Date.now() > deadline)
+            throw new Error(`still failing 15 s after the database came back: ${String(error)}`);
           await new Promise((resolve) => setTimeout(resolve, 200));
         }
       }

@@ -25,7 +25,13 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
   });
   afterAll(() => c.close());
 
-  const event = (id: string, version: number, eventType: string, payload = "{}", extra: Record<string, unknown> = {}) => ({
+  const event = (
+    id: string,
+    version: number,
+    eventType: string,
+    payload = "{}",
+    extra: Record<string, unknown> = {},
+  ) => ({
     originator: { id, version: BigInt(version) },
     eventType,
     payload,
@@ -54,7 +60,13 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
       const eventId = randomUUID();
       const occurredOn = { seconds: 1_700_000_000n, nanos: 123_456_789 };
       await c.eventStore.append({
-        events: [event(id, 1, "User.Created", payload, { eventId, occurredOn, metadata: { source: "test", "trace-id": "t1" } })],
+        events: [
+          event(id, 1, "User.Created", payload, {
+            eventId,
+            occurredOn,
+            metadata: { source: "test", "trace-id": "t1" },
+          }),
+        ],
       });
       const [stored] = (await c.eventStore.getEvents({ originatorId: id })).events;
       expect(stored!.payload).toBe(payload);
@@ -77,7 +89,9 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
     it("rejects a stale version with aborted, naming the current version, and stores nothing", async () => {
       const id = unique("u");
       await c.eventStore.append({ events: [event(id, 1, "User.Created"), event(id, 2, "User.Renamed")] });
-      const { code, message } = await rejection(c.eventStore.append({ events: [event(id, 2, "User.Renamed", '{"late":true}')] }));
+      const { code, message } = await rejection(
+        c.eventStore.append({ events: [event(id, 2, "User.Renamed", '{"late":true}')] }),
+      );
       expect(code).toBe(Code.Aborted);
       expect(message).toContain("is at version 2");
       const { events } = await c.eventStore.getEvents({ originatorId: id });
@@ -106,14 +120,38 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
 
     it.each<[string, (id: string) => object[], string]>([
       ["no events", () => [], "events is empty"],
-      ["an empty originator id", () => [{ originator: { id: "", version: 1n }, eventType: "User.Created" }], "events[0].originator.id is empty"],
+      [
+        "an empty originator id",
+        () => [{ originator: { id: "", version: 1n }, eventType: "User.Created" }],
+        "events[0].originator.id is empty",
+      ],
       ["a missing originator", () => [{ eventType: "User.Created" }], "events[0].originator.id is empty"],
-      ["a 256-character originator id", () => [{ originator: { id: "x".repeat(256), version: 1n }, eventType: "User.Created" }], "at most 255"],
+      [
+        "a 256-character originator id",
+        () => [{ originator: { id: "x".repeat(256), version: 1n }, eventType: "User.Created" }],
+        "at most 255",
+      ],
       ["version 0", (id) => [{ originator: { id, version: 0n }, eventType: "User.Created" }], "versions start at 1"],
-      ["an event type without an action", (id) => [{ originator: { id, version: 1n }, eventType: "User" }], '"<EntityType>.<Action>"'],
-      ["an event type with an empty entity", (id) => [{ originator: { id, version: 1n }, eventType: ".Created" }], "both parts"],
-      ["a payload that is not JSON", (id) => [{ originator: { id, version: 1n }, eventType: "User.Created", payload: "{oops" }], "not valid JSON"],
-      ["an event_id that is not a UUID", (id) => [{ originator: { id, version: 1n }, eventType: "User.Created", eventId: "nope" }], "is not a UUID"],
+      [
+        "an event type without an action",
+        (id) => [{ originator: { id, version: 1n }, eventType: "User" }],
+        '"<EntityType>.<Action>"',
+      ],
+      [
+        "an event type with an empty entity",
+        (id) => [{ originator: { id, version: 1n }, eventType: ".Created" }],
+        "both parts",
+      ],
+      [
+        "a payload that is not JSON",
+        (id) => [{ originator: { id, version: 1n }, eventType: "User.Created", payload: "{oops" }],
+        "not valid JSON",
+      ],
+      [
+        "an event_id that is not a UUID",
+        (id) => [{ originator: { id, version: 1n }, eventType: "User.Created", eventId: "nope" }],
+        "is not a UUID",
+      ],
       [
         "a valid event followed by an invalid one",
         (id) => [
@@ -133,7 +171,9 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
     it("rejects a payload over the per-event limit with resource_exhausted", async () => {
       const id = unique("u");
       const payload = JSON.stringify("x".repeat(2047));
-      const { code, message } = await rejection(c.eventStore.append({ events: [event(id, 1, "User.Created", payload)] }));
+      const { code, message } = await rejection(
+        c.eventStore.append({ events: [event(id, 1, "User.Created", payload)] }),
+      );
       expect(code).toBe(Code.ResourceExhausted);
       expect(message).toContain("2049 bytes: at most 2048");
       expect((await c.eventStore.getEvents({ originatorId: id })).events).toEqual([]);
@@ -191,7 +231,9 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
       const id = unique("u");
       await c.eventStore.append({ events: [1, 2, 3, 4, 5].map((v) => event(id, v, "User.Renamed", `{"v":${v}}`)) });
       const versions = async (fromVersion: bigint, toVersion: bigint) =>
-        (await c.eventStore.getEvents({ originatorId: id, fromVersion, toVersion })).events.map((e) => e.originator!.version);
+        (await c.eventStore.getEvents({ originatorId: id, fromVersion, toVersion })).events.map(
+          (e) => e.originator!.version,
+        );
       expect(await versions(2n, 4n)).toEqual([2n, 3n, 4n]);
       expect(await versions(4n, 0n)).toEqual([4n, 5n]);
       expect(await versions(0n, 2n)).toEqual([1n, 2n]);
@@ -225,9 +267,15 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
       const { results } = await c.eventStore.batchGetEvents({ ranges });
       const one = await Promise.all(ranges.map((r) => c.eventStore.getEvents(r)));
       expect(results.map((r) => r.events.map((e) => [e.originator!.id, e.originator!.version, e.payload]))).toEqual([
-        [[b, 1n, '{"w":1}'], [b, 2n, '{"w":2}']],
+        [
+          [b, 1n, '{"w":1}'],
+          [b, 2n, '{"w":2}'],
+        ],
         [],
-        [[a, 2n, '{"v":2}'], [a, 3n, '{"v":3}']],
+        [
+          [a, 2n, '{"v":2}'],
+          [a, 3n, '{"v":3}'],
+        ],
         [[a, 1n, '{"v":1}']],
       ]);
       expect(results.map((r) => r.events)).toEqual(one.map((r) => r.events));
@@ -235,7 +283,9 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
 
     it("rejects a bad range with invalid_argument naming it, and over 1000 ranges with resource_exhausted", async () => {
       const bad = await rejection(
-        c.eventStore.batchGetEvents({ ranges: [{ originatorId: "x" }, { originatorId: "y", fromVersion: 3n, toVersion: 1n }] }),
+        c.eventStore.batchGetEvents({
+          ranges: [{ originatorId: "x" }, { originatorId: "y", fromVersion: 3n, toVersion: 1n }],
+        }),
       );
       expect(bad.code).toBe(Code.InvalidArgument);
       expect(bad.message).toContain("ranges[1].from_version 3 is after ranges[1].to_version 1");
@@ -250,7 +300,9 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
     it("returns the id of the latest entry, which moves to the last log id of each append", async () => {
       const id = unique("h");
       const before = (await c.eventStore.getHead({})).headId;
-      const { logIds } = await c.eventStore.append({ events: [event(id, 1, "Head.Created"), event(id, 2, "Head.Renamed")] });
+      const { logIds } = await c.eventStore.append({
+        events: [event(id, 1, "Head.Created"), event(id, 2, "Head.Renamed")],
+      });
       const after = (await c.eventStore.getHead({})).headId;
       expect(logIds[1]).toBeGreaterThan(before);
       // Other tests append concurrently, so the head is at least our last id, and it is an id that exists.
@@ -273,7 +325,10 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
 
     it("pages the whole log with next_from_id, with no gap and no overlap", async () => {
       const entity = unique("E");
-      const ids = await seed(entity, Array.from({ length: 7 }, () => "Happened"));
+      const ids = await seed(
+        entity,
+        Array.from({ length: 7 }, () => "Happened"),
+      );
       const seen: bigint[] = [];
       let fromId = ids[0]!;
       for (let i = 0; i < 10; i++) {
@@ -287,7 +342,10 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
 
     it("returns 20 entries by default and rejects a size over 1000", async () => {
       const entity = unique("E");
-      await seed(entity, Array.from({ length: 21 }, () => "Happened"));
+      await seed(
+        entity,
+        Array.from({ length: 21 }, () => "Happened"),
+      );
       expect((await c.eventStore.logs({ selector: `${entity}.*` })).entries).toHaveLength(20);
       const { code, message } = await rejection(c.eventStore.logs({ size: 1001 }));
       expect(code).toBe(Code.InvalidArgument);
@@ -317,7 +375,10 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
       const entity = unique("Rare");
       const noise = unique("Noise");
       const [first] = await seed(entity, ["Happened"]);
-      await seed(noise, Array.from({ length: 30 }, () => "Happened"));
+      await seed(
+        noise,
+        Array.from({ length: 30 }, () => "Happened"),
+      );
       const page = await c.eventStore.logs({ fromId: first! + 1n, size: 5, selector: `${entity}.*` });
       expect(page.entries).toEqual([]);
       expect(page.nextFromId > first!).toBe(true);
@@ -345,7 +406,10 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
       const abort = new AbortController();
       const received: AppLogEntry[] = [];
       const reading = (async () => {
-        for await (const response of c.eventStore.logsPoll({ fromId: first!, selector: `${entity}.*` }, { signal: abort.signal })) {
+        for await (const response of c.eventStore.logsPoll(
+          { fromId: first!, selector: `${entity}.*` },
+          { signal: abort.signal },
+        )) {
           received.push(...response.entries);
           if (received.length === 3) abort.abort();
         }
@@ -353,15 +417,25 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
         if (!(e instanceof ConnectError && e.code === Code.Canceled)) throw e;
       });
       await expect.poll(() => received.length).toBe(1);
-      const later = await c.eventStore.append({ events: [event(id, 2, `${entity}.Renamed`), event(id, 3, `${entity}.Deleted`)] });
+      const later = await c.eventStore.append({
+        events: [event(id, 2, `${entity}.Renamed`), event(id, 3, `${entity}.Deleted`)],
+      });
       await reading;
       expect(received.map((e) => e.id)).toEqual([first, ...later.logIds]);
-      expect(received.map((e) => e.event?.eventType)).toEqual([`${entity}.Created`, `${entity}.Renamed`, `${entity}.Deleted`]);
+      expect(received.map((e) => e.event?.eventType)).toEqual([
+        `${entity}.Created`,
+        `${entity}.Renamed`,
+        `${entity}.Deleted`,
+      ]);
     });
 
     it("rejects an invalid selector with invalid_argument", async () => {
       const stream = c.eventStore.logsPoll({ selector: "nope" });
-      const { code } = await rejection((async () => { for await (const _ of stream) void _; })());
+      const { code } = await rejection(
+        (async () => {
+          for await (const _ of stream) void _;
+        })(),
+      );
       expect(code).toBe(Code.InvalidArgument);
     });
   });

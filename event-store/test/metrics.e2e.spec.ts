@@ -97,7 +97,8 @@ describe("GET /metrics of the Event Store", () => {
 
   it("counts open LogsPoll streams while they run, and each as canceled when its client cancels", async () => {
     const logsPoll = { service: eventStore, method: "LogsPoll" };
-    const open = (samples: Parameters<typeof sampleValue>[0]) => sampleValue(samples, "eskit_rpc_streams_open", logsPoll);
+    const open = (samples: Parameters<typeof sampleValue>[0]) =>
+      sampleValue(samples, "eskit_rpc_streams_open", logsPoll);
     const aborts = [new AbortController(), new AbortController()];
     const streams = aborts.map((abort, i) =>
       (i === 0 ? grpc : json).eventStore.logsPoll({ fromId: 1n }, { signal: abort.signal })[Symbol.asyncIterator](),

@@ -69,13 +69,17 @@ describe.each(protocols)("ListOriginators, SaveSnapshot, GetSnapshot over %s", (
 
   it("pages any set of originators with no duplicate and no omission (property)", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 6, unit: "grapheme" }), { minLength: 0, maxLength: 12 }), fc.integer({ min: 1, max: 5 }), async (names, limit) => {
-        const type = unique("P");
-        for (const name of names) await append(`${type}/${name}`, 1, `${type}.Created`);
-        const { ids } = await listAll(type, limit);
-        expect(new Set(ids).size).toBe(ids.length);
-        expect([...ids].sort()).toEqual(names.map((n) => `${type}/${n}`).sort());
-      }),
+      fc.asyncProperty(
+        fc.uniqueArray(fc.string({ minLength: 1, maxLength: 6, unit: "grapheme" }), { minLength: 0, maxLength: 12 }),
+        fc.integer({ min: 1, max: 5 }),
+        async (names, limit) => {
+          const type = unique("P");
+          for (const name of names) await append(`${type}/${name}`, 1, `${type}.Created`);
+          const { ids } = await listAll(type, limit);
+          expect(new Set(ids).size).toBe(ids.length);
+          expect([...ids].sort()).toEqual(names.map((n) => `${type}/${n}`).sort());
+        },
+      ),
       { numRuns: 8 },
     );
   });
@@ -101,7 +105,10 @@ describe.each(protocols)("ListOriginators, SaveSnapshot, GetSnapshot over %s", (
     expect(await at(3n)).toEqual([2n, '{ "state" : 2 }']);
     expect(await at(2n)).toEqual([2n, '{ "state" : 2 }']);
     const none = await rejection(c.eventStore.getSnapshot({ originatorId: id, maxVersion: 1n }));
-    expect([none.code, none.message]).toEqual([Code.NotFound, `originator "${id}" has no snapshot at or below version 1`]);
+    expect([none.code, none.message]).toEqual([
+      Code.NotFound,
+      `originator "${id}" has no snapshot at or below version 1`,
+    ]);
   });
 
   it("replaces the snapshot of the same version", async () => {
@@ -120,11 +127,19 @@ describe.each(protocols)("ListOriginators, SaveSnapshot, GetSnapshot over %s", (
       Code.FailedPrecondition,
       `originator "${id}" is at version 1: a snapshot of version 2 would be ahead of its history`,
     ]);
-    expect((await rejection(c.eventStore.saveSnapshot({ originatorId: id, version: 1n, payload: "{no" }))).code).toBe(Code.InvalidArgument);
-    expect((await rejection(c.eventStore.saveSnapshot({ originatorId: id, version: 0n, payload: "{}" }))).code).toBe(Code.InvalidArgument);
-    expect((await rejection(c.eventStore.saveSnapshot({ originatorId: "", version: 1n, payload: "{}" }))).code).toBe(Code.InvalidArgument);
+    expect((await rejection(c.eventStore.saveSnapshot({ originatorId: id, version: 1n, payload: "{no" }))).code).toBe(
+      Code.InvalidArgument,
+    );
+    expect((await rejection(c.eventStore.saveSnapshot({ originatorId: id, version: 0n, payload: "{}" }))).code).toBe(
+      Code.InvalidArgument,
+    );
+    expect((await rejection(c.eventStore.saveSnapshot({ originatorId: "", version: 1n, payload: "{}" }))).code).toBe(
+      Code.InvalidArgument,
+    );
     const big = JSON.stringify("x".repeat(5000));
-    expect((await rejection(c.eventStore.saveSnapshot({ originatorId: id, version: 1n, payload: big }))).code).toBe(Code.ResourceExhausted);
+    expect((await rejection(c.eventStore.saveSnapshot({ originatorId: id, version: 1n, payload: big }))).code).toBe(
+      Code.ResourceExhausted,
+    );
     expect((await rejection(c.eventStore.getSnapshot({ originatorId: id }))).code).toBe(Code.NotFound);
   });
 });

@@ -74,14 +74,18 @@ describe("starting with a bad configuration", () => {
     { env: { PORT: "70000" }, named: ["PORT"] },
     { env: { DATABASE_URL: "mysql://localhost/db" }, named: ["DATABASE_URL"] },
     { env: { LOG_LEVEL: "loud", ESKIT_DB_POOL_SIZE: "0" }, named: ["LOG_LEVEL", "ESKIT_DB_POOL_SIZE"] },
-  ])("exits with code 2 and names $named on stderr for $env", async ({ env, named }) => {
-    const outcome = await runEventStoreProcess(env);
-    expect(outcome.timedOut, "the process kept running with a bad configuration").toBe(false);
-    expect(outcome.code, `stderr:\n${outcome.stderr}`).toBe(2);
-    for (const name of named) {
-      const value = env[name]!;
-      expect(outcome.stderr).toContain(name);
-      expect(outcome.stderr).toContain(JSON.stringify(value));
-    }
-  }, 60_000);
+  ])(
+    "exits with code 2 and names $named on stderr for $env",
+    async ({ env, named }) => {
+      const outcome = await runEventStoreProcess(env);
+      expect(outcome.timedOut, "the process kept running with a bad configuration").toBe(false);
+      expect(outcome.code, `stderr:\n${outcome.stderr}`).toBe(2);
+      for (const name of named) {
+        const value = env[name]!;
+        expect(outcome.stderr).toContain(name);
+        expect(outcome.stderr).toContain(JSON.stringify(value));
+      }
+    },
+    60_000,
+  );
 });

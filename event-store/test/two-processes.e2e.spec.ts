@@ -1,6 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clientsFor, dropDatabase, freshDatabaseUrl, spawnEventStore, type Clients, type SpawnedEventStore } from "./harness.js";
+import {
+  clientsFor,
+  dropDatabase,
+  freshDatabaseUrl,
+  spawnEventStore,
+  type Clients,
+  type SpawnedEventStore,
+} from "./harness.js";
 import { runAppendWorkload } from "./support/append-workload.js";
 import { expectHistoriesMatchAcked, expectLogMatchesAcked } from "./support/log-checks.js";
 import { startLogReader } from "./support/log-reader.js";
@@ -26,7 +33,10 @@ describe.skipIf(!postgresUrl)(`two event-store processes on one PostgreSQL datab
     databaseUrl = await freshDatabaseUrl(postgresUrl);
     // Started together, so their start-up migrations race as they would in a rolling deployment.
     processes.push(
-      ...(await Promise.all([spawnEventStore({ DATABASE_URL: databaseUrl }), spawnEventStore({ DATABASE_URL: databaseUrl })])),
+      ...(await Promise.all([
+        spawnEventStore({ DATABASE_URL: databaseUrl }),
+        spawnEventStore({ DATABASE_URL: databaseUrl }),
+      ])),
     );
   });
   afterAll(async () => {

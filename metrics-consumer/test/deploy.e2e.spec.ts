@@ -8,8 +8,22 @@ import { promtoolCheckMetrics } from "@eskit/server-kit/metrics/promtool.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../event-store/test/harness.js";
 import type { RunningMetricsConsumer } from "../src/app.js";
-import { appendEvents, scrapeWhenAt, startStores, startTestMetricsConsumer, testConfig, type Stores } from "./harness.js";
-import { loadDashboards, metricNamesOf, panelsOf, queriesOf, toPromQL, variableSelector } from "./support/dashboards.js";
+import {
+  appendEvents,
+  scrapeWhenAt,
+  startStores,
+  startTestMetricsConsumer,
+  testConfig,
+  type Stores,
+} from "./harness.js";
+import {
+  loadDashboards,
+  metricNamesOf,
+  panelsOf,
+  queriesOf,
+  toPromQL,
+  variableSelector,
+} from "./support/dashboards.js";
 import { metricTypes, scrape } from "./support/prometheus-text.js";
 import { promtool } from "./support/promtool.js";
 
@@ -25,7 +39,8 @@ describe("deploy/prometheus", () => {
     expect(output).toContain("SUCCESS");
     expect(exitCode).toBe(0);
     const text = await readFile(join(deploy, "prometheus/prometheus.yml"), "utf8");
-    for (const target of ["event-store:8081", "crud-store:8082", "metrics-consumer:8083"]) expect(text).toContain(`"${target}"`);
+    for (const target of ["event-store:8081", "crud-store:8082", "metrics-consumer:8083"])
+      expect(text).toContain(`"${target}"`);
   });
 });
 
@@ -49,7 +64,10 @@ describe("deploy/grafana", () => {
       expect(new Set(panels.map((p) => p.id)).size, `${file}: panel ids are unique`).toBe(panels.length);
       for (const panel of panels) {
         const { x, y, w, h } = panel.gridPos;
-        expect(x >= 0 && w > 0 && x + w <= 24 && y >= 0 && h > 0, `${file} "${panel.title}" fits the 24-column grid`).toBe(true);
+        expect(
+          x >= 0 && w > 0 && x + w <= 24 && y >= 0 && h > 0,
+          `${file} "${panel.title}" fits the 24-column grid`,
+        ).toBe(true);
         if (panel.type === "row") continue;
         expect(panel.datasource?.uid, `${file} "${panel.title}" datasource`).toBe(datasourceUid);
         expect(panel.targets?.length, `${file} "${panel.title}" has queries`).toBeGreaterThan(0);
@@ -157,8 +175,10 @@ describe("the metrics the dashboards query", () => {
             const family = familyOf(series, types);
             const type = types.get(family);
             if (type === undefined) problems.push(`${file} ${q.where}: ${owner} does not export ${family}`);
-            else if (family !== series && type !== "histogram") problems.push(`${file} ${q.where}: ${series} but ${family} is a ${type}`);
-            else if (/_bucket$/u.test(series) && type !== "histogram") problems.push(`${file} ${q.where}: ${series} is not a histogram's`);
+            else if (family !== series && type !== "histogram")
+              problems.push(`${file} ${q.where}: ${series} but ${family} is a ${type}`);
+            else if (/_bucket$/u.test(series) && type !== "histogram")
+              problems.push(`${file} ${q.where}: ${series} is not a histogram's`);
             else if (q.expr.includes(`rate(${series}`) && !["counter", "histogram"].includes(type)) {
               problems.push(`${file} ${q.where}: rate() of ${series}, a ${type}`);
             }

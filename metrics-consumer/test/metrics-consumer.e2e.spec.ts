@@ -70,12 +70,19 @@ describe("the metrics consumer", () => {
     const samples = await scrapeWhenAt(consumer.url, consumerId, last);
     expect(countsWithPrefix(samples, "eskit_events_store_total", p)).toEqual(expectedCounts([...before, ...after]));
     expect(sampleValue(samples, "eskit_consumer_offset", { consumer_id: consumerId })).toBe(Number(last));
-    await waitFor(async () => sampleValue((await scrape(consumer.url)).samples, "eskit_consumer_lag_events", { consumer_id: consumerId }) === 0, {
-      timeoutMs: 5000,
-      what: "lag 0",
-    });
+    await waitFor(
+      async () =>
+        sampleValue((await scrape(consumer.url)).samples, "eskit_consumer_lag_events", { consumer_id: consumerId }) ===
+        0,
+      {
+        timeoutMs: 5000,
+        what: "lag 0",
+      },
+    );
     // Every entry of the log so far, other tests' included, was processed once, and its age observed once.
-    expect(sampleValue(samples, "eskit_consumer_event_age_seconds_count", { consumer_id: consumerId })).toBe(Number(last));
+    expect(sampleValue(samples, "eskit_consumer_event_age_seconds_count", { consumer_id: consumerId })).toBe(
+      Number(last),
+    );
 
     expect(await healthzStatus(consumer.url)).toBe(200);
     const transport = createNodeTransport({ baseUrl: consumer.url, protocol: "grpc" });
@@ -96,7 +103,11 @@ describe("the metrics consumer", () => {
     await crud.registerType({ spec: { entityType: registered, schemaSpec: { schemaVersion: 1n, jsonSchema: "" } } });
     const writeDocuments = async (entityType: string) => {
       const { originator } = await crud.create({ entityType, payload: JSON.stringify({ n: 1 }) });
-      await crud.update({ entityType, originator: { id: originator!.id, version: 1n }, payload: JSON.stringify({ n: 2 }) });
+      await crud.update({
+        entityType,
+        originator: { id: originator!.id, version: 1n },
+        payload: JSON.stringify({ n: 2 }),
+      });
       await crud.create({ entityType, payload: JSON.stringify({ n: 3 }) });
       await crud.delete({ entityType, originator: { id: originator!.id } });
     };
@@ -112,10 +123,23 @@ describe("the metrics consumer", () => {
     const [last] = await appendEvents(stores.events, [`${p}.End.Created`], `${p}-end`);
 
     const samples = await scrapeWhenAt(consumer.url, consumerId, last!);
-    const documentEvents = (type: string) => [`${type}.Created`, `${type}.Updated`, `${type}.Created`, `${type}.Deleted`];
-    expect(countsWithPrefix(samples, "eskit_events_crud_total", p)).toEqual(expectedCounts([...documentEvents(registered), ...documentEvents(later)]));
+    const documentEvents = (type: string) => [
+      `${type}.Created`,
+      `${type}.Updated`,
+      `${type}.Created`,
+      `${type}.Deleted`,
+    ];
+    expect(countsWithPrefix(samples, "eskit_events_crud_total", p)).toEqual(
+      expectedCounts([...documentEvents(registered), ...documentEvents(later)]),
+    );
     expect(countsWithPrefix(samples, "eskit_events_store_total", p)).toEqual(
-      expectedCounts([...documentEvents(registered), ...documentEvents(unregistered), `${registered}.Archived`, ...documentEvents(later), `${p}.End.Created`]),
+      expectedCounts([
+        ...documentEvents(registered),
+        ...documentEvents(unregistered),
+        `${registered}.Archived`,
+        ...documentEvents(later),
+        `${p}.End.Created`,
+      ]),
     );
   });
 
@@ -129,7 +153,11 @@ describe("the metrics consumer", () => {
     const head = (await stores.events.getHead({})).headId;
     await stores.consumers.saveOffset(consumerId, head);
     const { originator } = await crud.create({ entityType: type, payload: "{}" });
-    await crud.update({ entityType: type, originator: { id: originator!.id, version: 1n }, payload: JSON.stringify({ v: 2 }) });
+    await crud.update({
+      entityType: type,
+      originator: { id: originator!.id, version: 1n },
+      payload: JSON.stringify({ v: 2 }),
+    });
 
     const crudPort = await freePort();
     const consumer = await startConsumer({ consumerId, crudStoreUrl: `http://127.0.0.1:${crudPort}` });
@@ -142,8 +170,12 @@ describe("the metrics consumer", () => {
     await stores.startCrudStore({ port: crudPort });
     const [last] = await appendEvents(stores.events, [`${p}.Tail.Created`], `${p}-t`);
     const samples = await scrapeWhenAt(consumer.url, consumerId, last!, 30_000);
-    expect(countsWithPrefix(samples, "eskit_events_crud_total", p)).toEqual(expectedCounts([`${type}.Created`, `${type}.Updated`]));
-    expect(countsWithPrefix(samples, "eskit_events_store_total", p)).toEqual(expectedCounts([`${type}.Created`, `${type}.Updated`, `${p}.Tail.Created`]));
+    expect(countsWithPrefix(samples, "eskit_events_crud_total", p)).toEqual(
+      expectedCounts([`${type}.Created`, `${type}.Updated`]),
+    );
+    expect(countsWithPrefix(samples, "eskit_events_store_total", p)).toEqual(
+      expectedCounts([`${type}.Created`, `${type}.Updated`, `${p}.Tail.Created`]),
+    );
     expect(await healthzStatus(consumer.url)).toBe(200);
   });
 
@@ -185,8 +217,12 @@ describe("the metrics consumer", () => {
       await proxy.restore();
 
       const samples = await scrapeWhenAt(url, consumerId, during.at(-1)!, 30_000);
-      expect(countsWithPrefix(samples, "eskit_events_store_total", p)).toEqual(expectedCounts([`${p}.A.Created`, `${p}.A.Updated`, `${p}.B.Created`]));
-      expect(sampleValue(samples, "eskit_consumer_reconnects_total", { consumer_id: consumerId })).toBeGreaterThanOrEqual(1);
+      expect(countsWithPrefix(samples, "eskit_events_store_total", p)).toEqual(
+        expectedCounts([`${p}.A.Created`, `${p}.A.Updated`, `${p}.B.Created`]),
+      );
+      expect(
+        sampleValue(samples, "eskit_consumer_reconnects_total", { consumer_id: consumerId }),
+      ).toBeGreaterThanOrEqual(1);
       await waitFor(async () => (await healthzStatus(url)) === 200, { timeoutMs: 5000, what: "healthy again" });
     } finally {
       // Closed while the proxy still passes the final offset save through; it would retry that for seconds.

@@ -3,7 +3,15 @@ import { createNodeTransport } from "@eskit/client/node.js";
 import { CrudStoreService } from "@eskit/gen/eskit/crudstore/v1/crud_store_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningMetricsConsumer } from "../src/app.js";
-import { appendEvents, expectedCounts, startStores, startTestMetricsConsumer, testConfig, waitFor, type Stores } from "./harness.js";
+import {
+  appendEvents,
+  expectedCounts,
+  startStores,
+  startTestMetricsConsumer,
+  testConfig,
+  waitFor,
+  type Stores,
+} from "./harness.js";
 import { loadDashboards, queriesOf, toPromQL, variableSelector } from "./support/dashboards.js";
 import { startPrometheus, type PrometheusServer, type VectorSample } from "./support/prometheus-server.js";
 
@@ -36,10 +44,19 @@ function byLabels(result: readonly VectorSample[]): Map<string, number> {
 
 describe("the metrics consumer scraped by Prometheus", () => {
   it("brings eskit_events_store_total to exactly the number of events appended, per entity type and event type", async () => {
-    const plan: Record<string, number> = { "Pet.Created": 7, "Pet.Updated": 4, "Pet.Deleted": 2, "acme.v1.Order.Placed": 5, "Log.Written": 1 };
+    const plan: Record<string, number> = {
+      "Pet.Created": 7,
+      "Pet.Updated": 4,
+      "Pet.Deleted": 2,
+      "acme.v1.Order.Placed": 5,
+      "Log.Written": 1,
+    };
     // Interleaved, over several requests, as real traffic would be.
     const all = Object.entries(plan).flatMap(([type, n]) => Array.from({ length: n }, () => type));
-    const shuffled = all.map((type, i) => ({ type, key: (i * 7919) % all.length })).sort((a, b) => a.key - b.key).map((e) => e.type);
+    const shuffled = all
+      .map((type, i) => ({ type, key: (i * 7919) % all.length }))
+      .sort((a, b) => a.key - b.key)
+      .map((e) => e.type);
     for (let i = 0; i < shuffled.length; i += 5) await appendEvents(stores.events, shuffled.slice(i, i + 5), `p${i}`);
     const expected = expectedCounts(all);
 
@@ -51,7 +68,9 @@ describe("the metrics consumer scraped by Prometheus", () => {
       },
       { timeoutMs: 30_000, what: "Prometheus to hold the appended counts" },
     ).catch((error: unknown) => {
-      throw new Error(`${String(error)}\nPrometheus holds ${JSON.stringify([...seen])}, expected ${JSON.stringify([...expected])}`);
+      throw new Error(
+        `${String(error)}\nPrometheus holds ${JSON.stringify([...seen])}, expected ${JSON.stringify([...expected])}`,
+      );
     });
     expect(seen).toEqual(expected);
     const { result } = await prometheus.query('sum(eskit_events_store_total{job="metrics-consumer"})');
@@ -65,7 +84,11 @@ describe("the metrics consumer scraped by Prometheus", () => {
       const crud = createClient(CrudStoreService, transport);
       await crud.registerType({ spec: { entityType: "acme.Pet", schemaSpec: { schemaVersion: 1n, jsonSchema: "" } } });
       const { originator } = await crud.create({ entityType: "acme.Pet", payload: JSON.stringify({ name: "Rex" }) });
-      await crud.update({ entityType: "acme.Pet", originator: { id: originator!.id, version: 1n }, payload: JSON.stringify({ name: "Max" }) });
+      await crud.update({
+        entityType: "acme.Pet",
+        originator: { id: originator!.id, version: 1n },
+        payload: JSON.stringify({ name: "Max" }),
+      });
     } finally {
       transport.close();
     }
@@ -76,7 +99,9 @@ describe("the metrics consumer scraped by Prometheus", () => {
         promql: q.where.startsWith("variable") ? variableSelector(q.expr) : toPromQL(q.expr),
         // Nothing overflowed here, so the overflow counter has no series; every other query of these two dashboards
         // reads what the consumer and the Event Store export.
-        mustHaveData: (file === "events.json" || file === "consumers.json") && !q.expr.includes("eskit_metrics_label_overflow_total"),
+        mustHaveData:
+          (file === "events.json" || file === "consumers.json") &&
+          !q.expr.includes("eskit_metrics_label_overflow_total"),
       })),
     );
     let failures: string[] = [];
@@ -85,7 +110,8 @@ describe("the metrics consumer scraped by Prometheus", () => {
       for (const q of queries) {
         try {
           const { result } = await prometheus.query(q.promql);
-          if (q.mustHaveData && result.length === 0) failures.push(`${q.dashboard} ${q.where}: no data for ${q.promql}`);
+          if (q.mustHaveData && result.length === 0)
+            failures.push(`${q.dashboard} ${q.where}: no data for ${q.promql}`);
         } catch (error) {
           failures.push(`${q.dashboard} ${q.where}: ${String(error)}`);
         }

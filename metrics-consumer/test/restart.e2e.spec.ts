@@ -19,7 +19,14 @@ import { sampleSum, sampleValue, scrape, type MetricSample } from "./support/pro
 // appended, stopped cleanly (SIGTERM), and started again each time on the same Event Store.
 
 const consumerId = "restart-test";
-const eventTypes = ["Pet.Created", "Pet.Updated", "Pet.Deleted", "acme.v1.Order.Placed", "acme.v1.Order.Shipped", "Log.Written"];
+const eventTypes = [
+  "Pet.Created",
+  "Pet.Updated",
+  "Pet.Deleted",
+  "acme.v1.Order.Placed",
+  "acme.v1.Order.Shipped",
+  "Log.Written",
+];
 const batches = 100;
 const maxBatches = 400;
 const batchSize = 20;
@@ -103,11 +110,18 @@ describe("the metrics consumer process", () => {
     const second = await spawn();
     const samples = await scrapeWhenAt(second.url, consumerId, lastId(), 30_000);
     expect(countsOf(samples, "eskit_events_store_total")).toEqual(expectedCounts(typesWhere((id) => id > saved)));
-    await waitFor(async () => sampleValue((await scrape(second.url)).samples, "eskit_consumer_lag_events", { consumer_id: consumerId }) === 0, {
-      timeoutMs: 5000,
-      what: "lag 0",
-    });
-    const countedTwice = sampleSum(beforeKill, "eskit_events_store_total") + sampleSum(samples, "eskit_events_store_total") - appended.length;
+    await waitFor(
+      async () =>
+        sampleValue((await scrape(second.url)).samples, "eskit_consumer_lag_events", { consumer_id: consumerId }) === 0,
+      {
+        timeoutMs: 5000,
+        what: "lag 0",
+      },
+    );
+    const countedTwice =
+      sampleSum(beforeKill, "eskit_events_store_total") +
+      sampleSum(samples, "eskit_events_store_total") -
+      appended.length;
     expect(countedTwice).toBeLessThanOrEqual(Number(lastId() - saved));
   }, 90_000);
 

@@ -23,10 +23,7 @@ export interface HealthServiceOptions {
  * without knowing its API. Every service shares one check (the database).
  * Register with `router.service(Health, healthService(check, opts))`.
  */
-export function healthService(
-  check: () => Promise<boolean>,
-  opts: HealthServiceOptions,
-): ServiceImpl<typeof Health> {
+export function healthService(check: () => Promise<boolean>, opts: HealthServiceOptions): ServiceImpl<typeof Health> {
   const known = new Set(["", ...opts.services]);
   const intervalMs = opts.watchIntervalMs ?? 1000;
 

@@ -91,7 +91,10 @@ describe("Health.Watch", () => {
   it("reports SERVICE_UNKNOWN for an unknown service instead of failing", async () => {
     const client = setup(async () => true);
     const abort = new AbortController();
-    const first = await client.watch({ service: "later.v1.Service" }, { signal: abort.signal })[Symbol.asyncIterator]().next();
+    const first = await client
+      .watch({ service: "later.v1.Service" }, { signal: abort.signal })
+      [Symbol.asyncIterator]()
+      .next();
     abort.abort();
     expect(first.value?.status).toBe(Status.SERVICE_UNKNOWN);
   });

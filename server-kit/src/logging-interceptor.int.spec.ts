@@ -68,7 +68,15 @@ describe("loggingInterceptor", () => {
     await client.check({ service: "" });
     const [line, ...more] = await waitForRpcLines(1);
     expect(more).toEqual([]);
-    expect(Object.keys(line ?? {}).sort()).toEqual(["code", "duration_ms", "level", "method", "msg", "protocol", "time"]);
+    expect(Object.keys(line ?? {}).sort()).toEqual([
+      "code",
+      "duration_ms",
+      "level",
+      "method",
+      "msg",
+      "protocol",
+      "time",
+    ]);
     expect(line).toMatchObject({ level: "info", method: "grpc.health.v1.Health/Check", code: "ok", protocol: "grpc" });
     expect(typeof line?.duration_ms).toBe("number");
     expect(line?.duration_ms).toBeGreaterThanOrEqual(0);
@@ -99,7 +107,12 @@ describe("loggingInterceptor", () => {
     abort.abort();
     await expect(it.next()).rejects.toMatchObject({ code: Code.Canceled });
     const [line, ...more] = await waitForRpcLines(1);
-    expect(line).toMatchObject({ method: "grpc.health.v1.Health/Watch", code: "canceled", stream: true, protocol: "grpc" });
+    expect(line).toMatchObject({
+      method: "grpc.health.v1.Health/Watch",
+      code: "canceled",
+      stream: true,
+      protocol: "grpc",
+    });
     expect(line?.duration_ms).toBeGreaterThanOrEqual(50);
     await new Promise((r) => setTimeout(r, 50));
     expect(more).toEqual([]);

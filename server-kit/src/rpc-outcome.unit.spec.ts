@@ -28,7 +28,9 @@ describe("outcomeCode", () => {
   });
 
   it("takes a stream that stopped early without an error from its signal's reason", () => {
-    expect(outcomeCode(undefined, abortedWith(new ConnectError("bye", Code.Unavailable)), false)).toBe(Code.Unavailable);
+    expect(outcomeCode(undefined, abortedWith(new ConnectError("bye", Code.Unavailable)), false)).toBe(
+      Code.Unavailable,
+    );
     expect(outcomeCode(undefined, abortedWith(undefined), false)).toBe(Code.Canceled);
     expect(outcomeCode(undefined, live, false)).toBe(Code.Canceled);
   });
@@ -43,7 +45,12 @@ describe("whenStreamEnds", () => {
 
   it("passes every message through and reports once, after the last", async () => {
     const events: string[] = [];
-    const stream = whenStreamEnds(source(), live, (code) => events.push(`end ${codeName(code)}`), () => events.push("start"));
+    const stream = whenStreamEnds(
+      source(),
+      live,
+      (code) => events.push(`end ${codeName(code)}`),
+      () => events.push("start"),
+    );
     for await (const message of stream) events.push(`message ${message}`);
     expect(events).toEqual(["start", "message 1", "message 2", "end ok"]);
   });
@@ -51,7 +58,9 @@ describe("whenStreamEnds", () => {
   it("reports the error a stream ends with, and a consumer that stops early as canceled", async () => {
     const codes: string[] = [];
     await expect(async () => {
-      for await (const _ of whenStreamEnds(source(new ConnectError("x", Code.DataLoss)), live, (c) => codes.push(codeName(c)))) {
+      for await (const _ of whenStreamEnds(source(new ConnectError("x", Code.DataLoss)), live, (c) =>
+        codes.push(codeName(c)),
+      )) {
         // drain
       }
     }).rejects.toThrow("x");
@@ -61,7 +70,12 @@ describe("whenStreamEnds", () => {
 
   it("neither starts nor reports a stream nobody reads", async () => {
     const events: string[] = [];
-    const stream = whenStreamEnds(source(), live, () => events.push("end"), () => events.push("start"));
+    const stream = whenStreamEnds(
+      source(),
+      live,
+      () => events.push("end"),
+      () => events.push("start"),
+    );
     await stream.return(undefined);
     expect(events).toEqual([]);
   });

@@ -55,7 +55,10 @@ describe("encodeChange and applyChange", () => {
 
   it("stores an own __proto__ key as the whole document, since json-merge-patch drops it", () => {
     const next = doc('{"a":"some text","__proto__":{"x":1}}');
-    expect(roundTrip(doc('{"a":"some text"}'), next)).toEqual({ payload: serializeDocument(next), encoding: "document" });
+    expect(roundTrip(doc('{"a":"some text"}'), next)).toEqual({
+      payload: serializeDocument(next),
+      encoding: "document",
+    });
   });
 
   it("stores a one-field change to a big document as a short merge patch", () => {

@@ -1,13 +1,31 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { encodeChange } from "./changes.js";
-import { cloneJson, isJsonObject, type JsonObject, type JsonValue, parseDocument, serializeDocument } from "./json-document.js";
+import {
+  cloneJson,
+  isJsonObject,
+  type JsonObject,
+  type JsonValue,
+  parseDocument,
+  serializeDocument,
+} from "./json-document.js";
 import { jsonEqual } from "./json-equal.js";
 import { type DocumentState, replay, revisions, type StoredChange } from "./replay.js";
 
 // Keys that trip up naive code (prototype names, empty, path-like) next to arbitrary and grapheme strings.
 const key = fc.oneof(
-  fc.constantFrom("__proto__", "constructor", "hasOwnProperty", "prototype", "toString", "toJSON", "", "a", "b", "a/b~c"),
+  fc.constantFrom(
+    "__proto__",
+    "constructor",
+    "hasOwnProperty",
+    "prototype",
+    "toString",
+    "toJSON",
+    "",
+    "a",
+    "b",
+    "a/b~c",
+  ),
   fc.string({ maxLength: 4 }),
   fc.string({ unit: "grapheme", maxLength: 3 }),
 );
@@ -74,9 +92,9 @@ function applyEdit(previous: JsonObject, { path, op, existing, key: newKey, valu
 /** The history as the Event Store keeps it: text in, text out. */
 function throughStorage(changes: StoredChange[]): StoredChange[] {
   const text = JSON.stringify(changes.map((c) => ({ ...c, version: c.version.toString() })));
-  return (JSON.parse(text) as { version: string; action: StoredChange["action"]; change: StoredChange["change"] }[]).map(
-    (c) => ({ ...c, version: BigInt(c.version) }),
-  );
+  return (
+    JSON.parse(text) as { version: string; action: StoredChange["action"]; change: StoredChange["change"] }[]
+  ).map((c) => ({ ...c, version: BigInt(c.version) }));
 }
 
 const snapshotOf = (state: DocumentState): DocumentState => ({
@@ -95,7 +113,10 @@ describe("exact replay", () => {
         const creation = { payload: serializeDocument(saved), encoding: "document" } as const;
         const changes: StoredChange[] = [{ version: 1n, action: "created", change: creation }];
         for (const s of steps) {
-          const next = parseDocument(JSON.stringify(s.kind === "fresh" ? s.document : applyEdit(saved, s.edit)), "document");
+          const next = parseDocument(
+            JSON.stringify(s.kind === "fresh" ? s.document : applyEdit(saved, s.edit)),
+            "document",
+          );
           const change = encodeChange(saved, next);
           if (change === undefined) continue;
           encodings[change.encoding]++;

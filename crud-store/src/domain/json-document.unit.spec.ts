@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "./errors.js";
-import { cloneJson, describeJsonKind, isJsonObject, type JsonObject, parseDocument, serializeDocument } from "./json-document.js";
+import {
+  cloneJson,
+  describeJsonKind,
+  isJsonObject,
+  type JsonObject,
+  parseDocument,
+  serializeDocument,
+} from "./json-document.js";
 
 describe("parseDocument", () => {
   it("returns the object the text holds", () => {
@@ -44,7 +51,10 @@ describe("parseDocument", () => {
   });
 
   it("accepts the largest and smallest doubles", () => {
-    expect(parseDocument('{"big":1.7976931348623157e308,"tiny":-5e-324}', "d")).toEqual({ big: Number.MAX_VALUE, tiny: -5e-324 });
+    expect(parseDocument('{"big":1.7976931348623157e308,"tiny":-5e-324}', "d")).toEqual({
+      big: Number.MAX_VALUE,
+      tiny: -5e-324,
+    });
   });
 });
 

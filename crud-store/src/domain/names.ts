@@ -33,9 +33,12 @@ export function checkEntityType(entityType: string, where = "entity_type"): void
 /** Checks a document id: 1 to 255 characters, no NUL, not in the Crud Store's reserved range. */
 export function checkDocumentId(id: string, where = "originator.id"): void {
   if (id.length === 0) throw new ValidationError(`${where} is empty`);
-  if (id.length > maxIdLength) throw new ValidationError(`${where} is ${id.length} characters long: at most ${maxIdLength}`);
+  if (id.length > maxIdLength)
+    throw new ValidationError(`${where} is ${id.length} characters long: at most ${maxIdLength}`);
   if (id.includes("\u0000")) throw new ValidationError(`${where} contains a NUL character`);
   if (id.startsWith(reservedIdPrefix)) {
-    throw new ValidationError(`${where} "${id}" starts with "${reservedIdPrefix}", which is reserved for the Crud Store`);
+    throw new ValidationError(
+      `${where} "${id}" starts with "${reservedIdPrefix}", which is reserved for the Crud Store`,
+    );
   }
 }

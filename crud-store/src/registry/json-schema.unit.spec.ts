@@ -59,11 +59,15 @@ describe("compileJsonSchema", () => {
   it("reads 2020-12 prefixItems, which draft-07 would ignore", () => {
     const pair = { type: "array", prefixItems: [{ type: "number" }, { type: "string" }], items: false };
     const point = { type: "object", properties: { p: pair } };
-    expect(compile({ $schema: "https://json-schema.org/draft/2020-12/schema#", ...point }).validate({ p: [1, 2, 3] })).toEqual([
+    expect(
+      compile({ $schema: "https://json-schema.org/draft/2020-12/schema#", ...point }).validate({ p: [1, 2, 3] }),
+    ).toEqual([
       { path: "/p/1", message: "must be string" },
       { path: "/p", message: "must NOT have more than 2 items" },
     ]);
-    expect(compile({ $schema: "https://json-schema.org/draft/2020-12/schema", ...point }).validate({ p: [1, "x"] })).toEqual([]);
+    expect(
+      compile({ $schema: "https://json-schema.org/draft/2020-12/schema", ...point }).validate({ p: [1, "x"] }),
+    ).toEqual([]);
     // In draft-07 prefixItems is an unknown keyword, and `items: false` is the schema of every item.
     expect(compile(point).validate({ p: [1, "x"] })).toEqual([
       { path: "/p/0", message: "boolean schema is false" },
@@ -83,7 +87,9 @@ describe("compileJsonSchema", () => {
   });
 
   it("ignores keywords it does not know", () => {
-    expect(compile({ ...person, "x-ui": { widget: "email" }, deprecated: "soon" }).validate({ email: "a@b.co" })).toEqual([]);
+    expect(
+      compile({ ...person, "x-ui": { widget: "email" }, deprecated: "soon" }).validate({ email: "a@b.co" }),
+    ).toEqual([]);
   });
 
   it.each<[string, string, RegExp]>([
@@ -91,12 +97,36 @@ describe("compileJsonSchema", () => {
     ["an array", "[]", /must be a JSON object or a boolean/u],
     ["a string", '"object"', /must be a JSON object or a boolean/u],
     ["null", "null", /must be a JSON object or a boolean/u],
-    ["an unknown type", '{"type":"nope"}', /^the JSON Schema is invalid: schema\/type must be equal to one of the allowed values/u],
-    ["a minimum that is not a number", '{"minimum":"x"}', /^the JSON Schema is invalid: schema\/minimum must be number/u],
-    ["a pattern that is not a regex", '{"pattern":"("}', /^the JSON Schema cannot be compiled: Invalid regular expression/u],
-    ["a $ref to nowhere", '{"$ref":"#/definitions/missing"}', /cannot be compiled: can't resolve reference #\/definitions\/missing/u],
-    ["a $ref to another document", '{"$ref":"https://example.com/other.json"}', /can't resolve reference https:\/\/example.com\/other.json/u],
-    ["draft-04", '{"$schema":"http://json-schema.org/draft-04/schema#"}', /draft-04\/schema#" is not supported: use one of /u],
+    [
+      "an unknown type",
+      '{"type":"nope"}',
+      /^the JSON Schema is invalid: schema\/type must be equal to one of the allowed values/u,
+    ],
+    [
+      "a minimum that is not a number",
+      '{"minimum":"x"}',
+      /^the JSON Schema is invalid: schema\/minimum must be number/u,
+    ],
+    [
+      "a pattern that is not a regex",
+      '{"pattern":"("}',
+      /^the JSON Schema cannot be compiled: Invalid regular expression/u,
+    ],
+    [
+      "a $ref to nowhere",
+      '{"$ref":"#/definitions/missing"}',
+      /cannot be compiled: can't resolve reference #\/definitions\/missing/u,
+    ],
+    [
+      "a $ref to another document",
+      '{"$ref":"https://example.com/other.json"}',
+      /can't resolve reference https:\/\/example.com\/other.json/u,
+    ],
+    [
+      "draft-04",
+      '{"$schema":"http://json-schema.org/draft-04/schema#"}',
+      /draft-04\/schema#" is not supported: use one of /u,
+    ],
     ["a $schema that is not a string", '{"$schema":7}', /\$schema 7 is not supported/u],
   ])("refuses %s", (_, text, message) => {
     expect(() => compileJsonSchema(text)).toThrow(ValidationError);

@@ -1,6 +1,13 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Event } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
-import { AlreadyExistsError, ConcurrencyError, CorruptHistoryError, NotFoundError, PreconditionError, ValidationError } from "../domain/errors.js";
+import {
+  AlreadyExistsError,
+  ConcurrencyError,
+  CorruptHistoryError,
+  NotFoundError,
+  PreconditionError,
+  ValidationError,
+} from "../domain/errors.js";
 import type { JsonObject } from "../domain/json-document.js";
 import { checkEntityType, registryEntityType, reservedIdPrefix } from "../domain/names.js";
 import type { CallScope, EventStoreGateway } from "../gateway/event-store-gateway.js";
@@ -33,7 +40,8 @@ export class TypeRegistry {
       await this.append(spec, 1n, "Registered", scope);
     } catch (error) {
       if (ConnectError.from(error).code !== Code.Aborted) throw error;
-      if (!skipDuplicate) throw new AlreadyExistsError(`type ${spec.entityType} is already registered (UpdateType changes its schema)`);
+      if (!skipDuplicate)
+        throw new AlreadyExistsError(`type ${spec.entityType} is already registered (UpdateType changes its schema)`);
     }
   }
 
@@ -58,10 +66,20 @@ export class TypeRegistry {
     return (await this.read(entityType, scope)).spec;
   }
 
-  async list(limit: number, pageToken: string, scope: CallScope): Promise<{ specs: TypeSpec[]; nextPageToken: string }> {
+  async list(
+    limit: number,
+    pageToken: string,
+    scope: CallScope,
+  ): Promise<{ specs: TypeSpec[]; nextPageToken: string }> {
     if (limit > maxLimit) throw new ValidationError(`limit is ${limit}: at most ${maxLimit}`);
     const afterId = decodePageToken("types", pageToken);
-    const page = await this.gateway.listOriginators(registryEntityType, afterId === "" ? "" : idPrefix + afterId, limit || defaultLimit, "", scope);
+    const page = await this.gateway.listOriginators(
+      registryEntityType,
+      afterId === "" ? "" : idPrefix + afterId,
+      limit || defaultLimit,
+      "",
+      scope,
+    );
     const ranges = page.originators.map((o) => ({ originatorId: o.id, fromVersion: 0n, toVersion: o.version }));
     const histories = ranges.length === 0 ? [] : await this.gateway.batchGetEvents(ranges, scope);
     const specs = histories.map((events, i) => fold(ranges[i]!.originatorId, events).spec);
@@ -99,7 +117,15 @@ export class TypeRegistry {
       jsonSchema: spec.jsonSchema,
     });
     await this.gateway.append(
-      [{ originatorId: idPrefix + spec.entityType, version, eventType: `${registryEntityType}.${action}`, payload, metadata: { [sourceKey]: sourceValue } }],
+      [
+        {
+          originatorId: idPrefix + spec.entityType,
+          version,
+          eventType: `${registryEntityType}.${action}`,
+          payload,
+          metadata: { [sourceKey]: sourceValue },
+        },
+      ],
       scope,
     );
   }
@@ -116,7 +142,11 @@ function fold(id: string, events: readonly Event[]): { spec: TypeSpec; version: 
   try {
     const parsed = JSON.parse(last?.payload ?? "") as { entityType: string; schemaVersion: string; jsonSchema: string };
     return {
-      spec: { entityType: parsed.entityType, schemaVersion: BigInt(parsed.schemaVersion), jsonSchema: parsed.jsonSchema },
+      spec: {
+        entityType: parsed.entityType,
+        schemaVersion: BigInt(parsed.schemaVersion),
+        jsonSchema: parsed.jsonSchema,
+      },
       version: last?.originator?.version ?? 0n,
     };
   } catch (error) {

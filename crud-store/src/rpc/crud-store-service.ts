@@ -46,7 +46,13 @@ export function crudStoreService(deps: CrudStoreDeps): ServiceImpl<typeof CrudSt
   return {
     async create(request, ctx) {
       const o = request.originator;
-      const ref = await documents.create(request.entityType, o?.id ?? "", o?.version ?? 0n, request.payload, scopeOf(ctx));
+      const ref = await documents.create(
+        request.entityType,
+        o?.id ?? "",
+        o?.version ?? 0n,
+        request.payload,
+        scopeOf(ctx),
+      );
       return create(CreateResponseSchema, { originator: ref });
     },
 
@@ -86,7 +92,12 @@ export function crudStoreService(deps: CrudStoreDeps): ServiceImpl<typeof CrudSt
     async history(request, ctx) {
       const page = await revisionHistory(
         deps.states,
-        { entityType: request.entityType, id: request.originatorId, pageToken: request.pageToken, limit: request.limit },
+        {
+          entityType: request.entityType,
+          id: request.originatorId,
+          pageToken: request.pageToken,
+          limit: request.limit,
+        },
         scopeOf(ctx),
       );
       return create(HistoryResponseSchema, {
@@ -117,7 +128,10 @@ export function crudStoreService(deps: CrudStoreDeps): ServiceImpl<typeof CrudSt
 
     async listTypes(request, ctx) {
       const page = await registry.list(request.limit, request.pageToken, scopeOf(ctx));
-      return create(ListTypesResponseSchema, { results: page.specs.map(toSpecMessage), nextPageToken: page.nextPageToken });
+      return create(ListTypesResponseSchema, {
+        results: page.specs.map(toSpecMessage),
+        nextPageToken: page.nextPageToken,
+      });
     },
   };
 }
@@ -144,5 +158,8 @@ function specOf(spec: CrudEntitySpec | undefined): TypeSpec {
 }
 
 function toSpecMessage(spec: TypeSpec) {
-  return { entityType: spec.entityType, schemaSpec: { schemaVersion: spec.schemaVersion, jsonSchema: spec.jsonSchema } };
+  return {
+    entityType: spec.entityType,
+    schemaSpec: { schemaVersion: spec.schemaVersion, jsonSchema: spec.jsonSchema },
+  };
 }

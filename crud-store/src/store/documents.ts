@@ -28,7 +28,13 @@ export class DocumentStore {
     private readonly registry: TypeRegistry,
   ) {}
 
-  async create(entityType: string, id: string, version: bigint, payload: string, scope: CallScope): Promise<DocumentRef> {
+  async create(
+    entityType: string,
+    id: string,
+    version: bigint,
+    payload: string,
+    scope: CallScope,
+  ): Promise<DocumentRef> {
     checkEntityType(entityType);
     const documentId = id === "" ? randomUUID() : id;
     checkDocumentId(documentId);
@@ -48,11 +54,19 @@ export class DocumentStore {
     return { id: documentId, version: 1n };
   }
 
-  async update(entityType: string, id: string, version: bigint, payload: string, scope: CallScope): Promise<DocumentRef> {
+  async update(
+    entityType: string,
+    id: string,
+    version: bigint,
+    payload: string,
+    scope: CallScope,
+  ): Promise<DocumentRef> {
     checkEntityType(entityType);
     checkDocumentId(id);
     if (version === 0n) {
-      throw new ValidationError("originator.version is required: the version you last read (it guards against lost updates)");
+      throw new ValidationError(
+        "originator.version is required: the version you last read (it guards against lost updates)",
+      );
     }
     const next = parseDocument(payload, "payload");
     const [current] = await Promise.all([
@@ -91,7 +105,9 @@ export class DocumentStore {
     checkDocumentId(id);
     const state = await this.states.read(entityType, id, version, scope);
     if (state.deleted && !includeDeleted) {
-      throw new NotFoundError(`${entityType} "${id}" was deleted at version ${state.version}; pass deleted=true to read it`);
+      throw new NotFoundError(
+        `${entityType} "${id}" was deleted at version ${state.version}; pass deleted=true to read it`,
+      );
     }
     return { id, version: state.version, document: state.document };
   }
@@ -114,7 +130,9 @@ export class DocumentStore {
       await this.gateway.append([changeEvent(entityType, id, version, action, change)], scope);
     } catch (error) {
       if (ConnectError.from(error).code === Code.Aborted) {
-        throw new ConcurrencyError(`${entityType} "${id}" was changed concurrently: read it again (version ${version} or later) and retry`);
+        throw new ConcurrencyError(
+          `${entityType} "${id}" was changed concurrently: read it again (version ${version} or later) and retry`,
+        );
       }
       throw error;
     }

@@ -44,13 +44,16 @@ export function changeEvent(
 export function toStoredChange(event: Event, entityType: string): StoredChange {
   const version = event.originator?.version ?? 0n;
   const prefix = `${entityType}.`;
-  const action = event.eventType.startsWith(prefix) ? actionsByName.get(event.eventType.slice(prefix.length)) : undefined;
+  const action = event.eventType.startsWith(prefix)
+    ? actionsByName.get(event.eventType.slice(prefix.length))
+    : undefined;
   if (action === undefined) {
     throw new CorruptHistoryError(
       `event ${event.eventType} at version ${version} of "${event.originator?.id}" is not a change of a ${entityType} document`,
     );
   }
-  const encoding: ChangeEncoding = action === "updated" && event.metadata[encodingKey] !== "document" ? "merge-patch" : "document";
+  const encoding: ChangeEncoding =
+    action === "updated" && event.metadata[encodingKey] !== "document" ? "merge-patch" : "document";
   return { version, action, change: { payload: event.payload, encoding } };
 }
 

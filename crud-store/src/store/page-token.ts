@@ -13,7 +13,9 @@ export function decodePageToken(kind: string, token: string, where = "page_token
   if (token === "") return "";
   const text = /^[A-Za-z0-9_-]+$/.test(token) ? Buffer.from(token, "base64url").toString("utf8") : "";
   if (!text.startsWith(`${kind}:`) || text.length === kind.length + 1) {
-    throw new ValidationError(`${where} is not a token returned by this RPC: pass next_page_token unchanged, or "" for the first page`);
+    throw new ValidationError(
+      `${where} is not a token returned by this RPC: pass next_page_token unchanged, or "" for the first page`,
+    );
   }
   return text.slice(kind.length + 1);
 }

@@ -57,11 +57,17 @@ export class StateReader {
    * version are read together in one call to the Event Store (at most ~50,000 events per call); the others one by
    * one from their snapshots. NotFoundError as in {@link read}.
    */
-  async readMany(entityType: string, refs: ReadonlyArray<{ id: string; version: bigint }>, scope: CallScope): Promise<DocumentState[]> {
+  async readMany(
+    entityType: string,
+    refs: ReadonlyArray<{ id: string; version: bigint }>,
+    scope: CallScope,
+  ): Promise<DocumentState[]> {
     const states = new Array<DocumentState>(refs.length);
     const batch: number[] = [];
     const single: number[] = [];
-    refs.forEach((ref, i) => (this.snapshotEvery > 0 && ref.version >= BigInt(this.snapshotEvery) ? single : batch).push(i));
+    refs.forEach((ref, i) =>
+      (this.snapshotEvery > 0 && ref.version >= BigInt(this.snapshotEvery) ? single : batch).push(i),
+    );
     for (const chunk of chunksByEvents(batch, (i) => refs[i]!.version, maxEventsPerBatch)) {
       const ranges = chunk.map((i) => ({ originatorId: refs[i]!.id, fromVersion: 1n, toVersion: refs[i]!.version }));
       const results = await this.gateway.batchGetEvents(ranges, scope);
@@ -95,13 +101,22 @@ export class StateReader {
       (snapshotAtOrBelow === undefined || snapshotAtOrBelow >= BigInt(this.snapshotEvery));
     const snapshot = useSnapshot ? await this.gateway.getSnapshot(id, snapshotAtOrBelow ?? 0n, scope) : undefined;
     const start = snapshot === undefined ? undefined : this.parseSnapshot(id, snapshot.version, snapshot.payload);
-    if (start !== undefined && start.entityType !== entityType) throw new NotFoundError(`no ${entityType} with id "${id}"`);
+    if (start !== undefined && start.entityType !== entityType)
+      throw new NotFoundError(`no ${entityType} with id "${id}"`);
     const fromVersion = (start?.state.version ?? 0n) + 1n;
-    const events = toVersion !== 0n && fromVersion > toVersion ? [] : await this.gateway.getEvents(id, fromVersion, toVersion, scope);
+    const events =
+      toVersion !== 0n && fromVersion > toVersion
+        ? []
+        : await this.gateway.getEvents(id, fromVersion, toVersion, scope);
     return this.rangeOf(entityType, id, start?.state, events);
   }
 
-  private rangeOf(entityType: string, id: string, start: DocumentState | undefined, events: readonly Event[]): HistoryRange {
+  private rangeOf(
+    entityType: string,
+    id: string,
+    start: DocumentState | undefined,
+    events: readonly Event[],
+  ): HistoryRange {
     const first = events[0];
     if (start === undefined && first !== undefined && entityTypeOfEvent(first) !== entityType) {
       throw new NotFoundError(`no ${entityType} with id "${id}"`);
@@ -113,7 +128,13 @@ export class StateReader {
     };
   }
 
-  private stateOf(entityType: string, id: string, version: bigint, start: DocumentState | undefined, events: readonly Event[]): DocumentState {
+  private stateOf(
+    entityType: string,
+    id: string,
+    version: bigint,
+    start: DocumentState | undefined,
+    events: readonly Event[],
+  ): DocumentState {
     const range = this.rangeOf(entityType, id, start, events);
     return this.checked(entityType, id, version, replay(range.start, range.changes));
   }
@@ -147,11 +168,19 @@ export class StateReader {
     try {
       await this.gateway.saveSnapshot(id, state.version, JSON.stringify(payload), scope);
     } catch (error) {
-      this.logger.warn("saving a snapshot failed", { originator_id: id, version: String(state.version), error: String(error) });
+      this.logger.warn("saving a snapshot failed", {
+        originator_id: id,
+        version: String(state.version),
+        error: String(error),
+      });
     }
   }
 
-  private parseSnapshot(id: string, version: bigint, payload: string): { entityType: string; state: DocumentState } | undefined {
+  private parseSnapshot(
+    id: string,
+    version: bigint,
+    payload: string,
+  ): { entityType: string; state: DocumentState } | undefined {
     try {
       const parsed = JSON.parse(payload) as Partial<SnapshotPayload>;
       const document = parsed.document;

@@ -85,7 +85,14 @@ export function expectSameJson(actual: unknown, expected: unknown, label?: strin
 function sortedJson(value: unknown): string {
   return JSON.stringify(
     value,
-    (_key, v: unknown) => (isObject(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v),
+    (_key, v: unknown) =>
+      isObject(v)
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, v[k]]),
+          )
+        : v,
     2,
   );
 }

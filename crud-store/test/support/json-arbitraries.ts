@@ -9,7 +9,23 @@ import { isObject, setOwn, type JsonObject } from "./documents.js";
 
 const keys: fc.Arbitrary<string> = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom("a", "b", "c", "name", "items", "nested") },
-  { weight: 2, arbitrary: fc.constantFrom("__proto__", "constructor", "toString", "", "ключ", "😀", "a.b", "a/b", "~1", "$ref", "null", "0") },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      "__proto__",
+      "constructor",
+      "toString",
+      "",
+      "ключ",
+      "😀",
+      "a.b",
+      "a/b",
+      "~1",
+      "$ref",
+      "null",
+      "0",
+    ),
+  },
   { weight: 1, arbitrary: fc.string({ maxLength: 6 }) },
   { weight: 1, arbitrary: fc.string({ unit: "grapheme", maxLength: 4 }) },
 );
@@ -22,7 +38,7 @@ const scalars: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom(2 ** 53 + 2, -(2 ** 63), 1e308, -1e-308, 5e-324, 12345678901234567890, 0.1, 1e21),
   fc.string({ maxLength: 8 }),
   fc.string({ unit: "binary", maxLength: 8 }),
-  fc.constantFrom("", "\u0000", "\ud800", "line\nbreak", "quote\"back\\slash", "🏳️‍🌈", "null", "{}"),
+  fc.constantFrom("", "\u0000", "\ud800", "line\nbreak", 'quote"back\\slash', "🏳️‍🌈", "null", "{}"),
 );
 
 /** An object built from entries with own properties only (a `__proto__` entry stays a key); later entries win. */
@@ -101,7 +117,10 @@ function applyLocalEdit(document: JsonObject, change: Extract<Edit, { path: numb
       if (existing.length > 0) delete target[existing[(change.path.at(-1) ?? 0) % existing.length]!];
     } else {
       // Half the time change an existing key, so edits hit values that are already there.
-      const key = existing.length > 0 && (change.path.at(-1) ?? 0) % 2 === 0 ? existing[(change.path.at(-1) ?? 0) % existing.length]! : change.key;
+      const key =
+        existing.length > 0 && (change.path.at(-1) ?? 0) % 2 === 0
+          ? existing[(change.path.at(-1) ?? 0) % existing.length]!
+          : change.key;
       setOwn(target, key, value);
     }
   }
@@ -112,7 +131,11 @@ function applyLocalEdit(document: JsonObject, change: Extract<Edit, { path: numb
 function reorder(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reorder);
   if (!isObject(value)) return value;
-  return objectOf(Object.keys(value).reverse().map((key) => [key, reorder(value[key])] as const));
+  return objectOf(
+    Object.keys(value)
+      .reverse()
+      .map((key) => [key, reorder(value[key])] as const),
+  );
 }
 
 /** JSON text with every object's keys sorted: equal for equal JSON values, whatever their key order. */

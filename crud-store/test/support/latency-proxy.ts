@@ -74,7 +74,8 @@ export async function startLatencyProxy(target: { host: string; port: number }):
   const cut = async (): Promise<void> => {
     const current = server;
     server = undefined;
-    const closed = current === undefined ? Promise.resolve() : new Promise<void>((resolve) => current.close(() => resolve()));
+    const closed =
+      current === undefined ? Promise.resolve() : new Promise<void>((resolve) => current.close(() => resolve()));
     for (const socket of sockets) socket.destroy();
     await closed;
   };

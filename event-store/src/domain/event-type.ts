@@ -39,6 +39,8 @@ export function checkEntityType(entityType: string, where = "entity_type"): void
     throw new ValidationError(`${where} is ${entityType.length} characters long: at most ${maxEventTypeLength}`);
   }
   if (forbidden.test(entityType)) {
-    throw new ValidationError(`${where} "${entityType}" contains '*', white space or a control character, which are not allowed`);
+    throw new ValidationError(
+      `${where} "${entityType}" contains '*', white space or a control character, which are not allowed`,
+    );
   }
 }

@@ -27,7 +27,11 @@ describe("parseSelector", () => {
   );
 
   it("narrows to the pipeline's entity type", () => {
-    expect(parseSelector("*.Created", "Order")).toMatchObject({ entityType: "Order", action: "Created", matchesNothing: false });
+    expect(parseSelector("*.Created", "Order")).toMatchObject({
+      entityType: "Order",
+      action: "Created",
+      matchesNothing: false,
+    });
     expect(parseSelector("", "Order")).toMatchObject({ entityType: "Order", action: undefined, matchesNothing: false });
   });
 

@@ -101,7 +101,8 @@ export function validateAppend(events: readonly NewEvent[], limits: AppendLimits
 /** Checks an originator or consumer id: 1..255 characters, no NUL (PostgreSQL text cannot hold it). */
 export function checkId(id: string, where: string): void {
   if (id.length === 0) throw new ValidationError(`${where} is empty`);
-  if (id.length > maxIdLength) throw new ValidationError(`${where} is ${id.length} characters long: at most ${maxIdLength}`);
+  if (id.length > maxIdLength)
+    throw new ValidationError(`${where} is ${id.length} characters long: at most ${maxIdLength}`);
   if (id.includes("\u0000")) throw new ValidationError(`${where} contains a NUL character`);
 }
 

@@ -29,7 +29,12 @@ describe("validateAppend", () => {
       [event({ eventId: "6F1C2A4E-3B2D-4C1A-9E8F-0A1B2C3D4E5F", occurredOn, metadata: { a: "b" } })],
       limits,
     );
-    expect(valid).toMatchObject({ eventId: "6f1c2a4e-3b2d-4c1a-9e8f-0a1b2c3d4e5f", occurredOn, occurredOnGiven: true, metadata: { a: "b" } });
+    expect(valid).toMatchObject({
+      eventId: "6f1c2a4e-3b2d-4c1a-9e8f-0a1b2c3d4e5f",
+      occurredOn,
+      occurredOnGiven: true,
+      metadata: { a: "b" },
+    });
   });
 
   it.each<[string, NewEvent[], string]>([
@@ -41,7 +46,10 @@ describe("validateAppend", () => {
     ["a non-UUID event id", [event({ eventId: "abc" })], 'event_id "abc" is not a UUID'],
     [
       "a repeated event id",
-      [event({ eventId: "6f1c2a4e-3b2d-4c1a-9e8f-0a1b2c3d4e5f" }), event({ version: 2n, eventId: "6f1c2a4e-3b2d-4c1a-9e8f-0a1b2c3d4e5f" })],
+      [
+        event({ eventId: "6f1c2a4e-3b2d-4c1a-9e8f-0a1b2c3d4e5f" }),
+        event({ version: 2n, eventId: "6f1c2a4e-3b2d-4c1a-9e8f-0a1b2c3d4e5f" }),
+      ],
       "appears twice",
     ],
     ["non-consecutive versions of one originator", [event(), event({ version: 3n })], "consecutive versions"],
@@ -62,7 +70,9 @@ describe("validateAppend", () => {
   it("counts bytes, not characters", () => {
     const payload = JSON.stringify("é".repeat(49)); // 98 bytes of é plus 2 quotes
     expect(validateAppend([event({ payload })], limits)).toHaveLength(1);
-    expect(() => validateAppend([event({ payload: JSON.stringify("é".repeat(50)) })], limits)).toThrow(LimitExceededError);
+    expect(() => validateAppend([event({ payload: JSON.stringify("é".repeat(50)) })], limits)).toThrow(
+      LimitExceededError,
+    );
   });
 
   it("rejects a request whose payloads exceed the per-request limit", () => {
@@ -80,6 +90,10 @@ describe("validateAppend", () => {
 
   it("allows several originators in one request", () => {
     const valid = validateAppend([event(), event({ originatorId: "u2" }), event({ version: 2n })], limits);
-    expect(valid.map((e) => [e.originatorId, e.version])).toEqual([["u1", 1n], ["u2", 1n], ["u1", 2n]]);
+    expect(valid.map((e) => [e.originatorId, e.version])).toEqual([
+      ["u1", 1n],
+      ["u2", 1n],
+      ["u1", 2n],
+    ]);
   });
 });

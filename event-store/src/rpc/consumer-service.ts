@@ -29,7 +29,11 @@ export function consumerService(db: Db): ServiceImpl<typeof ConsumerService> {
       const consumers = await listConsumers(db);
       return create(ListConsumersResponseSchema, {
         consumers: consumers.map((c) =>
-          create(ConsumerSchema, { consumerId: c.consumerId, offset: c.offset, updatedAt: timestampFromDate(c.updatedAt) }),
+          create(ConsumerSchema, {
+            consumerId: c.consumerId,
+            offset: c.offset,
+            updatedAt: timestampFromDate(c.updatedAt),
+          }),
         ),
       });
     },

@@ -1,6 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import { type Timestamp, TimestampSchema } from "@bufbuild/protobuf/wkt";
-import { type AppLogEntry, AppLogEntrySchema, type Event, EventSchema } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
+import {
+  type AppLogEntry,
+  AppLogEntrySchema,
+  type Event,
+  EventSchema,
+} from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
 import type { Instant, LogEntry, NewEvent, StoredEvent } from "../domain/event.js";
 
 /** An Event message as the domain's NewEvent (nothing is checked here: that is `validateAppend`'s job). */
@@ -10,7 +15,8 @@ export function toNewEvent(event: Event): NewEvent {
     version: event.originator?.version ?? 0n,
     eventType: event.eventType,
     payload: event.payload,
-    occurredOn: event.occurredOn === undefined ? undefined : { seconds: event.occurredOn.seconds, nanos: event.occurredOn.nanos },
+    occurredOn:
+      event.occurredOn === undefined ? undefined : { seconds: event.occurredOn.seconds, nanos: event.occurredOn.nanos },
     eventId: event.eventId,
     metadata: event.metadata,
   };

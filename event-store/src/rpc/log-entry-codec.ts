@@ -53,10 +53,14 @@ function encode(entry: LogEntry): Uint8Array {
     return { key, value, size: 2 + varintSize(keyBytes) + keyBytes + varintSize(valueBytes) + valueBytes };
   });
   let event =
-    1 + varintSize(originator) + originator +
+    1 +
+    varintSize(originator) +
+    originator +
     stringSize(e.eventType) +
     stringSize(e.payload) +
-    1 + varintSize(occurredOn) + occurredOn +
+    1 +
+    varintSize(occurredOn) +
+    occurredOn +
     stringSize(e.eventId);
   for (const m of metadata) event += 1 + varintSize(m.size) + m.size;
   const body = uint64Size(entry.id) + 1 + varintSize(event) + event;
@@ -154,7 +158,8 @@ class Writer {
   }
 
   done(): Uint8Array {
-    if (this.at !== this.buffer.length) throw new Error(`log entry encoding wrote ${this.at} of ${this.buffer.length} bytes`);
+    if (this.at !== this.buffer.length)
+      throw new Error(`log entry encoding wrote ${this.at} of ${this.buffer.length} bytes`);
     return this.buffer;
   }
 }

@@ -66,7 +66,10 @@ describe("preEncodedLogsPollResponse", () => {
   it("reads back as a LogsPollResponse holding the same entries", () => {
     fc.assert(
       fc.property(fc.array(entry, { maxLength: 5 }), (entries) => {
-        const decoded = fromBinary(LogsPollResponseSchema, toBinary(LogsPollResponseSchema, preEncodedLogsPollResponse(entries)));
+        const decoded = fromBinary(
+          LogsPollResponseSchema,
+          toBinary(LogsPollResponseSchema, preEncodedLogsPollResponse(entries)),
+        );
         expect(decoded.entries).toEqual(entries.map(toLogEntryMessage));
         expect(decoded.$unknown).toBeUndefined();
       }),

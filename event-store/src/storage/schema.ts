@@ -25,7 +25,9 @@ export const events = pgTable(
     unique("events_originator_version_key").on(t.originatorId, t.version),
     // The originators of a type, each once (by its first event): List in the Crud Store pages through this, at a cost
     // that does not grow with the events per originator or with other types.
-    index("events_entity_type_first_idx").on(t.entityType, t.originatorId).where(sql`version = 1`),
+    index("events_entity_type_first_idx")
+      .on(t.entityType, t.originatorId)
+      .where(sql`version = 1`),
   ],
 );
 
@@ -58,7 +60,9 @@ export const snapshots = pgTable(
     originatorId: text("originator_id").notNull(),
     version: bigint("version", { mode: "bigint" }).notNull(),
     payload: text("payload").notNull(),
-    createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().default(sql`now()`),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date" })
+      .notNull()
+      .default(sql`now()`),
   },
   (t) => [primaryKey({ columns: [t.originatorId, t.version] })],
 );
@@ -67,5 +71,7 @@ export const snapshots = pgTable(
 export const consumerOffsets = pgTable("consumer_offsets", {
   consumerId: text("consumer_id").primaryKey(),
   offset: bigint("offset", { mode: "bigint" }).notNull(),
-  updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().default(sql`now()`),
+  updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" })
+    .notNull()
+    .default(sql`now()`),
 });

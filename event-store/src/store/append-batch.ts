@@ -9,7 +9,8 @@ import { type ExistingEvent, planBatch } from "./plan-batch.js";
  * The outcome of one request of a batch: its log ids (`written`: by this batch, not an idempotent replay of events
  * already stored), or why it was rejected.
  */
-export type AppendOutcome = { readonly logIds: bigint[]; readonly written: boolean } | { readonly error: EventStoreError };
+export type AppendOutcome =
+  { readonly logIds: bigint[]; readonly written: boolean } | { readonly error: EventStoreError };
 
 // A batch that loses a race on a unique key is planned again against what the winner wrote.
 const maxAttempts = 8;
@@ -51,7 +52,10 @@ const writeSql = `
  * The reads that judge the batch run before the write, outside it: a writer that slips in between makes the write
  * fail on a unique key (originator + version, or event_id), and the batch is judged again against what it wrote.
  */
-export async function appendBatch(database: Database, requests: readonly (readonly ValidEvent[])[]): Promise<AppendOutcome[]> {
+export async function appendBatch(
+  database: Database,
+  requests: readonly (readonly ValidEvent[])[],
+): Promise<AppendOutcome[]> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await runBatch(database, requests);
@@ -91,9 +95,7 @@ async function runBatch(database: Database, requests: readonly (readonly ValidEv
 
 async function readExisting(database: Database, eventIds: string[]): Promise<Map<string, ExistingEvent>> {
   if (eventIds.length === 0) return new Map();
-  const rows = await database.query<EventRowText & { log_id: string }>(readExistingSql, [
-    JSON.stringify(eventIds),
-  ]);
+  const rows = await database.query<EventRowText & { log_id: string }>(readExistingSql, [JSON.stringify(eventIds)]);
   return new Map(rows.map((row) => [row.event_id, { ...fromEventRowText(row), logId: BigInt(row.log_id) }]));
 }
 

@@ -20,14 +20,26 @@ describe("listOriginators", () => {
     for (const id of ["a", "b", "c"]) {
       await batcher.append(
         validateAppend(
-          Array.from({ length: 300 }, (_, v) => ({ originatorId: `doc-${id}`, version: BigInt(v + 1), eventType: v === 0 ? "Doc.Created" : "Doc.Updated", payload: "{}", metadata: {} })),
+          Array.from({ length: 300 }, (_, v) => ({
+            originatorId: `doc-${id}`,
+            version: BigInt(v + 1),
+            eventType: v === 0 ? "Doc.Created" : "Doc.Updated",
+            payload: "{}",
+            metadata: {},
+          })),
           limits,
         ),
       );
     }
     await batcher.append(
       validateAppend(
-        Array.from({ length: 2000 }, (_, i) => ({ originatorId: `other-${i}`, version: 1n, eventType: "Other.Created", payload: "{}", metadata: {} })),
+        Array.from({ length: 2000 }, (_, i) => ({
+          originatorId: `other-${i}`,
+          version: 1n,
+          eventType: "Other.Created",
+          payload: "{}",
+          metadata: {},
+        })),
         limits,
       ),
     );

@@ -34,11 +34,9 @@ export async function listOriginators(
   excludeLastAction: string | undefined,
 ): Promise<OriginatorSummary[]> {
   const excluded = excludeLastAction === undefined ? null : `${entityType}.${excludeLastAction}`;
-  const rows = await database.query<{ originator_id: string; version: string; event_type: string }>(listOriginatorsSql, [
-    entityType,
-    afterId,
-    excluded,
-    limit,
-  ]);
+  const rows = await database.query<{ originator_id: string; version: string; event_type: string }>(
+    listOriginatorsSql,
+    [entityType, afterId, excluded, limit],
+  );
   return rows.map((row) => ({ id: row.originator_id, version: BigInt(row.version), lastEventType: row.event_type }));
 }

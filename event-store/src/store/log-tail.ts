@@ -49,7 +49,11 @@ export class LogTail {
   async start(): Promise<void> {
     this.headId = await readLogHead(this.database);
     this.floorId = this.headId;
-    await this.database.listen("eskit_app_log", () => this.wake(), () => this.wake());
+    await this.database.listen(
+      "eskit_app_log",
+      () => this.wake(),
+      () => this.wake(),
+    );
     this.timer = setInterval(() => this.wake(), this.options.fallbackPollMs);
     this.timer.unref();
   }

@@ -1,10 +1,5 @@
 import type { StoredEvent } from "../domain/event.js";
-import {
-  ConcurrencyError,
-  DuplicateEventError,
-  type EventStoreError,
-  VersionGapError,
-} from "../domain/errors.js";
+import { ConcurrencyError, DuplicateEventError, type EventStoreError, VersionGapError } from "../domain/errors.js";
 import type { ValidEvent } from "../domain/validate-append.js";
 
 /** An event already stored, with its Application Log id. */
@@ -16,7 +11,10 @@ export interface ExistingEvent extends StoredEvent {
 export type RequestPlan =
   | { readonly kind: "insert" }
   /** A retry of a stored request: answer with the log ids of `sources` (stored events, or events of an earlier request of this batch). */
-  | { readonly kind: "replay"; readonly sources: ReadonlyArray<ExistingEvent | { readonly request: number; readonly index: number }> }
+  | {
+      readonly kind: "replay";
+      readonly sources: ReadonlyArray<ExistingEvent | { readonly request: number; readonly index: number }>;
+    }
   | { readonly kind: "reject"; readonly error: EventStoreError };
 
 /**
@@ -43,8 +41,10 @@ export function planBatch(
       if (checked.has(event.originatorId)) continue;
       checked.add(event.originatorId);
       const at = versions.get(event.originatorId) ?? 0n;
-      if (event.version <= at) return { kind: "reject", error: new ConcurrencyError(event.originatorId, event.version, at) };
-      if (event.version > at + 1n) return { kind: "reject", error: new VersionGapError(event.originatorId, event.version, at) };
+      if (event.version <= at)
+        return { kind: "reject", error: new ConcurrencyError(event.originatorId, event.version, at) };
+      if (event.version > at + 1n)
+        return { kind: "reject", error: new VersionGapError(event.originatorId, event.version, at) };
     }
     events.forEach((event, index) => {
       versions.set(event.originatorId, event.version);

@@ -18,8 +18,7 @@ const event = (originatorId: string, version: bigint, n: number, payload = "{}")
   eventIdGiven: true,
   eventId: uuid(n),
 });
-const kinds = (plans: RequestPlan[]) =>
-  plans.map((p) => (p.kind === "reject" ? p.error.constructor.name : p.kind));
+const kinds = (plans: RequestPlan[]) => plans.map((p) => (p.kind === "reject" ? p.error.constructor.name : p.kind));
 
 describe("planBatch", () => {
   it("judges each request against the ones before it in the batch", () => {
@@ -40,8 +39,21 @@ describe("planBatch", () => {
   });
 
   it("answers a retry of a request earlier in the same batch", () => {
-    const plans = planBatch([[event("a", 1n, 1), event("a", 2n, 2)], [event("a", 1n, 1), event("a", 2n, 2)]], new Map(), new Map());
-    expect(plans[1]).toEqual({ kind: "replay", sources: [{ request: 0, index: 0 }, { request: 0, index: 1 }] });
+    const plans = planBatch(
+      [
+        [event("a", 1n, 1), event("a", 2n, 2)],
+        [event("a", 1n, 1), event("a", 2n, 2)],
+      ],
+      new Map(),
+      new Map(),
+    );
+    expect(plans[1]).toEqual({
+      kind: "replay",
+      sources: [
+        { request: 0, index: 0 },
+        { request: 0, index: 1 },
+      ],
+    });
   });
 
   it("rejects an event id reused with other content", () => {
@@ -53,7 +65,11 @@ describe("planBatch", () => {
 
   it("rejects a retry that adds new events to a stored request", () => {
     const stored: ExistingEvent = { ...event("a", 1n, 1), logId: 42n };
-    const [plan] = planBatch([[event("a", 1n, 1), event("a", 2n, 2)]], new Map([[uuid(1), stored]]), new Map([["a", 1n]]));
+    const [plan] = planBatch(
+      [[event("a", 1n, 1), event("a", 2n, 2)]],
+      new Map([[uuid(1), stored]]),
+      new Map([["a", 1n]]),
+    );
     expect(plan?.kind === "reject" && plan.error.message).toContain("events[1].event_id");
   });
 
@@ -61,29 +77,39 @@ describe("planBatch", () => {
   // transaction each, in batch order.
   it("plans a batch exactly as it would plan each request alone, in order", () => {
     const request = fc.array(
-      fc.record({ originator: fc.constantFrom("a", "b", "c"), version: fc.integer({ min: 1, max: 4 }), count: fc.integer({ min: 1, max: 2 }) }),
+      fc.record({
+        originator: fc.constantFrom("a", "b", "c"),
+        version: fc.integer({ min: 1, max: 4 }),
+        count: fc.integer({ min: 1, max: 2 }),
+      }),
       { minLength: 1, maxLength: 2 },
     );
     fc.assert(
-      fc.property(fc.array(request, { minLength: 1, maxLength: 8 }), fc.integer({ min: 0, max: 3 }), (shapes, start) => {
-        let n = 0;
-        const requests = shapes.map((shape) => {
-          const seen = new Set<string>();
-          return shape
-            .filter((s) => !seen.has(s.originator) && seen.add(s.originator))
-            .flatMap((s) => Array.from({ length: s.count }, (_, i) => event(s.originator, BigInt(s.version + i), n++)));
-        });
-        const current = new Map([["a", BigInt(start)]]);
-        const batched = kinds(planBatch(requests, new Map(), current));
-        const alone: string[] = [];
-        const versions = new Map(current);
-        for (const req of requests) {
-          const [kind] = kinds(planBatch([req], new Map(), versions));
-          alone.push(kind!);
-          if (kind === "insert") for (const e of req) versions.set(e.originatorId, e.version);
-        }
-        expect(batched).toEqual(alone);
-      }),
+      fc.property(
+        fc.array(request, { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 0, max: 3 }),
+        (shapes, start) => {
+          let n = 0;
+          const requests = shapes.map((shape) => {
+            const seen = new Set<string>();
+            return shape
+              .filter((s) => !seen.has(s.originator) && seen.add(s.originator))
+              .flatMap((s) =>
+                Array.from({ length: s.count }, (_, i) => event(s.originator, BigInt(s.version + i), n++)),
+              );
+          });
+          const current = new Map([["a", BigInt(start)]]);
+          const batched = kinds(planBatch(requests, new Map(), current));
+          const alone: string[] = [];
+          const versions = new Map(current);
+          for (const req of requests) {
+            const [kind] = kinds(planBatch([req], new Map(), versions));
+            alone.push(kind!);
+            if (kind === "insert") for (const e of req) versions.set(e.originatorId, e.version);
+          }
+          expect(batched).toEqual(alone);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -44,8 +44,14 @@ const readManySql = `
  * The events of many ranges in one query, grouped per range in request order. More than `maxEvents` in all is
  * LimitExceededError: the caller asks for fewer ranges at once.
  */
-export async function readManyEvents(database: Database, ranges: readonly EventRange[], maxEvents: number): Promise<StoredEvent[][]> {
-  const json = JSON.stringify(ranges.map((r, i) => ({ i, id: r.originatorId, f: String(r.fromVersion), t: String(r.toVersion) })));
+export async function readManyEvents(
+  database: Database,
+  ranges: readonly EventRange[],
+  maxEvents: number,
+): Promise<StoredEvent[][]> {
+  const json = JSON.stringify(
+    ranges.map((r, i) => ({ i, id: r.originatorId, f: String(r.fromVersion), t: String(r.toVersion) })),
+  );
   const rows = await database.query<EventRowText & { i: number }>(readManySql, [json, maxEvents + 1]);
   if (rows.length > maxEvents) {
     throw new LimitExceededError(`the ranges hold more than ${maxEvents} events: ask for fewer ranges at once`);

@@ -63,7 +63,12 @@ export interface LogPage {
  * committed, so when the page is not full the reader may safely jump past the head, skipping the unmatched entries
  * without ever skipping one that commits later.
  */
-export async function readLogPage(database: Database, fromId: bigint, filter: LogFilter, size: number): Promise<LogPage> {
+export async function readLogPage(
+  database: Database,
+  fromId: bigint,
+  filter: LogFilter,
+  size: number,
+): Promise<LogPage> {
   const from = fromId < 1n ? 1n : fromId;
   const head = await readLogHead(database);
   if (head < from) return { entries: [], nextFromId: from };

@@ -13,7 +13,10 @@ export interface Snapshot {
  * exist: a snapshot ahead of the history would let a reader see a state nobody appended.
  */
 export async function saveSnapshot(db: Db, originatorId: string, version: bigint, payload: string): Promise<void> {
-  const [row] = await db.select({ current: max(events.version) }).from(events).where(eq(events.originatorId, originatorId));
+  const [row] = await db
+    .select({ current: max(events.version) })
+    .from(events)
+    .where(eq(events.originatorId, originatorId));
   const current = row?.current ?? 0n;
   if (version > current) {
     throw new PreconditionError(
@@ -23,7 +26,10 @@ export async function saveSnapshot(db: Db, originatorId: string, version: bigint
   await db
     .insert(snapshots)
     .values({ originatorId, version, payload })
-    .onConflictDoUpdate({ target: [snapshots.originatorId, snapshots.version], set: { payload, createdAt: sql`now()` } });
+    .onConflictDoUpdate({
+      target: [snapshots.originatorId, snapshots.version],
+      set: { payload, createdAt: sql`now()` },
+    });
 }
 
 /** The latest snapshot at or below `maxVersion` (0 = the latest of all); NotFoundError when there is none. */

@@ -32,7 +32,9 @@ export async function* streamLog(
     if (recent === undefined) {
       // Behind the tail's memory: read from the database, bounded by the tail's head (all of it committed).
       const head = ahead?.from === position ? ahead.head : tail.head;
-      const page = await (ahead?.from === position ? ahead.page : readLogRange(database, position, head, filter, pageSize));
+      const page = await (ahead?.from === position
+        ? ahead.page
+        : readLogRange(database, position, head, filter, pageSize));
       ahead = undefined;
       position = page.length === pageSize ? page.at(-1)!.id + 1n : head + 1n;
       if (page.length === pageSize && tail.readFrom(position, 1) === undefined) {

@@ -124,15 +124,20 @@ async function scenario(input: ScenarioInput): Promise<ScenarioResult> {
     polled,
     pollEnd,
     offsetBefore: before === undefined ? "none" : String(before.offset),
-    offsetAfter: after === undefined ? "none" : { offset: String(after.offset), hasUpdatedAt: after.updatedAt !== undefined },
+    offsetAfter:
+      after === undefined ? "none" : { offset: String(after.offset), hasUpdatedAt: after.updatedAt !== undefined },
   };
 }
 
 /** One Append from this page's origin; for a page whose origin the store does not allow. */
-async function appendOnce(input: Pick<ScenarioInput, "baseUrl" | "protocol" | "originatorId">): Promise<CallFailure | "succeeded"> {
+async function appendOnce(
+  input: Pick<ScenarioInput, "baseUrl" | "protocol" | "originatorId">,
+): Promise<CallFailure | "succeeded"> {
   const store = createEventStoreClient(transportFor(input.baseUrl, input.protocol));
   try {
-    await store.appendEvents([{ originatorId: input.originatorId, version: 1n, eventType: "Greeting.Said", payload: "{}" }]);
+    await store.appendEvents([
+      { originatorId: input.originatorId, version: 1n, eventType: "Greeting.Said", payload: "{}" },
+    ]);
     return "succeeded";
   } catch (err) {
     return failure(err);

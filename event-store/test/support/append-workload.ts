@@ -93,9 +93,13 @@ async function runWriter(
     let gap = false;
     if (roll < 0.3) parts = [{ originatorId: pick(own), count: 1 }];
     else if (roll < 0.5) parts = [{ originatorId: pick(hot), count: 1 }];
-    else if (roll < 0.85) parts = distinct(own, between(1, 3), random).map((id) => ({ originatorId: id, count: between(2, 6) }));
+    else if (roll < 0.85)
+      parts = distinct(own, between(1, 3), random).map((id) => ({ originatorId: id, count: between(2, 6) }));
     else if (roll < 0.95) {
-      parts = [{ originatorId: pick(hot), count: between(1, 3) }, { originatorId: pick(own), count: between(2, 6) }];
+      parts = [
+        { originatorId: pick(hot), count: between(1, 3) },
+        { originatorId: pick(own), count: between(2, 6) },
+      ];
     } else {
       parts = [{ originatorId: pick(own), count: between(1, 2) }];
       gap = true;

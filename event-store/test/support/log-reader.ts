@@ -103,4 +103,3 @@ export function startLogReader(client: EventStoreClient, options: LogReaderOptio
     },
   };
 }
-

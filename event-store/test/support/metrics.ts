@@ -14,7 +14,12 @@ export interface Scrape {
 export async function scrape(baseUrl: string): Promise<Scrape> {
   const response = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
   const body = await response.text();
-  return { status: response.status, contentType: response.headers.get("content-type"), body, samples: parseExposition(body) };
+  return {
+    status: response.status,
+    contentType: response.headers.get("content-type"),
+    body,
+    samples: parseExposition(body),
+  };
 }
 
 /** Scrapes until `check` holds (a stream ends a moment after its client cancels it), at most ~5 s; returns the last. */

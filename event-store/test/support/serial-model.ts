@@ -8,8 +8,13 @@ import { Code } from "@eskit/client";
 /** One Append request as sent: the versions it asked for, per originator, in request order. */
 export interface SentRequest {
   /** Originator id and the version of its first event in the request, then how many consecutive events. */
-  readonly parts: ReadonlyArray<{ readonly originatorId: string; readonly firstVersion: bigint; readonly count: number }>;
-  readonly outcome: { readonly ok: true; readonly logIds: readonly bigint[] } | { readonly ok: false; readonly code: Code };
+  readonly parts: ReadonlyArray<{
+    readonly originatorId: string;
+    readonly firstVersion: bigint;
+    readonly count: number;
+  }>;
+  readonly outcome:
+    { readonly ok: true; readonly logIds: readonly bigint[] } | { readonly ok: false; readonly code: Code };
 }
 
 /**
@@ -17,10 +22,7 @@ export interface SentRequest {
  * succeed; otherwise `aborted` for a part at or below current and `failed_precondition` for one beyond current + 1.
  * When parts fail differently, either code is acceptable: the contract does not rank them.
  */
-export function allowedFailures(
-  request: Pick<SentRequest, "parts">,
-  current: ReadonlyMap<string, bigint>,
-): Set<Code> {
+export function allowedFailures(request: Pick<SentRequest, "parts">, current: ReadonlyMap<string, bigint>): Set<Code> {
   const codes = new Set<Code>();
   for (const part of request.parts) {
     const at = current.get(part.originatorId) ?? 0n;

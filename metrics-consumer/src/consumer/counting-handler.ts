@@ -28,7 +28,8 @@ export function countingHandler(deps: CountingHandlerDeps): (entry: AppLogEntry)
     const event = entry.event;
     if (event !== undefined) {
       const learned = deps.types.observe(event);
-      if (learned !== undefined) deps.logger.debug("crud type seen on the log", { entity_type: learned, log_id: entry.id });
+      if (learned !== undefined)
+        deps.logger.debug("crud type seen on the log", { entity_type: learned, log_id: entry.id });
       const labels = eventLabels(event.eventType);
       const age = event.occurredOn === undefined ? undefined : (now() - timestampMs(event.occurredOn)) / 1000;
       deps.events.count(labels, deps.types.isCrudEvent(labels), age);

@@ -12,7 +12,11 @@ import { countingHandler } from "./counting-handler.js";
 
 const now = Date.parse("2030-01-01T00:00:00Z");
 
-function entry(id: bigint, eventType: string, options: { payload?: string; originatorId?: string; ageMs?: number } = {}): AppLogEntry {
+function entry(
+  id: bigint,
+  eventType: string,
+  options: { payload?: string; originatorId?: string; ageMs?: number } = {},
+): AppLogEntry {
   return create(AppLogEntrySchema, {
     id,
     event: {
@@ -50,7 +54,13 @@ describe("countingHandler", () => {
 
   it("counts Created, Updated and Deleted events of registered types as Crud Store events, and nothing else", async () => {
     const { handle, samples } = setup({ types: ["acme.Pet"] });
-    for (const [i, type] of ["acme.Pet.Created", "acme.Pet.Updated", "acme.Pet.Deleted", "acme.Pet.Fed", "acme.User.Created"].entries()) {
+    for (const [i, type] of [
+      "acme.Pet.Created",
+      "acme.Pet.Updated",
+      "acme.Pet.Deleted",
+      "acme.Pet.Fed",
+      "acme.User.Created",
+    ].entries()) {
       handle(entry(BigInt(i + 1), type));
     }
     const s = await samples();
@@ -72,11 +82,21 @@ describe("countingHandler", () => {
       }),
     );
     handle(entry(3n, "acme.Doc.Created"));
-    handle(entry(4n, "eskit.crudstore.EntityType.Registered", { originatorId: "eskit.crudstore.type:acme.Other", payload: "not json" }));
+    handle(
+      entry(4n, "eskit.crudstore.EntityType.Registered", {
+        originatorId: "eskit.crudstore.type:acme.Other",
+        payload: "not json",
+      }),
+    );
     const s = await samples();
     expect(sampleValue(s, "eskit_events_crud_total", { entity_type: "acme.Doc", event_type: "Created" })).toBe(1);
     expect(sampleValue(s, "eskit_events_store_total", { entity_type: "acme.Doc", event_type: "Created" })).toBe(2);
-    expect(sampleValue(s, "eskit_events_store_total", { entity_type: "eskit.crudstore.EntityType", event_type: "Registered" })).toBe(2);
+    expect(
+      sampleValue(s, "eskit_events_store_total", {
+        entity_type: "eskit.crudstore.EntityType",
+        event_type: "Registered",
+      }),
+    ).toBe(2);
     expect(types.has("acme.Other")).toBe(true);
   });
 

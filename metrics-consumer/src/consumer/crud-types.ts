@@ -59,5 +59,7 @@ function entityTypeOfRecord(event: Event): string | undefined {
     // Fall through to the originator id, which names the type as well.
   }
   const id = event.originator?.id ?? "";
-  return id.startsWith(registryIdPrefix) && id.length > registryIdPrefix.length ? id.slice(registryIdPrefix.length) : undefined;
+  return id.startsWith(registryIdPrefix) && id.length > registryIdPrefix.length
+    ? id.slice(registryIdPrefix.length)
+    : undefined;
 }

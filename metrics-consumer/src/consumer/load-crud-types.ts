@@ -31,7 +31,11 @@ export async function loadCrudTypes(crud: CrudClient, options: LoadCrudTypesOpti
     } catch (error) {
       if (options.signal.aborted) break;
       const delayMs = backoffDelay(attempt, backoff);
-      options.logger.warn("cannot read the Crud Store's types yet; retrying", { error: String(error), attempt, delay_ms: delayMs });
+      options.logger.warn("cannot read the Crud Store's types yet; retrying", {
+        error: String(error),
+        attempt,
+        delay_ms: delayMs,
+      });
       await sleep(delayMs, options.signal);
     }
   }

@@ -30,16 +30,27 @@ export async function runSupervised(options: SupervisedConsumerOptions): Promise
     options.onRunning(true);
     try {
       const summary = await options.consumer.consume(options.options, options.handler, { signal });
-      logger.info("consumer stopped", { consumer_id: options.options.consumerId, offset: summary.offset, handled: summary.handled });
+      logger.info("consumer stopped", {
+        consumer_id: options.options.consumerId,
+        offset: summary.offset,
+        handled: summary.handled,
+      });
       return;
     } catch (error) {
       options.onRunning(false);
       if (signal.aborted) {
-        logger.error("consumer stopped without saving its final offset", { consumer_id: options.options.consumerId, error: String(error) });
+        logger.error("consumer stopped without saving its final offset", {
+          consumer_id: options.options.consumerId,
+          error: String(error),
+        });
         return;
       }
       const delayMs = backoffDelay(attempt, backoff);
-      logger.error("consumer failed; restarting from the saved offset", { error: String(error), attempt, delay_ms: delayMs });
+      logger.error("consumer failed; restarting from the saved offset", {
+        error: String(error),
+        attempt,
+        delay_ms: delayMs,
+      });
       await sleep(delayMs, signal);
     }
   }

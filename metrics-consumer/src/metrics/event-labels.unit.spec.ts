@@ -3,7 +3,10 @@ import { eventLabels } from "./event-labels.js";
 
 describe("eventLabels", () => {
   it("splits an event type at its last dot into the entity type and the action", () => {
-    expect(eventLabels("acme.users.v1.User.Created")).toEqual({ entityType: "acme.users.v1.User", eventType: "Created" });
+    expect(eventLabels("acme.users.v1.User.Created")).toEqual({
+      entityType: "acme.users.v1.User",
+      eventType: "Created",
+    });
     expect(eventLabels("User.Renamed")).toEqual({ entityType: "User", eventType: "Renamed" });
     expect(eventLabels("eskit.crudstore.EntityType.Registered")).toEqual({
       entityType: "eskit.crudstore.EntityType",

@@ -6,7 +6,9 @@ import { LabelGuard } from "./label-guard.js";
  * Buckets of the event age, in seconds: milliseconds for a consumer that keeps up, up to a week for one catching up
  * on history (its first run reads events of any age, and they should land in a bucket that says so).
  */
-const eventAgeBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400, 604800];
+const eventAgeBuckets = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400, 604800,
+];
 
 /**
  * The counters of what flows through the Application Log. Both counters share one {@link LabelGuard} per label, so an
@@ -46,7 +48,7 @@ export class EventMetrics {
     });
     const overflow = new Counter({
       name: "eskit_metrics_label_overflow_total",
-      help: "Label values counted as \"other\" because the label already had ESKIT_METRICS_MAX_LABEL_VALUES distinct values.",
+      help: 'Label values counted as "other" because the label already had ESKIT_METRICS_MAX_LABEL_VALUES distinct values.',
       labelNames: ["label"],
       registers,
     });
@@ -60,7 +62,10 @@ export class EventMetrics {
    * is undefined for an event without occurred_on (then no age is observed).
    */
   count(labels: EventLabels, crud: boolean, ageSeconds: number | undefined): void {
-    const guarded = { entity_type: this.entityTypes.admit(labels.entityType), event_type: this.eventTypes.admit(labels.eventType) };
+    const guarded = {
+      entity_type: this.entityTypes.admit(labels.entityType),
+      event_type: this.eventTypes.admit(labels.eventType),
+    };
     this.storeEvents.inc(guarded);
     if (crud) this.crudEvents.inc(guarded);
     // A clock behind the writer's would make ages negative; they count as "just now".

@@ -17,7 +17,8 @@ export class LabelGuard {
     private readonly maxValues: number,
     private readonly onOverflow: () => void = () => {},
   ) {
-    if (!Number.isInteger(maxValues) || maxValues < 1) throw new RangeError(`maxValues must be a positive integer, got ${maxValues}`);
+    if (!Number.isInteger(maxValues) || maxValues < 1)
+      throw new RangeError(`maxValues must be a positive integer, got ${maxValues}`);
   }
 
   /** The value to use as the label: `value` itself if it is (or can still be) one of the kept values, else `other`. */

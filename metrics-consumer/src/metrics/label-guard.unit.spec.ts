@@ -5,7 +5,14 @@ describe("LabelGuard", () => {
   it("keeps the first values as they are and folds every later new value into other", () => {
     let overflows = 0;
     const guard = new LabelGuard(2, () => overflows++);
-    expect(["a", "b", "c", "a", "d", "b"].map((v) => guard.admit(v))).toEqual(["a", "b", overflowLabelValue, "a", overflowLabelValue, "b"]);
+    expect(["a", "b", "c", "a", "d", "b"].map((v) => guard.admit(v))).toEqual([
+      "a",
+      "b",
+      overflowLabelValue,
+      "a",
+      overflowLabelValue,
+      "b",
+    ]);
     expect(guard.size).toBe(2);
     expect(overflows).toBe(2);
   });

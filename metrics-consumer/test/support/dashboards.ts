@@ -13,7 +13,9 @@ export interface Dashboard {
   uid: string;
   title: string;
   panels: Panel[];
-  templating?: { list: Array<{ name: string; type: string; query?: string | { query: string }; datasource?: Datasource }> };
+  templating?: {
+    list: Array<{ name: string; type: string; query?: string | { query: string }; datasource?: Datasource }>;
+  };
 }
 
 export interface Datasource {

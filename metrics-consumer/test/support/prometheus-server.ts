@@ -32,7 +32,9 @@ export interface PrometheusServer {
  */
 export async function startPrometheus(targets: Record<string, string>): Promise<PrometheusServer> {
   if (!existsSync(prometheusPath)) {
-    throw new Error(`Prometheus is not installed at ${prometheusPath}: apt-get install prometheus (CI's .ci/run does), or set PROMETHEUS`);
+    throw new Error(
+      `Prometheus is not installed at ${prometheusPath}: apt-get install prometheus (CI's .ci/run does), or set PROMETHEUS`,
+    );
   }
   const dir = await mkdtemp(join(tmpdir(), "eskit-prometheus-"));
   const config = [
@@ -75,7 +77,10 @@ export async function startPrometheus(targets: Record<string, string>): Promise<
     const deadline = Date.now() + 30_000;
     for (;;) {
       if (ended) throw new Error(`prometheus exited before it was ready:\n${stderr}`);
-      const ready = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status === 200, () => false);
+      const ready = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) }).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ready) break;
       if (Date.now() > deadline) throw new Error(`prometheus was not ready within 30 s:\n${stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -87,9 +92,16 @@ export async function startPrometheus(targets: Record<string, string>): Promise<
   return {
     url,
     async query(promql) {
-      const response = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: promql })}`, { signal: AbortSignal.timeout(10_000) });
-      const body = (await response.json()) as { status: string; error?: string; data: { resultType: string; result: VectorSample[] } };
-      if (body.status !== "success") throw new Error(`query ${JSON.stringify(promql)} failed: ${body.error ?? response.status}`);
+      const response = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: promql })}`, {
+        signal: AbortSignal.timeout(10_000),
+      });
+      const body = (await response.json()) as {
+        status: string;
+        error?: string;
+        data: { resultType: string; result: VectorSample[] };
+      };
+      if (body.status !== "success")
+        throw new Error(`query ${JSON.stringify(promql)} failed: ${body.error ?? response.status}`);
       return body.data;
     },
     stop,

@@ -12,7 +12,11 @@ export function promtool(args: readonly string[]): Promise<{ exitCode: number | 
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
     child.once("error", (error: NodeJS.ErrnoException) =>
-      reject(error.code === "ENOENT" ? new Error(`promtool is not installed at ${promtoolPath} (apt-get install prometheus, or set PROMTOOL)`) : error),
+      reject(
+        error.code === "ENOENT"
+          ? new Error(`promtool is not installed at ${promtoolPath} (apt-get install prometheus, or set PROMTOOL)`)
+          : error,
+      ),
     );
     child.once("close", (exitCode) => resolve({ exitCode, output }));
   });

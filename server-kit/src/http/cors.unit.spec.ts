@@ -32,8 +32,12 @@ describe("corsHandler", () => {
     expect(call(origins, "POST", { origin: "https://b.example" }).headers["access-control-allow-origin"]).toBe(
       "https://b.example",
     );
-    expect(call(origins, "POST", { origin: "https://a.example.evil" }).headers["access-control-allow-origin"]).toBeUndefined();
-    expect(call(origins, "POST", { origin: "http://a.example" }).headers["access-control-allow-origin"]).toBeUndefined();
+    expect(
+      call(origins, "POST", { origin: "https://a.example.evil" }).headers["access-control-allow-origin"],
+    ).toBeUndefined();
+    expect(
+      call(origins, "POST", { origin: "http://a.example" }).headers["access-control-allow-origin"],
+    ).toBeUndefined();
   });
 
   it("leaves requests without Origin, and non-preflight OPTIONS, to the next handler", () => {

@@ -59,7 +59,12 @@ interface H1Result {
   body: string;
 }
 
-function h1Request(method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<H1Result> {
+function h1Request(
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<H1Result> {
   return new Promise((resolve, reject) => {
     const req = http.request(`${server.url}${path}`, { method, headers, agent: false }, (res) => {
       let text = "";
@@ -151,7 +156,12 @@ describe("one port for every protocol", () => {
     socket.on("data", (d: string) => (reply += d));
     const closed = new Promise((r) => socket.on("close", r));
     // "P" is also how the HTTP/2 preface starts, so the sniffer must wait for more.
-    const parts = ["P", "O", `ST ${CHECK_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n`, "Content-Length: 2\r\nConnection: close\r\n\r\n{}"];
+    const parts = [
+      "P",
+      "O",
+      `ST ${CHECK_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n`,
+      "Content-Length: 2\r\nConnection: close\r\n\r\n{}",
+    ];
     for (const part of parts) {
       socket.write(part);
       await new Promise((r) => setTimeout(r, 20));
@@ -184,7 +194,14 @@ describe("startHttpServer", () => {
   });
 
   it("reports a URL clients can dial for a wildcard host", async () => {
-    const any = await startHttpServer({ port: 0, host: "0.0.0.0", routes: () => {}, corsOrigins: ["*"], healthz: check, logger: silentLogger });
+    const any = await startHttpServer({
+      port: 0,
+      host: "0.0.0.0",
+      routes: () => {},
+      corsOrigins: ["*"],
+      healthz: check,
+      logger: silentLogger,
+    });
     try {
       expect(any.url).toBe(`http://127.0.0.1:${any.port}`);
       expect((await fetch(`${any.url}/healthz`)).status).toBe(200);
@@ -236,7 +253,10 @@ describe("/healthz", () => {
     try {
       expect(await h2Request(session, { ":path": "/healthz" })).toEqual({ status: 200, body: '{"status":"ok"}' });
       healthy = false;
-      expect(await h2Request(session, { ":path": "/healthz" })).toEqual({ status: 503, body: '{"status":"unavailable"}' });
+      expect(await h2Request(session, { ":path": "/healthz" })).toEqual({
+        status: 503,
+        body: '{"status":"unavailable"}',
+      });
     } finally {
       session.close();
     }
@@ -267,7 +287,9 @@ describe("CORS", () => {
     expect(res.headers["access-control-allow-origin"]).toBe(ALLOWED);
     expect(res.headers["access-control-allow-methods"]).toBe("POST, GET");
     const allowed = String(res.headers["access-control-allow-headers"]).split(", ");
-    expect(allowed).toEqual(expect.arrayContaining(["Content-Type", "Connect-Protocol-Version", "X-Grpc-Web", "Grpc-Timeout"]));
+    expect(allowed).toEqual(
+      expect.arrayContaining(["Content-Type", "Connect-Protocol-Version", "X-Grpc-Web", "Grpc-Timeout"]),
+    );
     expect(res.headers["access-control-max-age"]).toBe("7200");
   });
 
@@ -276,7 +298,12 @@ describe("CORS", () => {
     expect(res.status).toBe(204);
     expect(res.headers["access-control-allow-origin"]).toBeUndefined();
     expect(res.headers["access-control-allow-methods"]).toBeUndefined();
-    const actual = await h1Request("POST", CHECK_PATH, { origin: "https://evil.example", "content-type": "application/json" }, "{}");
+    const actual = await h1Request(
+      "POST",
+      CHECK_PATH,
+      { origin: "https://evil.example", "content-type": "application/json" },
+      "{}",
+    );
     expect(actual.headers["access-control-allow-origin"]).toBeUndefined();
   });
 

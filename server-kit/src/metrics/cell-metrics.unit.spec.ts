@@ -24,7 +24,9 @@ describe("cell metrics", () => {
 
   it("export a gauge cell going up and down", async () => {
     const registry = new Registry();
-    const open = new CellGauge({ name: "t_open", help: "open", labelNames: ["method"], registry }).cell({ method: "Watch" });
+    const open = new CellGauge({ name: "t_open", help: "open", labelNames: ["method"], registry }).cell({
+      method: "Watch",
+    });
     open.inc();
     open.inc();
     open.dec();
@@ -33,7 +35,13 @@ describe("cell metrics", () => {
 
   it("export a histogram with cumulative buckets, +Inf, sum and count", async () => {
     const registry = new Registry();
-    const histogram = new CellHistogram({ name: "t_size", help: "sizes", labelNames: [], buckets: [1, 10, 100], registry });
+    const histogram = new CellHistogram({
+      name: "t_size",
+      help: "sizes",
+      labelNames: [],
+      buckets: [1, 10, 100],
+      registry,
+    });
     const cell = histogram.cell({});
     for (const value of [1, 2, 10, 11, 500]) cell.observe(value);
     const samples = await scrape(registry);
@@ -60,7 +68,9 @@ describe("cell metrics", () => {
   it("refuse a second metric of the same name in one registry, and unordered buckets", () => {
     const registry = new Registry();
     new CellCounter({ name: "t_dup_total", help: "x", labelNames: [], registry });
-    expect(() => new CellCounter({ name: "t_dup_total", help: "x", labelNames: [], registry })).toThrow(/already been registered/);
+    expect(() => new CellCounter({ name: "t_dup_total", help: "x", labelNames: [], registry })).toThrow(
+      /already been registered/,
+    );
     expect(
       () => new CellHistogram({ name: "t_bad", help: "x", labelNames: [], buckets: [2, 1], registry: new Registry() }),
     ).toThrow(/strictly increasing/);

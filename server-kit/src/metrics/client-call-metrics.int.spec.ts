@@ -49,7 +49,9 @@ describe("clientCallsInterceptor", () => {
     expect(statuses).toEqual([Status.SERVING]);
     // Nothing listens on port 9 of this host.
     const unreachable = createClient(Health, createGrpcTransport({ baseUrl: "http://127.0.0.1:9", interceptors }));
-    await expect(unreachable.check({ service: "" }, { timeoutMs: 2000 })).rejects.toMatchObject({ code: Code.Unavailable });
+    await expect(unreachable.check({ service: "" }, { timeoutMs: 2000 })).rejects.toMatchObject({
+      code: Code.Unavailable,
+    });
 
     const body = await registry.metrics();
     const samples = parseExposition(body);

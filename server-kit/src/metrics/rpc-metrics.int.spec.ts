@@ -49,10 +49,20 @@ afterEach(async () => {
   await server.close({ timeoutMs: 1000 });
 });
 
-async function scrape(): Promise<{ status: number; contentType: string | null; body: string; samples: MetricSample[] }> {
+async function scrape(): Promise<{
+  status: number;
+  contentType: string | null;
+  body: string;
+  samples: MetricSample[];
+}> {
   const response = await fetch(`${server.url}/metrics`, { signal: AbortSignal.timeout(5000) });
   const body = await response.text();
-  return { status: response.status, contentType: response.headers.get("content-type"), body, samples: parseExposition(body) };
+  return {
+    status: response.status,
+    contentType: response.headers.get("content-type"),
+    body,
+    samples: parseExposition(body),
+  };
 }
 
 /** Scrapes until `check` holds (streams end a moment after the client cancels), then returns that scrape. */

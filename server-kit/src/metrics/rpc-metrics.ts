@@ -2,7 +2,14 @@ import type { DescMethod } from "@bufbuild/protobuf";
 import type { Interceptor } from "@connectrpc/connect";
 import type { Registry } from "prom-client";
 import { codeName, outcomeCode, whenStreamEnds } from "../rpc-outcome.js";
-import { CellCounter, CellGauge, CellHistogram, type CounterCell, type GaugeCell, type HistogramCell } from "./cell-metrics.js";
+import {
+  CellCounter,
+  CellGauge,
+  CellHistogram,
+  type CounterCell,
+  type GaugeCell,
+  type HistogramCell,
+} from "./cell-metrics.js";
 
 /**
  * Upper bounds of `eskit_rpc_duration_seconds`: 0.5 ms (a cached read) to 10 s (a deadline); a server stream lasts as
