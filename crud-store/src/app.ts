@@ -1,4 +1,5 @@
 import type { ConnectRouter } from "@connectrpc/connect";
+import { CrudStoreService as CrudStoreServiceV1 } from "@eskit/gen/contracts/crudstore/service_pb.js";
 import { CrudStoreService } from "@eskit/gen/eskit/crudstore/v1/crud_store_pb.js";
 import { Health } from "@eskit/gen/grpc/health/v1/health_pb.js";
 import { healthService } from "@eskit/server-kit/health-service.js";
@@ -7,6 +8,7 @@ import { type Logger, silentLogger } from "@eskit/server-kit/logger.js";
 import { loggingInterceptor } from "@eskit/server-kit/logging-interceptor.js";
 import { clientCallsInterceptor } from "@eskit/server-kit/metrics/client-call-metrics.js";
 import { createMetricsRegistry } from "@eskit/server-kit/metrics/registry.js";
+import { crudStoreV1Service } from "./compat-v1/crud-store-v1-service.js";
 import type { CrudStoreConfig } from "./config.js";
 import { EventStoreGateway } from "./gateway/event-store-gateway.js";
 import { TypeRegistry } from "./registry/type-registry.js";
@@ -48,7 +50,10 @@ export async function startCrudStore(
   const registry = new TypeRegistry(gateway);
   const documents = new DocumentStore(gateway, states, registry);
   const routes = (router: ConnectRouter) => {
-    router.service(CrudStoreService, crudStoreService({ gateway, documents, states, registry }));
+    const deps = { gateway, documents, states, registry };
+    router.service(CrudStoreService, crudStoreService(deps));
+    // The original v1 contract (package contracts.crudstore), for clients not yet moved: the same core behind it.
+    router.service(CrudStoreServiceV1, crudStoreV1Service(deps));
     router.service(
       Health,
       healthService(() => gateway.ping(), { services: [CrudStoreService.typeName] }),

@@ -1,5 +1,12 @@
 import { type AuthConfig, authSpecs, checkAuthConfig, peerTokenSpec } from "@eskit/server-kit/auth/auth-config.js";
-import { configDocsOf, type EnvSpec, type LogLevel, loadEnv } from "@eskit/server-kit/env-config.js";
+import {
+  configDocsOf,
+  type EnvSpec,
+  type LogLevel,
+  loadEnv,
+  logLevelSpec,
+  shutdownTimeoutSpec,
+} from "@eskit/server-kit/env-config.js";
 import { type LimitsConfig, limitsSpecs } from "@eskit/server-kit/limits/limits-config.js";
 
 /** Everything the Crud Store reads from its environment, parsed and validated once at start-up. */
@@ -74,21 +81,8 @@ const specs = {
       "Largest accepted request message, in bytes (a document is also bounded by the Event Store's ESKIT_MAX_EVENT_BYTES)",
   },
   ...limitsSpecs,
-  logLevel: {
-    env: "LOG_LEVEL",
-    kind: "enum",
-    values: ["debug", "info", "warn", "error"],
-    default: "info",
-    meaning: "Lowest level of log lines written (debug, info, warn, error)",
-  },
-  shutdownTimeoutMs: {
-    env: "ESKIT_SHUTDOWN_TIMEOUT_MS",
-    kind: "int",
-    min: 0,
-    max: 600000,
-    default: 8000,
-    meaning: "How long shutdown waits for in-flight requests before closing connections, in ms",
-  },
+  logLevel: logLevelSpec,
+  shutdownTimeoutMs: shutdownTimeoutSpec,
 } as const satisfies Record<keyof CrudStoreConfig, EnvSpec>;
 
 /** One row per environment variable, in declaration order; the README's table is checked against it. */

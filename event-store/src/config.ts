@@ -1,5 +1,13 @@
 import { type AuthConfig, authSpecs, checkAuthConfig } from "@eskit/server-kit/auth/auth-config.js";
-import { ConfigError, configDocsOf, type EnvSpec, type LogLevel, loadEnv } from "@eskit/server-kit/env-config.js";
+import {
+  ConfigError,
+  configDocsOf,
+  type EnvSpec,
+  type LogLevel,
+  loadEnv,
+  logLevelSpec,
+  shutdownTimeoutSpec,
+} from "@eskit/server-kit/env-config.js";
 import { type LimitsConfig, limitsSpecs } from "@eskit/server-kit/limits/limits-config.js";
 
 export { ConfigError, type LogLevel };
@@ -103,21 +111,8 @@ const specs = {
     default: 1000,
     meaning: "Interval of the slow fallback poll of the log tail, in ms",
   },
-  logLevel: {
-    env: "LOG_LEVEL",
-    kind: "enum",
-    values: ["debug", "info", "warn", "error"],
-    default: "info",
-    meaning: "Lowest level of log lines written (debug, info, warn, error)",
-  },
-  shutdownTimeoutMs: {
-    env: "ESKIT_SHUTDOWN_TIMEOUT_MS",
-    kind: "int",
-    min: 0,
-    max: 600000,
-    default: 8000,
-    meaning: "How long shutdown waits for in-flight requests before closing connections, in ms",
-  },
+  logLevel: logLevelSpec,
+  shutdownTimeoutMs: shutdownTimeoutSpec,
 } as const satisfies Record<keyof EventStoreConfig, EnvSpec>;
 
 /**

@@ -1,5 +1,12 @@
 import { type AuthConfig, authSpecs, checkAuthConfig, peerTokenSpec } from "@eskit/server-kit/auth/auth-config.js";
-import { configDocsOf, type EnvSpec, type LogLevel, loadEnv } from "@eskit/server-kit/env-config.js";
+import {
+  configDocsOf,
+  type EnvSpec,
+  type LogLevel,
+  loadEnv,
+  logLevelSpec,
+  shutdownTimeoutSpec,
+} from "@eskit/server-kit/env-config.js";
 import { type LimitsConfig, limitsSpecs } from "@eskit/server-kit/limits/limits-config.js";
 
 /** Everything the Metrics Consumer reads from its environment, parsed and validated once at start-up. */
@@ -101,19 +108,9 @@ const specs = {
       "Most server streams (Health/Watch) open at once in the process; one more is refused at once with resource_exhausted",
   },
   defaultDeadlineMs: limitsSpecs.defaultDeadlineMs,
-  logLevel: {
-    env: "LOG_LEVEL",
-    kind: "enum",
-    values: ["debug", "info", "warn", "error"],
-    default: "info",
-    meaning: "Lowest level of log lines written (debug, info, warn, error)",
-  },
+  logLevel: logLevelSpec,
   shutdownTimeoutMs: {
-    env: "ESKIT_SHUTDOWN_TIMEOUT_MS",
-    kind: "int",
-    min: 0,
-    max: 600000,
-    default: 8000,
+    ...shutdownTimeoutSpec,
     meaning: "How long shutdown waits for the final offset save and in-flight requests, in ms",
   },
 } as const satisfies Record<keyof MetricsConsumerConfig, EnvSpec>;

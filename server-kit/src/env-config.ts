@@ -166,3 +166,22 @@ export function loadEnv<T>(
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
+
+/** `LOG_LEVEL`, the same in every service. */
+export const logLevelSpec = {
+  env: "LOG_LEVEL",
+  kind: "enum",
+  values: ["debug", "info", "warn", "error"],
+  default: "info",
+  meaning: "Lowest level of log lines written (debug, info, warn, error)",
+} as const satisfies EnvSpec;
+
+/** `ESKIT_SHUTDOWN_TIMEOUT_MS` of a server; a service that must do more on shutdown says so in its own meaning. */
+export const shutdownTimeoutSpec = {
+  env: "ESKIT_SHUTDOWN_TIMEOUT_MS",
+  kind: "int",
+  min: 0,
+  max: 600000,
+  default: 8000,
+  meaning: "How long shutdown waits for in-flight requests before closing connections, in ms",
+} as const satisfies EnvSpec;

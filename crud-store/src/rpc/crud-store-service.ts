@@ -137,7 +137,7 @@ export function crudStoreService(deps: CrudStoreDeps): ServiceImpl<typeof CrudSt
 }
 
 /** The caller's cancellation and remaining deadline, handed down to every Event Store call. */
-function scopeOf(ctx: HandlerContext): CallScope {
+export function scopeOf(ctx: HandlerContext): CallScope {
   // A List page reads many documents at once, each call listening to this signal: that is not a leak.
   setMaxListeners(200, ctx.signal);
   return { signal: ctx.signal, timeoutMs: ctx.timeoutMs() };

@@ -1,4 +1,7 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import { CrudStoreService as CrudStoreServiceV1 } from "@eskit/gen/contracts/crudstore/service_pb.js";
+import { ConsumerService as ConsumerServiceV1 } from "@eskit/gen/contracts/consumerstore/service_pb.js";
+import { EventstoreService as EventstoreServiceV1 } from "@eskit/gen/contracts/eventstore/service_pb.js";
 import { CrudStoreService } from "@eskit/gen/eskit/crudstore/v1/crud_store_pb.js";
 import { ConsumerService } from "@eskit/gen/eskit/eventstore/v1/consumer_pb.js";
 import { EventStoreService } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
@@ -50,7 +53,29 @@ const accessTable: ReadonlyMap<string, ReadonlyMap<string, Access>> = new Map([
     getType: "read",
     listTypes: "read",
   }),
+  // The original v1 Crud Store contract; Healtz is its health check, open like ours.
+  classify(CrudStoreServiceV1, {
+    healtz: "open",
+    create: "write",
+    update: "write",
+    delete: "write",
+    registerType: "write",
+    updateType: "write",
+    get: "read",
+    list: "read",
+    getType: "read",
+    listTypes: "read",
+  }),
   classify(Health, { check: "open", list: "open", watch: "open" }),
+  // The original v1 Event Store and Consumer contracts, on the Event Store's port; Healtz is open like ours.
+  classify(EventstoreServiceV1, {
+    healtz: "open",
+    append: "write",
+    getEvents: "read",
+    logs: "read",
+    logsPoll: "read",
+  }),
+  classify(ConsumerServiceV1, { healtz: "open", logConsume: "write", getLogConsume: "read", list: "read" }),
 ]);
 
 /** The class of `method`, or undefined for a method of no known service (callers treat it as `write`). */

@@ -35,6 +35,9 @@ describe("the access table", () => {
   it("classifies every RPC of every service generated from proto/", async () => {
     const services = await generatedServices();
     expect(services.map((s) => s.typeName).sort()).toEqual([
+      "contracts.consumerstore.ConsumerService",
+      "contracts.crudstore.CrudStoreService",
+      "contracts.eventstore.EventstoreService",
       "eskit.crudstore.v1.CrudStoreService",
       "eskit.eventstore.v1.ConsumerService",
       "eskit.eventstore.v1.EventStoreService",
@@ -51,9 +54,26 @@ describe("the access table", () => {
     for (const service of await generatedServices()) {
       for (const method of service.methods) byAccess[accessOf(method)!]!.push(method.name);
     }
-    expect(byAccess["open"]!.sort()).toEqual(["Check", "List", "Watch"]);
+    expect(byAccess["open"]!.sort()).toEqual(["Check", "Healtz", "Healtz", "Healtz", "List", "Watch"]);
     expect(byAccess["write"]!.sort()).toEqual(
-      ["Append", "Create", "Delete", "RegisterType", "SaveOffset", "SaveSnapshot", "Update", "UpdateType"].sort(),
+      [
+        "Append",
+        "Create",
+        "Delete",
+        "RegisterType",
+        "SaveOffset",
+        "SaveSnapshot",
+        "Update",
+        "UpdateType",
+        // v1
+        "Append",
+        "Create",
+        "Delete",
+        "LogConsume",
+        "RegisterType",
+        "Update",
+        "UpdateType",
+      ].sort(),
     );
     expect(byAccess["read"]!.sort()).toEqual(
       [
@@ -68,6 +88,16 @@ describe("the access table", () => {
         "List",
         "ListConsumers",
         "ListOriginators",
+        "ListTypes",
+        "Logs",
+        "LogsPoll",
+        // v1
+        "Get",
+        "GetEvents",
+        "GetLogConsume",
+        "GetType",
+        "List",
+        "List",
         "ListTypes",
         "Logs",
         "LogsPoll",
