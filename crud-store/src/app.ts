@@ -56,7 +56,7 @@ export async function startCrudStore(
     router.service(CrudStoreServiceV1, crudStoreV1Service(deps));
     router.service(
       Health,
-      healthService(() => gateway.ping(), { services: [CrudStoreService.typeName] }),
+      healthService(() => gateway.ping(), { services: [CrudStoreService.typeName, CrudStoreServiceV1.typeName] }),
     );
   };
   const server = await startHttpServer({
