@@ -1,9 +1,13 @@
 import type { ConnectRouter } from "@connectrpc/connect";
+import { ConsumerService as ConsumerServiceV1 } from "@eskit/gen/contracts/consumerstore/service_pb.js";
+import { EventstoreService as EventstoreServiceV1 } from "@eskit/gen/contracts/eventstore/service_pb.js";
 import { ConsumerService } from "@eskit/gen/eskit/eventstore/v1/consumer_pb.js";
 import { EventStoreService } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
 import { Health } from "@eskit/gen/grpc/health/v1/health_pb.js";
 import type { EventStoreConfig } from "./config.js";
 import { type Logger, silentLogger } from "@eskit/server-kit/logger.js";
+import { consumerV1Service } from "./compat-v1/consumer-v1-service.js";
+import { eventstoreV1Service } from "./compat-v1/eventstore-v1-service.js";
 import { errorInterceptor } from "./rpc/connect-errors.js";
 import { consumerService } from "./rpc/consumer-service.js";
 import { eventStoreService } from "./rpc/event-store-service.js";
@@ -26,7 +30,8 @@ export interface RunningEventStore {
 
 /**
  * Wires the Event Store together: database (migrated), the shared log tail, the append batcher, and one HTTP server
- * answering gRPC, gRPC-Web and Connect for the Event Store, Consumer and Health services, with `GET /metrics`.
+ * answering gRPC, gRPC-Web and Connect for the Event Store, Consumer and Health services (and the v1 contracts'
+ * Event Store and Consumer services), with `GET /metrics`.
  */
 export async function startEventStore(
   config: EventStoreConfig,
@@ -58,23 +63,31 @@ export async function startEventStore(
     },
   });
   const routes = (router: ConnectRouter) => {
-    router.service(
-      EventStoreService,
-      eventStoreService({
-        database,
-        batcher,
-        tail,
-        limits: {
-          maxEventBytes: config.maxEventBytes,
-          maxRequestBytes: config.maxRequestBytes,
-          maxEvents: config.maxEventsPerRequest,
-        },
-      }),
-    );
+    const deps = {
+      database,
+      batcher,
+      tail,
+      limits: {
+        maxEventBytes: config.maxEventBytes,
+        maxRequestBytes: config.maxRequestBytes,
+        maxEvents: config.maxEventsPerRequest,
+      },
+    };
+    router.service(EventStoreService, eventStoreService(deps));
     router.service(ConsumerService, consumerService(database.db));
+    // The original ESKIT v1 contracts (package `contracts.*`, so no route clashes with ours), on the same core.
+    router.service(EventstoreServiceV1, eventstoreV1Service(deps));
+    router.service(ConsumerServiceV1, consumerV1Service(database));
     router.service(
       Health,
-      healthService(() => database.ping(), { services: [EventStoreService.typeName, ConsumerService.typeName] }),
+      healthService(() => database.ping(), {
+        services: [
+          EventStoreService.typeName,
+          ConsumerService.typeName,
+          EventstoreServiceV1.typeName,
+          ConsumerServiceV1.typeName,
+        ],
+      }),
     );
   };
   const server = await startHttpServer({
