@@ -3,14 +3,14 @@ import { HealthCheckResponse_ServingStatus as ServingStatus } from "@eskit/gen/g
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { healthz, protocols, startCrudStoreHarness, type CrudClients, type CrudStoreHarness } from "./harness.js";
 import { freshId, freshType, outcome, parse, sleep } from "./support/documents.js";
-import { startLatencyProxy, type LatencyProxy } from "./support/latency-proxy.js";
+import { startTcpProxy, type TcpProxy } from "../../event-store/test/support/tcp-proxy.js";
 
 // The Crud Store reaches its Event Store through a proxy the tests cut (an outage) or slow down (deadlines).
 
 /** A failing call must fail this fast: an outage is reported, not waited out. */
 const failFastMs = 5_000;
 
-let proxy: LatencyProxy;
+let proxy: TcpProxy;
 let harness: CrudStoreHarness;
 
 beforeAll(async () => {
@@ -18,7 +18,7 @@ beforeAll(async () => {
     // A short default deadline towards the Event Store, so the test of it does not wait for 10 s.
     config: { eventStoreTimeoutMs: 1_500 },
     eventStoreUrl: async (eventStore) => {
-      proxy = await startLatencyProxy({ host: "127.0.0.1", port: eventStore.port });
+      proxy = await startTcpProxy({ host: "127.0.0.1", port: eventStore.port });
       return `http://127.0.0.1:${proxy.port}`;
     },
   });

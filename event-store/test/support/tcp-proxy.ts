@@ -1,7 +1,7 @@
 /**
- * A TCP proxy for outage tests: put it between the event store and PostgreSQL, then `cut()` it to make the database
- * vanish (every connection reset, new ones refused) and `restore()` it to bring the database back on the same port,
- * without touching the PostgreSQL server other tests share.
+ * A TCP proxy for outage tests: put it between a service and what it depends on (PostgreSQL, the Event Store), then
+ * `cut()` it to make that vanish (every connection reset, new ones refused) and `restore()` it to bring it back on the
+ * same port, without touching servers other tests share. `latencyMs` slows it down instead (deadline tests).
  */
 import * as net from "node:net";
 
@@ -13,6 +13,10 @@ export interface TcpProxy {
   readonly openConnections: number;
   /** Connections accepted since the proxy started. */
   readonly acceptedConnections: number;
+  /** The delay added to every chunk from now on, in ms (0 = none); chunks already held keep their delay. */
+  latencyMs: number;
+  /** Resolves once every chunk held so far has been passed on. */
+  drained(): Promise<void>;
   /** Stops accepting and destroys every open connection; resolves once the port is closed. */
   cut(): Promise<void>;
   /** Listens again on the same port. */
@@ -26,6 +30,32 @@ export async function startTcpProxy(target: { host: string; port: number }, port
   const sockets = new Set<net.Socket>();
   let accepted = 0;
   let server: net.Server | undefined;
+  let latencyMs = 0;
+  let held = 0;
+  let onDrained: Array<() => void> = [];
+
+  // Each chunk is due `latencyMs` after it arrived; chaining the writes keeps the byte order. Without latency and
+  // nothing held, a chunk goes straight through.
+  const forward = (from: net.Socket, to: net.Socket): void => {
+    let chain = Promise.resolve();
+    from.on("data", (chunk: Buffer) => {
+      if (latencyMs === 0 && held === 0) {
+        if (!to.destroyed) to.write(chunk);
+        return;
+      }
+      const due = Date.now() + latencyMs;
+      held++;
+      chain = chain.then(async () => {
+        const wait = due - Date.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        if (!to.destroyed) to.write(chunk);
+        if (--held === 0) {
+          for (const resolve of onDrained) resolve();
+          onDrained = [];
+        }
+      });
+    });
+  };
 
   const track = (socket: net.Socket): void => {
     sockets.add(socket);
@@ -36,8 +66,8 @@ export async function startTcpProxy(target: { host: string; port: number }, port
     const upstream = net.connect(target.port, target.host);
     track(client);
     track(upstream);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    forward(client, upstream);
+    forward(upstream, client);
     // Either side failing or closing takes the other down, as a real network cut would.
     for (const [socket, other] of [
       [client, upstream],
@@ -73,12 +103,19 @@ export async function startTcpProxy(target: { host: string; port: number }, port
 
   return {
     port: boundPort,
+    get latencyMs() {
+      return latencyMs;
+    },
+    set latencyMs(ms: number) {
+      latencyMs = ms;
+    },
     get openConnections() {
       return sockets.size;
     },
     get acceptedConnections() {
       return accepted;
     },
+    drained: () => (held === 0 ? Promise.resolve() : new Promise<void>((resolve) => onDrained.push(resolve))),
     cut,
     async restore() {
       if (server === undefined) await listen(boundPort);
