@@ -71,6 +71,8 @@ export function validateAppend(events: readonly NewEvent[], limits: AppendLimits
     seenIds.add(eventId);
     for (const [key, value] of Object.entries(event.metadata)) {
       if (key.length === 0) throw new ValidationError(`${where}.metadata has an empty key`);
+      // JavaScript clients (protobuf-es, JSON.parse into plain objects) cannot hold this key: it would vanish on read.
+      if (key === "__proto__") throw new ValidationError(`${where}.metadata key "__proto__" is not allowed`);
       if (key.includes("\u0000") || value.includes("\u0000")) {
         throw new ValidationError(`${where}.metadata["${key}"] contains a NUL character, which cannot be stored`);
       }

@@ -56,6 +56,11 @@ describe("validateAppend", () => {
     ["an event type without action", [event({ eventType: "User" })], "events[0].event_type"],
     ["nanos out of range", [event({ occurredOn: { seconds: 0n, nanos: 1_000_000_000 } })], "nanos"],
     ["a NUL in metadata", [event({ metadata: { k: "a\u0000" } })], "NUL"],
+    [
+      "a __proto__ metadata key",
+      [event({ metadata: JSON.parse('{"__proto__":"x"}') as Record<string, string> })],
+      "__proto__",
+    ],
   ])("rejects %s with invalid_argument", (_name, events, message) => {
     expect(() => validateAppend(events, limits)).toThrow(ValidationError);
     expect(() => validateAppend(events, limits)).toThrow(message);

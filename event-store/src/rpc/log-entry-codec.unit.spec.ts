@@ -64,8 +64,11 @@ describe("encodeLogEntryDelimited", () => {
 
 describe("preEncodedLogsPollResponse", () => {
   it("reads back as a LogsPollResponse holding the same entries", () => {
+    // Only entries that can be stored: Append refuses a "__proto__" metadata key, which protobuf-es's decoder (the
+    // reference here) cannot hold. The byte-for-byte property above still covers that key.
+    const storable = entry.filter((e) => !Object.hasOwn(e.event.metadata, "__proto__"));
     fc.assert(
-      fc.property(fc.array(entry, { maxLength: 5 }), (entries) => {
+      fc.property(fc.array(storable, { maxLength: 5 }), (entries) => {
         const decoded = fromBinary(
           LogsPollResponseSchema,
           toBinary(LogsPollResponseSchema, preEncodedLogsPollResponse(entries)),
