@@ -6,6 +6,9 @@ import {
   loadEnv,
   logLevelSpec,
   shutdownTimeoutSpec,
+  portSpec,
+  hostSpec,
+  corsOriginsSpec,
 } from "@eskit/server-kit/env-config.js";
 import { type LimitsConfig, limitsSpecs } from "@eskit/server-kit/limits/limits-config.js";
 
@@ -29,15 +32,8 @@ export interface CrudStoreConfig extends AuthConfig, LimitsConfig {
 }
 
 const specs = {
-  port: {
-    env: "PORT",
-    kind: "int",
-    min: 0,
-    max: 65535,
-    default: 8082,
-    meaning: "TCP port serving gRPC, gRPC-Web, Connect, /healthz and /metrics",
-  },
-  host: { env: "HOST", kind: "string", default: "0.0.0.0", meaning: "Interface to listen on" },
+  port: portSpec(8082),
+  host: hostSpec,
   eventStoreUrl: {
     env: "EVENT_STORE_URL",
     kind: "httpUrl",
@@ -65,12 +61,7 @@ const specs = {
     default: 10000,
     meaning: "Deadline of each call to the Event Store when the caller gave none, in ms",
   },
-  corsOrigins: {
-    env: "ESKIT_CORS_ORIGINS",
-    kind: "origins",
-    default: ["*"],
-    meaning: "Comma-separated browser origins allowed by CORS; * allows any",
-  },
+  corsOrigins: corsOriginsSpec,
   ...authSpecs,
   maxRequestBytes: {
     env: "ESKIT_MAX_REQUEST_BYTES",

@@ -7,6 +7,9 @@ import {
   loadEnv,
   logLevelSpec,
   shutdownTimeoutSpec,
+  portSpec,
+  hostSpec,
+  corsOriginsSpec,
 } from "@eskit/server-kit/env-config.js";
 import { type LimitsConfig, limitsSpecs } from "@eskit/server-kit/limits/limits-config.js";
 
@@ -36,15 +39,8 @@ export interface EventStoreConfig extends AuthConfig, LimitsConfig {
 }
 
 const specs = {
-  port: {
-    env: "PORT",
-    kind: "int",
-    min: 0,
-    max: 65535,
-    default: 8081,
-    meaning: "TCP port serving gRPC, gRPC-Web, Connect, /healthz and /metrics",
-  },
-  host: { env: "HOST", kind: "string", default: "0.0.0.0", meaning: "Interface to listen on" },
+  port: portSpec(8081),
+  host: hostSpec,
   databaseUrl: {
     env: "DATABASE_URL",
     kind: "postgresUrl",
@@ -57,12 +53,7 @@ const specs = {
     default: "./data",
     meaning: "Directory of the embedded PGlite database (used when DATABASE_URL is unset)",
   },
-  corsOrigins: {
-    env: "ESKIT_CORS_ORIGINS",
-    kind: "origins",
-    default: ["*"],
-    meaning: "Comma-separated browser origins allowed by CORS; * allows any",
-  },
+  corsOrigins: corsOriginsSpec,
   ...authSpecs,
   maxEventBytes: {
     env: "ESKIT_MAX_EVENT_BYTES",

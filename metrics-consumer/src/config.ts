@@ -6,6 +6,9 @@ import {
   loadEnv,
   logLevelSpec,
   shutdownTimeoutSpec,
+  portSpec,
+  hostSpec,
+  corsOriginsSpec,
 } from "@eskit/server-kit/env-config.js";
 import { type LimitsConfig, limitsSpecs } from "@eskit/server-kit/limits/limits-config.js";
 
@@ -34,15 +37,8 @@ export interface MetricsConsumerConfig extends AuthConfig, LimitsConfig {
 }
 
 const specs = {
-  port: {
-    env: "PORT",
-    kind: "int",
-    min: 0,
-    max: 65535,
-    default: 8083,
-    meaning: "TCP port serving /metrics, /healthz and the gRPC health service",
-  },
-  host: { env: "HOST", kind: "string", default: "0.0.0.0", meaning: "Interface to listen on" },
+  port: { ...portSpec(8083), meaning: "TCP port serving /metrics, /healthz and the gRPC health service" },
+  host: hostSpec,
   eventStoreUrl: {
     env: "EVENT_STORE_URL",
     kind: "httpUrl",
@@ -86,12 +82,7 @@ const specs = {
     meaning:
       "How often the log head is read (GetHead) to compute the lag, in ms; /healthz fails after 3 intervals without an answer",
   },
-  corsOrigins: {
-    env: "ESKIT_CORS_ORIGINS",
-    kind: "origins",
-    default: ["*"],
-    meaning: "Comma-separated browser origins allowed by CORS; * allows any",
-  },
+  corsOrigins: corsOriginsSpec,
   authTokens: {
     ...authSpecs.authTokens,
     meaning:

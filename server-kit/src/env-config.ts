@@ -185,3 +185,31 @@ export const shutdownTimeoutSpec = {
   default: 8000,
   meaning: "How long shutdown waits for in-flight requests before closing connections, in ms",
 } as const satisfies EnvSpec;
+
+/** `PORT` of a service, whose one port serves every protocol, health and metrics. */
+export function portSpec(defaultPort: number) {
+  return {
+    env: "PORT",
+    kind: "int",
+    min: 0,
+    max: 65535,
+    default: defaultPort,
+    meaning: "TCP port serving gRPC, gRPC-Web, Connect, /healthz and /metrics",
+  } as const satisfies EnvSpec;
+}
+
+/** `HOST`, the same in every service. */
+export const hostSpec = {
+  env: "HOST",
+  kind: "string",
+  default: "0.0.0.0",
+  meaning: "Interface to listen on",
+} as const satisfies EnvSpec;
+
+/** `ESKIT_CORS_ORIGINS`, the same in every service. */
+export const corsOriginsSpec = {
+  env: "ESKIT_CORS_ORIGINS",
+  kind: "origins",
+  default: ["*"],
+  meaning: "Comma-separated browser origins allowed by CORS; * allows any",
+} as const satisfies EnvSpec;

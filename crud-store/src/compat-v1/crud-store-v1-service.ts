@@ -1,7 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { Originator } from "@eskit/gen/contracts/common/originator_pb.js";
-import type { CrudEntitySpec } from "@eskit/gen/contracts/crudstore/schema_pb.js";
 import {
   CreateResponseSchema,
   type CrudStoreService,
@@ -15,16 +14,16 @@ import {
   UpdateResponseSchema,
   UpdateTypeResponseSchema,
 } from "@eskit/gen/contracts/crudstore/service_pb.js";
-import { ConcurrencyError, ValidationError } from "../domain/errors.js";
+import { ConcurrencyError } from "../domain/errors.js";
 import { serializeDocument } from "../domain/json-document.js";
 import type { CallScope } from "../gateway/event-store-gateway.js";
-import type { TypeSpec } from "../registry/type-registry.js";
 import { type CrudStoreDeps, scopeOf } from "../rpc/crud-store-service.js";
 import type { DocumentRef } from "../store/documents.js";
 import { listDocuments } from "../store/list-documents.js";
 import { v1Call } from "./v1-errors.js";
 import { listTypesV1 } from "./v1-list-types.js";
 import { formatV1Version, parseV1Version } from "./v1-version.js";
+import { required, specOf, toSpecMessage } from "../rpc/message-convert.js";
 
 /** The largest List page of our core; v1 clients asking for more get this many and a next_page_id. */
 const maxListLimit = 1000;
@@ -164,27 +163,6 @@ async function updateLatest(
   }
 }
 
-function required<T>(value: T | undefined, field: string): T {
-  if (value === undefined) throw new ValidationError(`${field} is required`);
-  return value;
-}
-
 function toOriginator(ref: DocumentRef): Pick<Originator, "id" | "version"> {
   return { id: ref.id, version: formatV1Version(ref.version) };
-}
-
-function specOf(spec: CrudEntitySpec | undefined): TypeSpec {
-  const s = required(spec, "spec");
-  return {
-    entityType: s.entityType,
-    schemaVersion: s.schemaSpec?.schemaVersion ?? 0n,
-    jsonSchema: s.schemaSpec?.jsonSchema ?? "",
-  };
-}
-
-function toSpecMessage(spec: TypeSpec) {
-  return {
-    entityType: spec.entityType,
-    schemaSpec: { schemaVersion: spec.schemaVersion, jsonSchema: spec.jsonSchema },
-  };
 }

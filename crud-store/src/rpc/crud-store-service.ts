@@ -14,17 +14,16 @@ import {
   RegisterTypeResponseSchema,
   UpdateResponseSchema,
   UpdateTypeResponseSchema,
-  type CrudEntitySpec,
 } from "@eskit/gen/eskit/crudstore/v1/crud_store_pb.js";
-import { ValidationError } from "../domain/errors.js";
 import { serializeDocument } from "../domain/json-document.js";
 import type { CrudAction } from "../domain/replay.js";
 import type { CallScope, EventStoreGateway } from "../gateway/event-store-gateway.js";
-import type { TypeRegistry, TypeSpec } from "../registry/type-registry.js";
+import type { TypeRegistry } from "../registry/type-registry.js";
 import type { DocumentStore } from "../store/documents.js";
 import { listDocuments } from "../store/list-documents.js";
 import { revisionHistory } from "../store/revision-history.js";
 import type { StateReader } from "../store/state-reader.js";
+import { required, specOf, toSpecMessage } from "./message-convert.js";
 
 /** What the service needs: the document store, the registry, and the reads they share. */
 export interface CrudStoreDeps {
@@ -141,25 +140,4 @@ export function scopeOf(ctx: HandlerContext): CallScope {
   // A List page reads many documents at once, each call listening to this signal: that is not a leak.
   setMaxListeners(200, ctx.signal);
   return { signal: ctx.signal, timeoutMs: ctx.timeoutMs() };
-}
-
-function required<T>(value: T | undefined, field: string): T {
-  if (value === undefined) throw new ValidationError(`${field} is required`);
-  return value;
-}
-
-function specOf(spec: CrudEntitySpec | undefined): TypeSpec {
-  const s = required(spec, "spec");
-  return {
-    entityType: s.entityType,
-    schemaVersion: s.schemaSpec?.schemaVersion ?? 0n,
-    jsonSchema: s.schemaSpec?.jsonSchema ?? "",
-  };
-}
-
-function toSpecMessage(spec: TypeSpec) {
-  return {
-    entityType: spec.entityType,
-    schemaSpec: { schemaVersion: spec.schemaVersion, jsonSchema: spec.jsonSchema },
-  };
 }
