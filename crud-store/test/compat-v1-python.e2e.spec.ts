@@ -9,11 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeWithTools, pythonGrpc, pythonPath } from "@eskit/test-kit/system-tools.js";
 import { repoRoot } from "../../event-store/test/harness.js";
 import { startCrudStoreHarness, type CrudStoreHarness } from "./harness.js";
 
 const run = promisify(execFile);
-const python = "/usr/bin/python3";
+const python = pythonPath;
 const protos = [
   "contracts/common/originator.proto",
   "contracts/eventstore/event.proto",
@@ -23,69 +24,65 @@ const protos = [
   "contracts/consumerstore/service.proto",
 ];
 
-let harness: CrudStoreHarness;
-let stubs: string;
+describeWithTools([pythonGrpc], "the v1 contracts from a Python gRPC client", () => {
+  let harness: CrudStoreHarness;
+  let stubs: string;
 
-beforeAll(async () => {
-  const probe = await run(python, ["-c", "import grpc, grpc_tools"]).catch((error: unknown) => error as Error);
-  if (probe instanceof Error) {
-    throw new Error(
-      `python3 with grpcio and grpc_tools is needed (apt-get install python3-grpcio python3-grpc-tools): ${probe.message}`,
-    );
-  }
-  stubs = await mkdtemp(join(tmpdir(), "eskit-v1-py-"));
-  await run(python, [
-    "-m",
-    "grpc_tools.protoc",
-    "-I",
-    join(repoRoot, "proto-compat"),
-    `--python_out=${stubs}`,
-    `--grpc_python_out=${stubs}`,
-    ...protos,
-  ]);
-  for (const pkg of [
-    "contracts",
-    "contracts/common",
-    "contracts/eventstore",
-    "contracts/crudstore",
-    "contracts/consumerstore",
-  ]) {
-    await writeFile(join(stubs, pkg, "__init__.py"), "");
-  }
-  harness = await startCrudStoreHarness();
-});
-
-afterAll(async () => {
-  await harness?.stop();
-  if (stubs !== undefined) await rm(stubs, { recursive: true, force: true });
-});
-
-it("a Python gRPC client generated from the v1 contracts appends, reads, polls, saves offsets and keeps documents", async () => {
-  const hostPort = (url: string) => new URL(url).host;
-  const script = join(repoRoot, "crud-store/test/compat-v1-python/v1_client.py");
-  const { stdout } = await run(python, [script, stubs, hostPort(harness.eventStore.url), hostPort(harness.url)], {
-    timeout: 30_000,
+  beforeAll(async () => {
+    stubs = await mkdtemp(join(tmpdir(), "eskit-v1-py-"));
+    await run(python, [
+      "-m",
+      "grpc_tools.protoc",
+      "-I",
+      join(repoRoot, "proto-compat"),
+      `--python_out=${stubs}`,
+      `--grpc_python_out=${stubs}`,
+      ...protos,
+    ]);
+    for (const pkg of [
+      "contracts",
+      "contracts/common",
+      "contracts/eventstore",
+      "contracts/crudstore",
+      "contracts/consumerstore",
+    ]) {
+      await writeFile(join(stubs, pkg, "__init__.py"), "");
+    }
+    harness = await startCrudStoreHarness();
   });
-  const lines = stdout.trim().split("\n");
-  const typeName = lines.find((l) => l.startsWith("types "))?.match(/'([^']+)'/)?.[1];
-  expect(typeName).toMatch(/^py\.Thing/);
-  expect(lines).toEqual([
-    "healtz OK",
-    `events [('1', 'PyUser.Created', '{"n":1}', 1700000000), ('2', 'PyUser.Renamed', '{"n":2}', 0)]`,
-    "dup StatusCode.ALREADY_EXISTS",
-    "logs True True",
-    "offset True",
-    `poll ['{"n":1}', '{"n":2}', '{"n":3}']`,
-    "crud healtz OK",
-    "dup type StatusCode.ALREADY_EXISTS",
-    "created 1",
-    "updated 2",
-    "stale StatusCode.ALREADY_EXISTS",
-    `get v1 {"a":1}`,
-    `get latest {"a":2}`,
-    "list [True]",
-    "deleted get StatusCode.NOT_FOUND",
-    `deleted=true {"a":2}`,
-    `types ['${typeName}']`,
-  ]);
+
+  afterAll(async () => {
+    await harness?.stop();
+    if (stubs !== undefined) await rm(stubs, { recursive: true, force: true });
+  });
+
+  it("a Python gRPC client generated from the v1 contracts appends, reads, polls, saves offsets and keeps documents", async () => {
+    const hostPort = (url: string) => new URL(url).host;
+    const script = join(repoRoot, "crud-store/test/compat-v1-python/v1_client.py");
+    const { stdout } = await run(python, [script, stubs, hostPort(harness.eventStore.url), hostPort(harness.url)], {
+      timeout: 30_000,
+    });
+    const lines = stdout.trim().split("\n");
+    const typeName = lines.find((l) => l.startsWith("types "))?.match(/'([^']+)'/)?.[1];
+    expect(typeName).toMatch(/^py\.Thing/);
+    expect(lines).toEqual([
+      "healtz OK",
+      `events [('1', 'PyUser.Created', '{"n":1}', 1700000000), ('2', 'PyUser.Renamed', '{"n":2}', 0)]`,
+      "dup StatusCode.ALREADY_EXISTS",
+      "logs True True",
+      "offset True",
+      `poll ['{"n":1}', '{"n":2}', '{"n":3}']`,
+      "crud healtz OK",
+      "dup type StatusCode.ALREADY_EXISTS",
+      "created 1",
+      "updated 2",
+      "stale StatusCode.ALREADY_EXISTS",
+      `get v1 {"a":1}`,
+      `get latest {"a":2}`,
+      "list [True]",
+      "deleted get StatusCode.NOT_FOUND",
+      `deleted=true {"a":2}`,
+      `types ['${typeName}']`,
+    ]);
+  });
 });

@@ -4,6 +4,7 @@ import { sampleValue } from "@eskit/server-kit/metrics/exposition.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectPromtoolClean, scrape } from "../../event-store/test/support/metrics.js";
 import { startCrudStoreHarness, type CrudClient, type CrudStoreHarness } from "./harness.js";
+import { itWithTools, promtool } from "@eskit/test-kit/system-tools.js";
 
 // GET /metrics of a real Crud Store (on a real Event Store) after known traffic, checked for exact values. Only the
 // Crud Store calls the Event Store here, so what it counted of its calls must match what the Event Store counted.
@@ -75,7 +76,7 @@ describe("GET /metrics of the Crud Store", () => {
     expect(sampleValue(eventStoreSamples, "eskit_log_head_id")).toBe(4);
   });
 
-  it("passes promtool check metrics", async () => {
+  itWithTools([promtool], "passes promtool check metrics", async () => {
     const { body } = await scrape(harness.url);
     expect(body).toContain("eskit_crud_event_store_calls_total{");
     await expectPromtoolClean(body);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Clients, type TestEventStore, clientsFor, startTestEventStore } from "./harness.js";
 import { expectPromtoolClean, scrape, scrapeUntil } from "./support/metrics.js";
 import { rejection } from "./support/rejection.js";
+import { itWithTools, promtool } from "@eskit/test-kit/system-tools.js";
 
 // GET /metrics of a real Event Store after known traffic: every figure is checked for its exact value. The tests
 // share one store and run in order, each adding to what the previous ones did.
@@ -122,7 +123,7 @@ describe("GET /metrics of the Event Store", () => {
     expect(sampleValue(none.samples, "eskit_rpc_duration_seconds_count", logsPoll)).toBe(2);
   });
 
-  it("passes promtool check metrics after all that traffic", async () => {
+  itWithTools([promtool], "passes promtool check metrics after all that traffic", async () => {
     const { body } = await scrape(store.url);
     expect(body).toContain("# TYPE eskit_rpc_duration_seconds histogram");
     expect(body).toContain("process_cpu_seconds_total");

@@ -26,6 +26,7 @@ import {
 } from "./support/dashboards.js";
 import { metricTypes, scrape } from "./support/prometheus-text.js";
 import { promtool } from "./support/promtool.js";
+import { itWithTools, promtool as promtoolTool } from "@eskit/test-kit/system-tools.js";
 
 // deploy/: the Prometheus configuration, Grafana's provisioning and the dashboards, checked with Prometheus' own
 // tool and against what the three services really export.
@@ -34,7 +35,7 @@ const deploy = join(repoRoot, "deploy");
 const datasourceUid = "eskit-prometheus";
 
 describe("deploy/prometheus", () => {
-  it("is a valid Prometheus configuration scraping the three services", async () => {
+  itWithTools([promtoolTool], "is a valid Prometheus configuration scraping the three services", async () => {
     const { exitCode, output } = await promtool(["check", "config", join(deploy, "prometheus/prometheus.yml")]);
     expect(output).toContain("SUCCESS");
     expect(exitCode).toBe(0);
@@ -90,7 +91,7 @@ describe("deploy/grafana", () => {
     }
   });
 
-  it("queries only valid PromQL (promtool)", async () => {
+  itWithTools([promtoolTool], "queries only valid PromQL (promtool)", async () => {
     const queries = loadDashboards().flatMap(({ file, dashboard }) => queriesOf(file, dashboard));
     // Each query as a recording rule: `promtool check rules` parses its PromQL. YAML accepts JSON strings.
     const rules = [
@@ -190,7 +191,11 @@ describe("the metrics the dashboards query", () => {
     expect(checked).toBeGreaterThan(30);
   });
 
-  it("are served by the metrics consumer in a form promtool accepts without a word", async () => {
-    expect(await promtoolCheckMetrics(consumerText)).toEqual({ exitCode: 0, output: "" });
-  });
+  itWithTools(
+    [promtoolTool],
+    "are served by the metrics consumer in a form promtool accepts without a word",
+    async () => {
+      expect(await promtoolCheckMetrics(consumerText)).toEqual({ exitCode: 0, output: "" });
+    },
+  );
 });

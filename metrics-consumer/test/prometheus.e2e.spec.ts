@@ -13,36 +13,37 @@ import {
   type Stores,
 } from "./harness.js";
 import { loadDashboards, queriesOf, toPromQL, variableSelector } from "./support/dashboards.js";
+import { describeWithTools, prometheus as prometheusTool, promtool } from "@eskit/test-kit/system-tools.js";
 import { startPrometheus, type PrometheusServer, type VectorSample } from "./support/prometheus-server.js";
 
 // A real Prometheus (the Debian package) scrapes a real Metrics Consumer, Event Store and Crud Store every second;
 // what the tests assert is what Prometheus stored, read through its HTTP API, as Grafana would read it.
-
-let stores: Stores;
-let consumer: RunningMetricsConsumer;
-let prometheus: PrometheusServer;
-
-beforeAll(async () => {
-  stores = await startStores();
-  consumer = await startTestMetricsConsumer(testConfig(stores, { consumerId: "prometheus-test" }));
-  prometheus = await startPrometheus({
-    "metrics-consumer": `127.0.0.1:${consumer.port}`,
-    "event-store": `127.0.0.1:${stores.eventStore.port}`,
-    "crud-store": new URL(stores.crudStoreUrl).host,
-  });
-});
-afterAll(async () => {
-  await prometheus?.stop();
-  await consumer?.close();
-  await stores?.stop();
-});
 
 /** Per label set ("entity_type event_type"), the value of each series of an instant vector. */
 function byLabels(result: readonly VectorSample[]): Map<string, number> {
   return new Map(result.map((s) => [`${s.metric["entity_type"]} ${s.metric["event_type"]}`, Number(s.value[1])]));
 }
 
-describe("the metrics consumer scraped by Prometheus", () => {
+describeWithTools([prometheusTool, promtool], "the metrics consumer scraped by Prometheus", () => {
+  let stores: Stores;
+  let consumer: RunningMetricsConsumer;
+  let prometheus: PrometheusServer;
+
+  beforeAll(async () => {
+    stores = await startStores();
+    consumer = await startTestMetricsConsumer(testConfig(stores, { consumerId: "prometheus-test" }));
+    prometheus = await startPrometheus({
+      "metrics-consumer": `127.0.0.1:${consumer.port}`,
+      "event-store": `127.0.0.1:${stores.eventStore.port}`,
+      "crud-store": new URL(stores.crudStoreUrl).host,
+    });
+  });
+  afterAll(async () => {
+    await prometheus?.stop();
+    await consumer?.close();
+    await stores?.stop();
+  });
+
   it("brings eskit_events_store_total to exactly the number of events appended, per entity type and event type", async () => {
     const plan: Record<string, number> = {
       "Pet.Created": 7,

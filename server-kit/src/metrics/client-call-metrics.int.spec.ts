@@ -8,6 +8,7 @@ import { silentLogger } from "../logger.js";
 import { clientCallsInterceptor } from "./client-call-metrics.js";
 import { parseExposition, sampleValue } from "./exposition.js";
 import { promtoolCheckMetrics } from "./promtool.js";
+import { itWithTools, promtool } from "@eskit/test-kit/system-tools.js";
 
 let server: RunningHttpServer;
 beforeAll(async () => {
@@ -37,6 +38,9 @@ afterAll(async () => {
 const metric = { name: "t_dependency_calls_total", help: "Calls to a dependency." };
 
 describe("clientCallsInterceptor", () => {
+  /** What the first test scraped, checked by promtool in the second (skipped without promtool, outside CI). */
+  let body = "";
+
   it("counts a client's calls by method and the code it received", async () => {
     const registry = new Registry();
     const interceptors = [clientCallsInterceptor(registry, metric)];
@@ -53,13 +57,17 @@ describe("clientCallsInterceptor", () => {
       code: Code.Unavailable,
     });
 
-    const body = await registry.metrics();
+    body = await registry.metrics();
     const samples = parseExposition(body);
     expect(sampleValue(samples, metric.name, { method: "Check", code: "ok" })).toBe(2);
     expect(sampleValue(samples, metric.name, { method: "Check", code: "not_found" })).toBe(1);
     expect(sampleValue(samples, metric.name, { method: "Check", code: "unavailable" })).toBe(1);
     expect(sampleValue(samples, metric.name, { method: "Watch", code: "ok" })).toBe(1);
     expect(samples).toHaveLength(4);
+  });
+
+  itWithTools([promtool], "reports those counts in a form promtool check metrics accepts", async () => {
+    expect(body).toContain(metric.name);
     expect(await promtoolCheckMetrics(body)).toEqual({ exitCode: 0, output: "" });
   });
 });

@@ -9,6 +9,7 @@ import { silentLogger } from "../logger.js";
 import { parseExposition, sampleValue, type MetricSample } from "./exposition.js";
 import { promtoolCheckMetrics } from "./promtool.js";
 import { createMetricsRegistry } from "./registry.js";
+import { itWithTools, promtool } from "@eskit/test-kit/system-tools.js";
 
 const service = "grpc.health.v1.Health";
 let registry: Registry;
@@ -129,7 +130,7 @@ describe("rpc metrics over a real server", () => {
     expect(sampleValue(samples, "eskit_rpc_requests_total", { service, method: "Watch", code: "unavailable" })).toBe(2);
   });
 
-  it("serve what promtool check metrics accepts, process metrics included", async () => {
+  itWithTools([promtool], "serve what promtool check metrics accepts, process metrics included", async () => {
     const client = createClient(Health, createGrpcTransport({ baseUrl: server.url }));
     await client.check({ service: "" });
     await expect(client.check({ service: "missing" })).rejects.toThrow();
