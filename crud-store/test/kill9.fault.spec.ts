@@ -20,6 +20,8 @@ import type { NodeTransport } from "@eskit/client/node.js";
 // Store on the same storage). On PostgreSQL when DATABASE_URL is set, else on PGlite.
 const onPostgres = Boolean(process.env["DATABASE_URL"]);
 const storageName = onPostgres ? "PostgreSQL" : "PGlite";
+// A PGlite start after a crash recovers its data directory in WebAssembly: 7–23 s measured here on a busy machine.
+const startTimeoutMs = 90_000;
 const writersPerProtocol = 2;
 const ackedPerEpoch = onPostgres ? 40 : 25;
 type Victim = "crud-store" | "event-store";
@@ -50,11 +52,11 @@ describe(`kill -9 of the Crud Store and the Event Store under concurrent writes 
     const seed = Number(process.env["ESKIT_TEST_SEED"] ?? Date.now() % 100_000);
     const context = `seed ${seed} (set ESKIT_TEST_SEED to repeat)`;
     storage = await createTestStorage();
-    eventStore = await spawnEventStore(storage.env);
+    eventStore = await spawnEventStore(storage.env, startTimeoutMs);
     const eventStoreEnv = { ...storage.env, PORT: String(eventStore.port) };
     // Snapshots every 3 versions, so that reading old versions goes through snapshots written across the kills.
     const crudEnv = { EVENT_STORE_URL: eventStore.url, ESKIT_SNAPSHOT_EVERY: "3" };
-    crudStore = await spawnService({ entry: "crud-store/src/main.ts", env: crudEnv });
+    crudStore = await spawnService({ entry: "crud-store/src/main.ts", env: crudEnv, startTimeoutMs });
     const crudRestartEnv = { ...crudEnv, PORT: String(crudStore.port) };
     const url = crudStore.url;
 
@@ -79,9 +81,9 @@ describe(`kill -9 of the Crud Store and the Event Store under concurrent writes 
         epochs.push({ ...writers.count(), killed: killed.join("+") });
         writers.epoch = epoch + 1;
         // The Event Store first: a Crud Store is healthy only once its Event Store answers.
-        if (killed.includes("event-store")) eventStore = await spawnEventStore(eventStoreEnv);
+        if (killed.includes("event-store")) eventStore = await spawnEventStore(eventStoreEnv, startTimeoutMs);
         if (killed.includes("crud-store"))
-          crudStore = await spawnService({ entry: "crud-store/src/main.ts", env: crudRestartEnv });
+          crudStore = await spawnService({ entry: "crud-store/src/main.ts", env: crudRestartEnv, startTimeoutMs });
       }
       const before = writers.count().acked;
       await waitFor(
@@ -112,7 +114,7 @@ describe(`kill -9 of the Crud Store and the Event Store under concurrent writes 
     await eventStore.stop();
     crudStore = undefined;
     eventStore = undefined;
-  });
+  }, 300_000);
 });
 
 async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {

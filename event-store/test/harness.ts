@@ -189,14 +189,21 @@ export interface SpawnedEventStore extends SpawnedService {
  * chosen free beforehand, and resolves once `GET /healthz` answers 200. Storage variables of the test runner
  * itself are not inherited: without `DATABASE_URL` or `ESKIT_DATA_DIR` in `env`, the process gets fresh storage
  * (see {@link createTestStorage}) that `stop()` removes. To restart on the same data, make the storage with
- * `createTestStorage()` and pass its `env` to every spawn.
+ * `createTestStorage()` and pass its `env` to every spawn. `startTimeoutMs` (30 s by default) bounds the wait.
  */
-export async function spawnEventStore(env: Record<string, string | undefined> = {}): Promise<SpawnedEventStore> {
+export async function spawnEventStore(
+  env: Record<string, string | undefined> = {},
+  startTimeoutMs?: number,
+): Promise<SpawnedEventStore> {
   const ownStorage = env["DATABASE_URL"] === undefined && env["ESKIT_DATA_DIR"] === undefined;
   const storage = ownStorage ? await createTestStorage() : undefined;
   let service: SpawnedService;
   try {
-    service = await spawnService({ entry: "event-store/src/main.ts", env: { ...storage?.env, ...env } });
+    service = await spawnService({
+      entry: "event-store/src/main.ts",
+      env: { ...storage?.env, ...env },
+      startTimeoutMs,
+    });
   } catch (error) {
     await storage?.remove();
     throw error;
