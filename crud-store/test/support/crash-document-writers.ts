@@ -35,6 +35,7 @@ export interface DocumentWritersOptions {
   readonly clients: ReadonlyArray<{ readonly protocol: string; readonly crud: CrudClient }>;
   readonly entityType: string;
   readonly seed: number;
+  /** Documents every writer updates (1 by default), so that writers conflict. */
   readonly sharedDocuments?: number;
   readonly timeoutMs?: number;
 }
@@ -53,7 +54,7 @@ export function startDocumentWriters(options: DocumentWritersOptions): DocumentW
   const anomalies: string[] = [];
   const counts = { acked: 0, refused: 0, unacked: 0, unackedCodes: {} as Record<string, number> };
   const state = { stopped: false, epoch: 0 };
-  const shared = Array.from({ length: options.sharedDocuments ?? 2 }, (_, k) => `shared-${options.seed}-${k}`);
+  const shared = Array.from({ length: options.sharedDocuments ?? 1 }, (_, k) => `shared-${options.seed}-${k}`);
 
   const runWriter = async (client: DocumentWritersOptions["clients"][number], writer: number): Promise<void> => {
     const random = mulberry32(options.seed * 1000 + writer);
