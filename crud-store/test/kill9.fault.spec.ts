@@ -99,7 +99,7 @@ describe(`kill -9 of the Crud Store and the Event Store under concurrent writes 
     const result = await reconcileDocuments(crudClient(url, "grpc"), entityType, writers.documents.values());
     const totals = writers.count();
     console.info(
-      `Crud Store kill -9 on ${storageName}, ${context}: ${JSON.stringify(epochs)}; total ${JSON.stringify(totals)}; ` +
+      `Crud Store kill -9 on ${storageName}, ${context}: writes so far at each kill ${JSON.stringify(epochs)}; in all ${JSON.stringify(totals)}; ` +
         `${writers.documents.size} documents, ${result.versionsChecked} versions read back, unacknowledged writes ` +
         `kept ${result.unackedKept}, absent ${result.unackedAbsent}`,
     );
