@@ -13,7 +13,7 @@ import {
 import { bigintJson } from "./support/append-workload.js";
 import { isRefusal, startCrashWriters, type SentAppend } from "./support/crash-writers.js";
 import { startLogReader, type LogReader } from "./support/log-reader.js";
-import { readWholeLog, reconcileAppends } from "./support/reconcile-appends.js";
+import { reconcileAppends } from "./support/reconcile-appends.js";
 
 // The Event Store is killed with SIGKILL (no shutdown, nothing flushed) while writers append over all three protocols,
 // then restarted on the same storage and port, several times. On PostgreSQL when DATABASE_URL is set, else on PGlite,
@@ -35,8 +35,11 @@ const connect = (url: string, protocol: (typeof protocols)[number]): Clients => 
 };
 let storage: TestStorage | undefined;
 let store: SpawnedEventStore | undefined;
+/** Stops what runs in the background (readers, the consumer) even when the test failed half-way. */
+const stopBackground = new AbortController();
 
 afterAll(async () => {
+  stopBackground.abort();
   for (const c of opened) c.close();
   store?.kill("SIGKILL");
   await store?.exited;
@@ -57,9 +60,12 @@ describe(`kill -9 of the Event Store under concurrent appends (${storageName})`,
       p,
       startLogReader(connect(url, p).eventStore, { reopenOn: [Code.Unavailable], reopenDelayMs: 100 }),
     ]);
+    for (const [, reader] of readers) stopBackground.signal.addEventListener("abort", () => void reader.stop());
     const consumed: AppLogEntry[] = [];
     const stopConsumer = new AbortController();
+    stopBackground.signal.addEventListener("abort", () => stopConsumer.abort());
     const consumerTransport = createNodeTransport({ baseUrl: url, protocol: "grpc" });
+    stopBackground.signal.addEventListener("abort", () => consumerTransport.close());
     const consumer = createLogConsumer(consumerTransport).consume(
       {
         consumerId: "kill9",
@@ -81,6 +87,7 @@ describe(`kill -9 of the Event Store under concurrent appends (${storageName})`,
       timeoutMs: 10_000,
     });
     const restartsMs: number[] = [];
+    const logs: string[] = [];
     try {
       for (let kill = 0; kill < kills; kill++) {
         await waitForAcked(writers, ackedPerEpoch, 60_000);
@@ -88,6 +95,7 @@ describe(`kill -9 of the Event Store under concurrent appends (${storageName})`,
         await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 50)));
         store.kill("SIGKILL");
         expect(await store.exited, "the store ended by the signal, not by itself").toBeNull();
+        logs.push(store.stdout());
         writers.epoch = kill + 1;
         const started = Date.now();
         store = await spawnEventStore(restartEnv, startTimeoutMs);
@@ -181,7 +189,11 @@ describe(`kill -9 of the Event Store under concurrent appends (${storageName})`,
     console.info(`reader reopenings: ${readers.map(([p, r]) => `${p} ${r.reopenings}`).join(", ")}`);
 
     await store.stop();
+    logs.push(store.stdout());
     store = undefined;
+    // Crashes, restarts and refused connections are no fault of the store's own: none of its processes logged an error.
+    const errorLines = logs.flatMap((l) => l.split("\n")).filter((line) => line.includes('"level":"error"'));
+    expect(errorLines.slice(0, 10)).toEqual([]);
   }, 300_000);
 });
 
