@@ -70,6 +70,7 @@ describe(`kill -9 of the Crud Store and the Event Store under concurrent writes 
       timeoutMs: 10_000,
     });
     const epochs: Array<ReturnType<typeof writers.count> & { killed: string }> = [];
+    const logs: string[] = [];
     try {
       for (const [epoch, killed] of victims.entries()) {
         const before = writers.count().acked;
@@ -78,6 +79,7 @@ describe(`kill -9 of the Crud Store and the Event Store under concurrent writes 
         const dying = killed.map((name) => (name === "crud-store" ? crudStore! : eventStore!));
         for (const service of dying) service.kill("SIGKILL");
         await Promise.all(dying.map((service) => service.exited));
+        logs.push(...dying.map((service) => service.stdout()));
         epochs.push({ ...writers.count(), killed: killed.join("+") });
         writers.epoch = epoch + 1;
         // The Event Store first: a Crud Store is healthy only once its Event Store answers.
@@ -112,8 +114,12 @@ describe(`kill -9 of the Crud Store and the Event Store under concurrent writes 
 
     await crudStore.stop();
     await eventStore.stop();
+    logs.push(crudStore.stdout(), eventStore.stdout());
     crudStore = undefined;
     eventStore = undefined;
+    // A store that crashed, or whose Event Store did, is no fault of the other's: no process logged an error.
+    const errorLines = logs.flatMap((l) => l.split("\n")).filter((line) => line.includes('"level":"error"'));
+    expect(errorLines.slice(0, 10)).toEqual([]);
   }, 300_000);
 });
 
