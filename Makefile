@@ -10,7 +10,8 @@ SHELL := /bin/bash
 INSTALLED := node_modules/.package-lock.json
 # Where `make test` writes vitest's JSON report; CI sets it to keep one report per database.
 TEST_REPORT ?= .tmp/vitest.json
-# Extra vitest arguments, e.g. `make test VITEST_ARGS=client` or `VITEST_ARGS=unit` for one tier.
+# Extra vitest arguments, e.g. `make test VITEST_ARGS=client`, `VITEST_ARGS=unit` for one tier, or
+# `VITEST_ARGS="--project fault"` for the fault tier alone (see vitest.config.ts and README, Testing).
 VITEST_ARGS ?=
 
 .PHONY: help install generate lint format test run bench check-gen deploy down clean

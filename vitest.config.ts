@@ -1,19 +1,49 @@
 import { defineConfig } from "vitest/config";
 
+const packages = "{server-kit,event-store,client,crud-store,metrics-consumer,deploy}";
+
 /**
- * One configuration for every package. Tests are named by tier (`*.unit.spec.ts`, `*.int.spec.ts`,
- * `*.e2e.spec.ts`), so `npx vitest run unit` runs one tier alone.
+ * One configuration for every package, in two projects. Tests are named by tier (`*.unit.spec.ts`, `*.int.spec.ts`,
+ * `*.e2e.spec.ts`, `*.fault.spec.ts`), so `npx vitest run unit` runs one tier alone (a file-name filter), and
+ * `npx vitest run --project fault` the fault tier alone.
+ *
+ * - `suite`: unit, integration and end-to-end tests, two files at a time.
+ * - `fault`: tests that drive real service processes from outside under faults (kill -9, a cut database, unread
+ *   streams, hostile clients). They measure RSS and latency, so they run one file at a time, after `suite` has
+ *   finished (`sequence.groupOrder`), never sharing the two cores with another heavy file.
  */
 export default defineConfig({
   test: {
-    include: ["{server-kit,event-store,client,crud-store,metrics-consumer,deploy}/**/*.spec.ts"],
     exclude: ["**/node_modules/**", "**/data/**"],
-    // End-to-end tests start servers and, on PGlite, initialise a database (about 3 s each).
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
     // Forks isolate PGlite's WASM memory and native handles per file; the CI machines have 2 cores.
     pool: "forks",
-    maxWorkers: 2,
-    fileParallelism: true,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "suite",
+          include: [`${packages}/**/*.spec.ts`],
+          exclude: ["**/*.fault.spec.ts"],
+          // End-to-end tests start servers and, on PGlite, initialise a database (about 3 s each).
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+          maxWorkers: 2,
+          fileParallelism: true,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "fault",
+          include: [`${packages}/**/*.fault.spec.ts`],
+          // A fault test spawns processes, kills them and waits for recovery: minutes, not seconds.
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+          maxWorkers: 1,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

@@ -9,6 +9,9 @@ import {
 } from "@connectrpc/connect-node";
 import { bearerTokenInterceptor, type TokenSource } from "./bearer-token.js";
 import { headersInterceptor } from "./headers-interceptor.js";
+import { lostConnectionInterceptor } from "./lost-connection.js";
+
+export { isLostConnection, lostConnectionInterceptor, lostConnectionMessage } from "./lost-connection.js";
 
 /** The protocols a Node client can speak; only Node (not fetch) gives access to HTTP/2 trailers, hence gRPC. */
 export type NodeProtocol = "connect" | "grpc" | "grpc-web";
@@ -58,6 +61,8 @@ export function createNodeTransport(options: NodeTransportOptions): NodeTranspor
   if (options.token !== undefined) {
     interceptors.unshift(bearerTokenInterceptor(options.token));
   }
+  // Innermost, so that every interceptor above sees a lost connection as `unavailable`.
+  interceptors.push(lostConnectionInterceptor());
   const useBinaryFormat = options.binary ?? options.protocol !== "connect";
   const base = { baseUrl: options.baseUrl, interceptors, useBinaryFormat };
 

@@ -22,7 +22,8 @@ const permanentCodes: ReadonlySet<Code> = new Set([
  * transient, because a connection that drops shows up under many codes depending on the protocol and the moment:
  * `unavailable` (refused, server shutting down), `aborted` (ECONNRESET), `internal` (an HTTP/2 stream reset),
  * `canceled` (a session torn down under the call), `unknown` (fetch's "TypeError: failed to fetch"),
- * `deadline_exceeded`, `resource_exhausted`.
+ * `deadline_exceeded`, `resource_exhausted`. (`createNodeTransport` reports the ECONNRESET and torn-down cases as
+ * `unavailable`, see `lost-connection.ts`; other transports may not.)
  */
 export function isTransient(error: unknown): boolean {
   return !permanentCodes.has(ConnectError.from(error).code);

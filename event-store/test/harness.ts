@@ -3,13 +3,10 @@
  * clients for every protocol the store speaks, built from the published client package so the tests exercise
  * what users run.
  */
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import {
   createConsumerClient,
@@ -23,9 +20,9 @@ import { createNodeTransport } from "@eskit/client/node.js";
 import { startEventStore } from "../src/app.js";
 import { loadConfig, type EventStoreConfig, type LogLevel } from "../src/config.js";
 import { createLogger, silentLogger, type Logger } from "@eskit/server-kit/logger.js";
+import { spawnService, type SpawnedService } from "./support/service-process.js";
 
-/** The repository root, where `node --import tsx` finds tsx and the store finds its migrations. */
-export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+export { freePort, repoRoot } from "./support/service-process.js";
 
 /** Every protocol the store serves on its one port; e2e tests run once per protocol. */
 export const protocols = ["connect", "grpc", "grpc-web"] as const;
@@ -182,111 +179,49 @@ function testLogger(): Logger {
 }
 
 /** An event store running as a child process, as in production. */
-export interface SpawnedEventStore {
-  url: string;
-  port: number;
-  pid: number;
-  /** Sends a signal (SIGTERM by default); see `exited` for the outcome. */
-  kill(signal?: NodeJS.Signals): void;
-  /** The exit code, or null when a signal ended the process. */
-  exited: Promise<number | null>;
-  /** Everything the process wrote to stdout so far (its JSON log lines). */
-  stdout(): string;
-  /** Everything the process wrote to stderr so far. */
-  stderr(): string;
+export interface SpawnedEventStore extends SpawnedService {
   /** SIGTERM, wait for the exit, then remove the storage if this helper created it. */
   stop(): Promise<number | null>;
 }
-
-const startTimeoutMs = 30_000;
 
 /**
  * Starts `node --import tsx event-store/src/main.ts` with `env` on top of this process's environment, on a port
  * chosen free beforehand, and resolves once `GET /healthz` answers 200. Storage variables of the test runner
  * itself are not inherited: without `DATABASE_URL` or `ESKIT_DATA_DIR` in `env`, the process gets fresh storage
  * (see {@link createTestStorage}) that `stop()` removes. To restart on the same data, make the storage with
- * `createTestStorage()` and pass its `env` to every spawn.
+ * `createTestStorage()` and pass its `env` to every spawn. `startTimeoutMs` (30 s by default) bounds the wait.
  */
-export async function spawnEventStore(env: Record<string, string | undefined> = {}): Promise<SpawnedEventStore> {
+export async function spawnEventStore(
+  env: Record<string, string | undefined> = {},
+  startTimeoutMs?: number,
+): Promise<SpawnedEventStore> {
   const ownStorage = env["DATABASE_URL"] === undefined && env["ESKIT_DATA_DIR"] === undefined;
   const storage = ownStorage ? await createTestStorage() : undefined;
-  const port = env["PORT"] !== undefined ? Number(env["PORT"]) : await freePort();
-  const host = env["HOST"] ?? "127.0.0.1";
-  const inherited = { ...process.env };
-  for (const name of ["DATABASE_URL", "ESKIT_DATA_DIR", "PORT", "HOST"]) delete inherited[name];
-
-  const child = spawn(process.execPath, ["--import", "tsx", "event-store/src/main.ts"], {
-    cwd: repoRoot,
-    env: { ...inherited, ...storage?.env, ...env, PORT: String(port), HOST: host },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (err += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  let service: SpawnedService;
+  try {
+    service = await spawnService({
+      entry: "event-store/src/main.ts",
+      env: { ...storage?.env, ...env },
+      startTimeoutMs,
+    });
+  } catch (error) {
+    await storage?.remove();
+    throw error;
+  }
   const removeStorage = once(async () => {
-    await exited;
+    await service.exited;
     await storage?.remove();
   });
   // Storage this helper made is removed whenever the process ends, not only through stop().
-  void exited.then(removeStorage);
-
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitUntilHealthy(url, exited, () => err);
-  } catch (error) {
-    child.kill("SIGKILL");
-    await removeStorage();
-    throw error;
-  }
+  void service.exited.then(removeStorage);
   return {
-    url,
-    port,
-    pid: child.pid ?? -1,
-    kill: (signal = "SIGTERM") => void child.kill(signal),
-    exited,
-    stdout: () => out,
-    stderr: () => err,
+    ...service,
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      const code = await exited;
+      const code = await service.stop();
       await removeStorage();
       return code;
     },
   };
-}
-
-async function waitUntilHealthy(url: string, exited: Promise<number | null>, stderr: () => string): Promise<void> {
-  let exitCode: number | null | undefined;
-  void exited.then((code) => (exitCode = code ?? null));
-  const deadline = Date.now() + startTimeoutMs;
-  while (Date.now() < deadline) {
-    if (exitCode !== undefined) {
-      throw new Error(`event store exited with ${exitCode} before it was healthy:\n${stderr()}`);
-    }
-    try {
-      const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
-      await response.arrayBuffer();
-      if (response.status === 200) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`event store at ${url} was not healthy within ${startTimeoutMs} ms:\n${stderr()}`);
-}
-
-/** A port that was free a moment ago; the small race with other processes is acceptable in tests. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function once(fn: () => Promise<void>): () => Promise<void> {

@@ -3,7 +3,6 @@
  * storage), the Metrics Consumer in this process or as a child process (as in production, so it can be killed), and
  * ways to append known events and read back what the consumer counted.
  */
-import { spawn } from "node:child_process";
 import {
   createConsumerClient,
   createEventStoreClient,
@@ -16,7 +15,8 @@ import { createLogger, silentLogger, type Logger } from "@eskit/server-kit/logge
 import { startCrudStore } from "../../crud-store/src/app.js";
 import { loadConfig as loadCrudStoreConfig, type CrudStoreConfig } from "../../crud-store/src/config.js";
 import type { EventStoreConfig } from "../../event-store/src/config.js";
-import { freePort, repoRoot, startTestEventStore, type TestEventStore } from "../../event-store/test/harness.js";
+import { startTestEventStore, type TestEventStore } from "../../event-store/test/harness.js";
+import { spawnService, type SpawnedService } from "../../event-store/test/support/service-process.js";
 import { startMetricsConsumer, type RunningMetricsConsumer } from "../src/app.js";
 import { loadConfig, type MetricsConsumerConfig } from "../src/config.js";
 import { eventLabels } from "../src/metrics/event-labels.js";
@@ -114,65 +114,14 @@ export function startTestMetricsConsumer(config: MetricsConsumerConfig): Promise
 }
 
 /** A Metrics Consumer running as a child process. */
-export interface SpawnedMetricsConsumer {
-  url: string;
-  pid: number;
-  kill(signal: NodeJS.Signals): void;
-  /** The exit code, or null when a signal ended the process. */
-  exited: Promise<number | null>;
-  stdout(): string;
-  stderr(): string;
-  /** SIGTERM (unless it already ended) and wait for the exit. */
-  stop(): Promise<number | null>;
-}
+export type SpawnedMetricsConsumer = SpawnedService;
 
 /**
  * Starts `node --import tsx metrics-consumer/src/main.ts` with `env` over this process's environment (minus the
- * runner's own PORT/HOST), on a free port, and resolves once `GET /healthz` answers 200.
+ * runner's own PORT/HOST and storage), on a free port, and resolves once `GET /healthz` answers 200.
  */
-export async function spawnMetricsConsumer(env: Record<string, string>): Promise<SpawnedMetricsConsumer> {
-  const port = await freePort();
-  const inherited = { ...process.env };
-  for (const name of ["PORT", "HOST", "DATABASE_URL", "ESKIT_DATA_DIR"]) delete inherited[name];
-  const child = spawn(process.execPath, ["--import", "tsx", "metrics-consumer/src/main.ts"], {
-    cwd: repoRoot,
-    env: { ...inherited, ESKIT_LAG_INTERVAL_MS: "200", ...env, PORT: String(port), HOST: "127.0.0.1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (err += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const url = `http://127.0.0.1:${port}`;
-  let ended = false;
-  void exited.then(() => (ended = true));
-  try {
-    await waitFor(
-      async () => {
-        if (ended) throw new Error(`metrics consumer exited before it was healthy:\n${err}\n${out}`);
-        const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
-        await response?.arrayBuffer();
-        return response?.status === 200;
-      },
-      { timeoutMs: 30_000, what: `metrics consumer at ${url} healthy` },
-    );
-  } catch (error) {
-    child.kill("SIGKILL");
-    throw error;
-  }
-  return {
-    url,
-    pid: child.pid ?? -1,
-    kill: (signal) => void child.kill(signal),
-    exited,
-    stdout: () => out,
-    stderr: () => err,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      return exited;
-    },
-  };
+export function spawnMetricsConsumer(env: Record<string, string>): Promise<SpawnedMetricsConsumer> {
+  return spawnService({ entry: "metrics-consumer/src/main.ts", env: { ESKIT_LAG_INTERVAL_MS: "200", ...env } });
 }
 
 /** A label set of `eskit_events_*_total`, as "entity_type event_type". */

@@ -5,6 +5,16 @@ import type { Event } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
 import { EventSchema } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
 import { EventStoreService, type OriginatorSummary } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "@eskit/gen/grpc/health/v1/health_pb.js";
+import { lostConnectionInterceptor } from "@eskit/client/lost-connection.js";
+
+/**
+ * What the Crud Store's caller is told when the connection to the Event Store died under a call (the Event Store
+ * crashed or restarted): `unavailable`, never the `aborted` that Node reports for a reset connection, which the Crud
+ * Store would pass on as a version conflict.
+ */
+const lostEventStoreMessage =
+  "the connection to the Event Store was lost before it answered: the change may or may not have been stored; " +
+  "read the document again before retrying";
 
 /** Where a call to the Event Store belongs: the caller's cancellation and deadline travel with it. */
 export interface CallScope {
@@ -63,7 +73,13 @@ export class EventStoreGateway {
       useBinaryFormat: true,
       sessionManager: this.sessions,
       // peerRefusals outermost, so the other interceptors see the Event Store's own code.
-      interceptors: [peerRefusals, ...(options.interceptors ?? []), ...(token === undefined ? [] : [bearer(token)])],
+      // lostConnection innermost, so that a connection lost mid-call is `unavailable` to everything above it.
+      interceptors: [
+        peerRefusals,
+        ...(options.interceptors ?? []),
+        ...(token === undefined ? [] : [bearer(token)]),
+        lostConnectionInterceptor(lostEventStoreMessage),
+      ],
     });
     this.events = createClient(EventStoreService, transport);
     this.health = createClient(Health, transport);

@@ -1,11 +1,12 @@
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { DescService } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { accessOf } from "./rpc-access.js";
+import { accessOf, type Access } from "./rpc-access.js";
 
 const genRoot = fileURLToPath(new URL("../../../gen/src/", import.meta.url));
+const readmePath = fileURLToPath(new URL("../../../README.md", import.meta.url));
 
 function generatedFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
@@ -103,5 +104,40 @@ describe("the access table", () => {
         "LogsPoll",
       ].sort(),
     );
+  });
+});
+
+/**
+ * The README's access table as `service/Method` → class: each row names a service by its full name in backquotes, then
+ * its methods in backquotes in the columns Open, Reads and Writes.
+ */
+function readmeAccessTable(readme: string): Map<string, Access> {
+  const start = readme.indexOf("\n## Access control\n");
+  expect(start, "README has an Access control section").toBeGreaterThanOrEqual(0);
+  const section = readme.slice(start + 1, readme.indexOf("\n## ", start + 1));
+  const header = "| Service | Open: no token | Reads: a full or a read token | Writes: a full token |";
+  expect(section, "the access table's header in the README's Access control section").toContain(header);
+  const rows = section.slice(section.indexOf(header)).split("\n").slice(2);
+  const table = new Map<string, Access>();
+  for (const row of rows) {
+    if (!row.startsWith("|")) break;
+    const [service, ...columns] = row.split("|").slice(1, -1);
+    const typeName = /`([\w.]+)`/u.exec(service ?? "")?.[1];
+    expect(typeName, `a service name in backquotes in the README row ${row}`).toBeDefined();
+    (["open", "read", "write"] as const).forEach((access, i) => {
+      for (const [, method] of (columns[i] ?? "").matchAll(/`(\w+)`/gu)) table.set(`${typeName}/${method}`, access);
+    });
+  }
+  return table;
+}
+
+describe("the README's access table", () => {
+  it("lists every RPC of every service under the class rpc-access.ts gives it, and nothing else", async () => {
+    const fromCode = new Map<string, Access | undefined>();
+    for (const service of await generatedServices()) {
+      for (const method of service.methods) fromCode.set(`${service.typeName}/${method.name}`, accessOf(method));
+    }
+    const fromReadme = readmeAccessTable(readFileSync(readmePath, "utf8"));
+    expect(Object.fromEntries([...fromReadme].sort())).toEqual(Object.fromEntries([...fromCode].sort()));
   });
 });
