@@ -44,9 +44,10 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
       return create(GetHeadResponseSchema, { headId: await readLogHead(deps.database) });
     },
 
-    async append(request) {
+    async append(request, context) {
       const events = validateAppend(request.events.map(toNewEvent), deps.limits);
-      const logIds = await deps.batcher.append(events);
+      // The signal carries the call's deadline: a request still queued when it passes is never sent.
+      const logIds = await deps.batcher.append(events, context.signal);
       return create(AppendResponseSchema, { logIds });
     },
 
