@@ -214,6 +214,13 @@ describe.skipIf(!postgresUrl)(`the event store while PostgreSQL fails${skipReaso
       expect(o.ms, "an answer past its deadline").toBeLessThan(callDeadlineMs + overshootBoundMs + lateness);
     }
     for (const o of failures) expect(o.message).not.toMatch(driverText);
+    // What the clients are not told is in the log, for the operator.
+    const logged = rpcLogLines(store!.stdout()).filter((l) => l.code === "unavailable");
+    expect(logged.length).toBeGreaterThan(0);
+    expect(
+      logged.some((l) => /ECONN/u.test(l.error ?? "")),
+      "the driver's error in an rpc log line",
+    ).toBe(true);
     expect(firstSuccess - restoredAt, "time from restore to first success, ms").toBeLessThan(1_000);
   }, 60_000);
 });

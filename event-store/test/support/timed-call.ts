@@ -41,6 +41,8 @@ export interface RpcLogLine {
   readonly protocol: string;
   readonly code: string;
   readonly duration_ms: number;
+  /** Why a call failed, when the log keeps it (the driver's error behind an `unavailable`). */
+  readonly error?: string;
 }
 
 /** The `rpc` lines of a JSON log (a spawned service's stdout), in order. */
