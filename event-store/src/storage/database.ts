@@ -108,15 +108,7 @@ async function openPostgres(url: string, poolSize: number, connectTimeoutMs: num
     },
     async query<T extends Record<string, unknown>>(text: string, params: readonly unknown[], signal?: AbortSignal) {
       const pending = client.unsafe(text, params as never[], { prepare: true });
-      if (signal === undefined) return (await pending) as unknown as T[];
-      const cancel = (): void => cancelQuery(pending);
-      if (signal.aborted) cancel();
-      else signal.addEventListener("abort", cancel, { once: true });
-      try {
-        return (await pending) as unknown as T[];
-      } finally {
-        signal.removeEventListener("abort", cancel);
-      }
+      return (await cancelledBy(pending, signal)) as unknown as T[];
     },
     async migrate() {
       const lock = await client.reserve();
@@ -132,7 +124,8 @@ async function openPostgres(url: string, poolSize: number, connectTimeoutMs: num
         lock.release();
       }
     },
-    ping: () => pingWith(() => client`select 1`),
+    // A probe that gets no answer leaves the queue after its time, so probes of a silent database do not pile up.
+    ping: () => pingWith(() => cancelledBy(client`select 1`, AbortSignal.timeout(pingTimeoutMs))),
     close: () => client.end({ timeout: 5 }),
   };
 }
@@ -165,6 +158,22 @@ async function openPglite(dataDir: string): Promise<Database> {
       await unlock();
     },
   };
+}
+
+/** How long a ping waits for its answer (`/healthz` waits 2 s). */
+const pingTimeoutMs = 2000;
+
+/** Awaits a postgres.js query, cancelling it when `signal` aborts. */
+async function cancelledBy<T>(pending: PromiseLike<T> & object, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return pending;
+  const cancel = (): void => cancelQuery(pending);
+  if (signal.aborted) cancel();
+  else signal.addEventListener("abort", cancel, { once: true });
+  try {
+    return await pending;
+  } finally {
+    signal.removeEventListener("abort", cancel);
+  }
 }
 
 /**
