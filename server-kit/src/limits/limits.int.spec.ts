@@ -158,12 +158,19 @@ describe.each(Object.keys(transports) as Array<keyof typeof transports>)("reques
 
   it("answers deadline_exceeded at the client's deadline (within 50 ms) even while the handler has not returned", async () => {
     const told = createClient(Health, transports[protocol](server.url, [serverDeadline(200)]));
+    // How slowly this (possibly busy) machine answers a call that waits for nothing: the bound's allowance.
+    let control = 0;
+    for (let i = 0; i < 3; i++) {
+      const t = performance.now();
+      await told.check({ service: "0" }, { timeoutMs: 10_000 });
+      control = Math.max(control, performance.now() - t);
+    }
     const started = performance.now();
     const code = await codeOf(told.check({ service: "3000" }, { timeoutMs: 10_000 }));
     const elapsed = performance.now() - started;
     expect(code).toBe(Code.DeadlineExceeded);
     expect(elapsed).toBeGreaterThanOrEqual(195);
-    expect(elapsed).toBeLessThan(250);
+    expect(elapsed).toBeLessThan(250 + control);
     expect(checkSignals.get("3000")?.aborted).toBe(true);
   });
 
