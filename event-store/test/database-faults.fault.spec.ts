@@ -120,6 +120,35 @@ describe.skipIf(!postgresUrl)(`the event store while PostgreSQL fails${skipReaso
     }
   }, 60_000);
 
+  it("serves again after a black hole whose connections never come back: a stuck batch gives its turn to the next", async () => {
+    // No fallback poll of the log tail, so that the appends below, not the tail, take the pool's idle connections.
+    await start({ ESKIT_POLL_FALLBACK_MS: "60000" });
+    const writer = client("grpc", 1_000);
+    // Two appends at once leave two idle connections in the pool (one per batch in flight).
+    for (let i = 0; i < 3; i++) {
+      await Promise.all([0, 1].map((k) => writer.appendEvents([event(`warm-${i}-${k}`)], patience)));
+    }
+
+    db!.proxy.blackHole();
+    // Their statements go out on those connections and are never answered, nor are their cancel requests.
+    const lost = await Promise.all(
+      [0, 1].map((i) => timedCall(() => writer.appendEvents([event(`lost-${i}`)], patience))),
+    );
+    for (const o of lost) expect(codeName(o.code), o.message).toBe(codeName(Code.DeadlineExceeded));
+    // New connections pass again; the old ones stay open and silent for good.
+    await db!.proxy.restore({ reset: false });
+    const restoredAt = performance.now();
+    for (;;) {
+      const o = await timedCall(() => writer.appendEvents([event(`after-${randomUUID()}`)], patience));
+      if (o.code === undefined) break;
+      expect([Code.Unavailable, Code.DeadlineExceeded], `${codeName(o.code)}: ${o.message}`).toContain(o.code);
+      expect(performance.now() - restoredAt, "no success 10 s after the network came back").toBeLessThan(10_000);
+    }
+    const recoveryMs = performance.now() - restoredAt;
+    console.info(`dead paths: first success ${recoveryMs.toFixed(0)} ms after restore`);
+    expect(recoveryMs).toBeLessThan(2_000);
+  }, 60_000);
+
   it("cancels appends stalled inside PostgreSQL at their deadline: deadline_exceeded within 50 ms, nothing stored, a retry stores them once", async () => {
     await start();
     const writers = protocols.map((protocol) => client(protocol));

@@ -14,6 +14,9 @@ interface Pending {
   unlisten(): void;
 }
 
+/** How long a batch cancelled for its callers' deadlines may keep its turn before it counts as stuck. */
+const abandonAfterMs = 500;
+
 /** What clients are told when the database fails: the driver's words name internal hosts and ports (logs get them). */
 const unavailableMessage = "the database is unavailable; retry later";
 
@@ -77,7 +80,7 @@ export class AppendBatcher {
     });
   }
 
-  /** Resolves when every queued and running request has finished. */
+  /** Resolves when every queued and running request has finished (or was abandoned on a silent connection). */
   async drain(): Promise<void> {
     if (this.running === 0 && this.queue.length === 0) return;
     await new Promise<void>((resolve) => this.idle.push(resolve));
@@ -87,11 +90,15 @@ export class AppendBatcher {
     while (this.running < this.options.parallelism && this.queue.length > 0) {
       const batch = this.takeBatch();
       this.running++;
-      void this.run(batch).finally(() => {
+      let yielded = false;
+      const yieldTurn = (): void => {
+        if (yielded) return;
+        yielded = true;
         this.running--;
         if (this.queue.length > 0) this.pump();
         else if (this.running === 0) for (const resolve of this.idle.splice(0)) resolve();
-      });
+      };
+      void this.run(batch, yieldTurn).finally(yieldTurn);
     }
   }
 
@@ -108,8 +115,19 @@ export class AppendBatcher {
     return batch;
   }
 
-  private async run(batch: Pending[]): Promise<void> {
+  /**
+   * Runs one batch. `yieldTurn` gives its turn (a slot of `parallelism`) to the next batch before it ends: when every
+   * caller is gone and its statement did not end within {@link abandonAfterMs} of the cancel, it sits on a connection
+   * that went silent (the cancel request cannot get through either), and it must not hold back the appends that come
+   * after it; that connection stays the pool's until it fails.
+   */
+  private async run(batch: Pending[], yieldTurn: () => void = () => {}): Promise<void> {
     const everyoneGone = whenAllAborted(batch.map((p) => p.signal));
+    let abandon: NodeJS.Timeout | undefined;
+    const onGone = (): void => {
+      abandon = setTimeout(yieldTurn, abandonAfterMs);
+    };
+    everyoneGone.signal.addEventListener("abort", onGone, { once: true });
     let outcomes: AppendOutcome[];
     try {
       outcomes = await appendBatch(
@@ -135,6 +153,8 @@ export class AppendBatcher {
       return;
     } finally {
       everyoneGone.dispose();
+      everyoneGone.signal.removeEventListener("abort", onGone);
+      clearTimeout(abandon);
     }
     let requests = 0;
     let events = 0;

@@ -24,11 +24,12 @@ export interface TcpProxy {
   /**
    * From now on every byte either way is dropped and new connections are accepted but never reach the target; no
    * connection is closed. `restore()` ends it by resetting every connection that lived through it (their bytes are
-   * lost, so they cannot resume), as a firewall that lost its connection state would.
+   * lost, so they cannot resume), as a firewall that lost its connection state would; `restore({ reset: false })`
+   * leaves them open and silent for good (dead paths nobody is told about), while new connections pass again.
    */
   blackHole(): void;
   /** Listens again on the same port, or ends a black hole. */
-  restore(): Promise<void>;
+  restore(options?: { reset?: boolean }): Promise<void>;
   /** Cuts and stays down. */
   close(): Promise<void>;
 }
@@ -42,13 +43,14 @@ export async function startTcpProxy(target: { host: string; port: number }, port
   let held = 0;
   let onDrained: Array<() => void> = [];
   let silent = false;
+  const dead = new Set<net.Socket>();
 
   // Each chunk is due `latencyMs` after it arrived; chaining the writes keeps the byte order. Without latency and
   // nothing held, a chunk goes straight through.
   const forward = (from: net.Socket, to: net.Socket): void => {
     let chain = Promise.resolve();
     from.on("data", (chunk: Buffer) => {
-      if (silent) return;
+      if (silent || dead.has(from)) return;
       if (latencyMs === 0 && held === 0) {
         if (!to.destroyed) to.write(chunk);
         return;
@@ -69,7 +71,10 @@ export async function startTcpProxy(target: { host: string; port: number }, port
 
   const track = (socket: net.Socket): void => {
     sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
+    socket.once("close", () => {
+      sockets.delete(socket);
+      dead.delete(socket);
+    });
   };
   const onConnection = (client: net.Socket): void => {
     accepted++;
@@ -135,10 +140,13 @@ export async function startTcpProxy(target: { host: string; port: number }, port
     blackHole() {
       silent = true;
     },
-    async restore() {
+    async restore({ reset = true } = {}) {
       if (silent) {
         silent = false;
-        for (const socket of sockets) socket.destroy();
+        for (const socket of sockets) {
+          if (reset) socket.destroy();
+          else dead.add(socket);
+        }
       }
       if (server === undefined) await listen(boundPort);
     },
