@@ -40,8 +40,8 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
   return {
     ...originatorRpcs(deps.database, deps.limits.maxRequestBytes),
 
-    // Reads take the call's signal too: past the deadline a statement still queued for a connection leaves the queue
-    // (which would otherwise grow while the database does not answer), one running is cancelled.
+    // Reads take the call's signal too: past the deadline a statement still waiting for a connection leaves the queue,
+    // one sent is cancelled in PostgreSQL (once it runs, if it was pipelined behind another).
     async getHead(_request, context) {
       return create(GetHeadResponseSchema, { headId: await readLogHead(deps.database, context.signal) });
     },

@@ -8,6 +8,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { lockDataDir } from "./data-dir-lock.js";
+import { cancelledBy } from "./postgres-cancel.js";
 import * as schema from "./schema.js";
 
 /** The Drizzle database, typed against the dialect core so that both drivers fit. */
@@ -25,8 +26,8 @@ export interface Database {
    * below what PostgreSQL can take. Select int8 columns as `::text` (the drivers disagree on int8).
    *
    * When `signal` aborts (the call's deadline passed, its client went away) the statement is cancelled: taken out of
-   * the queue if it waits for a connection, else cancelled in PostgreSQL (a cancel request), so a write stalled there
-   * rolls back instead of committing later. It then fails with SQLSTATE 57014. PGlite runs in this process and
+   * the queue if it waits for a connection, else cancelled in PostgreSQL (a cancel request; for a statement pipelined
+   * behind another, once it starts), so a write stalled there rolls back instead of committing later. It then fails with SQLSTATE 57014. PGlite runs in this process and
    * cannot be interrupted; its statements run to their end.
    */
   query<T extends Record<string, unknown>>(
@@ -162,33 +163,6 @@ async function openPglite(dataDir: string): Promise<Database> {
 
 /** How long a ping waits for its answer (`/healthz` waits 2 s). */
 const pingTimeoutMs = 2000;
-
-/** Awaits a postgres.js query, cancelling it when `signal` aborts. */
-async function cancelledBy<T>(pending: PromiseLike<T> & object, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return pending;
-  const cancel = (): void => cancelQuery(pending);
-  if (signal.aborted) cancel();
-  else signal.addEventListener("abort", cancel, { once: true });
-  try {
-    return await pending;
-  } finally {
-    signal.removeEventListener("abort", cancel);
-  }
-}
-
-/**
- * Cancels a postgres.js query. Its `cancel()` drops the promise of the cancel request, which rejects when the request
- * cannot be sent (the database unreachable: just when deadlines pass), and an unhandled rejection ends the process;
- * so the canceller it wraps (postgres.js 3.4, pinned) is called here and its failure ignored: the statement then
- * fails with its connection anyway.
- */
-function cancelQuery(query: object): void {
-  const q = query as { canceller?: ((query: object) => Promise<void>) | null };
-  const canceller = q.canceller;
-  if (typeof canceller !== "function") return;
-  q.canceller = null;
-  canceller(query).catch(() => {});
-}
 
 async function pingWith(query: () => PromiseLike<unknown>): Promise<boolean> {
   try {
