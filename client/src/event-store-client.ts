@@ -7,6 +7,7 @@ import {
   GetEventsRequestSchema,
   type LogsResponse,
 } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
+import { appendWithRetries, type AppendOptions } from "./append-retry.js";
 import { toEvent, type NewEvent } from "./new-event.js";
 import { pageLogs, type PageLogsOptions } from "./page-logs.js";
 import { tailLogs, type TailOptions } from "./tail-logs.js";
@@ -24,8 +25,12 @@ export interface VersionRange {
  * cases, so applications need not build nested proto messages or drive streams and cursors by hand.
  */
 export type EventStoreClient = Client<typeof EventStoreService> & {
-  /** Appends events atomically; resolves to their Application Log ids in request order. */
-  appendEvents(events: readonly NewEvent[], options?: CallOptions): Promise<bigint[]>;
+  /**
+   * Appends events atomically; resolves to their Application Log ids in request order. With `retries`, an append
+   * that failed with `unavailable` or `deadline_exceeded` is sent again with the same event ids (see
+   * {@link AppendOptions}).
+   */
+  appendEvents(events: readonly NewEvent[], options?: AppendOptions): Promise<bigint[]>;
   /** Reads one originator's events in version order. */
   readEvents(originatorId: string, range?: VersionRange, options?: CallOptions): Promise<Event[]>;
   /** Follows the Application Log entry by entry; see {@link tailLogs}. */
@@ -39,9 +44,13 @@ export function createEventStoreClient(transport: Transport): EventStoreClient {
   const client = createClient(EventStoreService, transport);
   return {
     ...client,
-    async appendEvents(events, options) {
-      const response = await client.append(create(AppendRequestSchema, { events: events.map(toEvent) }), options);
-      return response.logIds;
+    appendEvents(events, options) {
+      return appendWithRetries(
+        async (attempt, call) =>
+          (await client.append(create(AppendRequestSchema, { events: attempt.map(toEvent) }), call)).logIds,
+        events,
+        options,
+      );
     },
     async readEvents(originatorId, range = {}, options) {
       const response = await client.getEvents(

@@ -7,6 +7,7 @@ export { createTransport, type TransportOptions, type WebProtocol } from "./tran
 export { headersInterceptor } from "./headers-interceptor.js";
 export { bearerTokenInterceptor, type TokenSource } from "./bearer-token.js";
 export { createEventStoreClient, type EventStoreClient, type VersionRange } from "./event-store-client.js";
+export { newEventId, type AppendOptions } from "./append-retry.js";
 export { createConsumerClient, type ConsumerClient } from "./consumer-client.js";
 export { createHealthClient, type HealthClient } from "./health-client.js";
 export { encodePayload, toEvent, type NewEvent } from "./new-event.js";

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { healthz, protocols, startCrudStoreHarness, type CrudClients, type CrudStoreHarness } from "./harness.js";
 import { freshId, freshType, outcome, parse, sleep } from "./support/documents.js";
 import { startTcpProxy, type TcpProxy } from "../../event-store/test/support/tcp-proxy.js";
+import { driverText } from "../../event-store/test/support/timed-call.js";
 
 // The Crud Store reaches its Event Store through a proxy the tests cut (an outage) or slow down (deadlines).
 
@@ -32,11 +33,17 @@ afterAll(async () => {
   await proxy?.close();
 });
 
-/** Runs a call expected to fail; returns its code ("ok" if it succeeded) and how long it took. */
-async function timed(call: () => Promise<unknown>): Promise<{ code: Code | "ok"; ms: number }> {
+/** Runs a call expected to fail; returns its code ("ok" if it succeeded), its message and how long it took. */
+async function timed(call: () => Promise<unknown>): Promise<{ code: Code | "ok"; message: string; ms: number }> {
   const started = Date.now();
-  const code = await outcome(call());
-  return { code, ms: Date.now() - started };
+  let message = "";
+  const code = await outcome(
+    call().catch((error: unknown) => {
+      message = ConnectError.from(error).rawMessage;
+      throw error;
+    }),
+  );
+  return { code, message, ms: Date.now() - started };
 }
 
 describe("the crud store while the event store is unreachable", () => {
@@ -73,6 +80,9 @@ describe("the crud store while the event store is unreachable", () => {
         const result = await timed(call);
         expect(result.code, `${name} over ${protocol} during the outage`).toBe(Code.Unavailable);
         expect(result.ms, `${name} over ${protocol}`).toBeLessThan(failFastMs);
+        // The driver's words name the Event Store's host and port: clients get a fixed message (the log keeps them).
+        expect(result.message, `${name} over ${protocol}`).toBe("the Event Store is unavailable; retry later");
+        expect(result.message).not.toMatch(driverText);
       }
     }
     const started = Date.now();

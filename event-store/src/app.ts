@@ -15,7 +15,9 @@ import { healthService } from "@eskit/server-kit/health-service.js";
 import { loggingInterceptor } from "@eskit/server-kit/logging-interceptor.js";
 import { startHttpServer } from "@eskit/server-kit/http/http-server.js";
 import { createMetricsRegistry } from "@eskit/server-kit/metrics/registry.js";
-import { openDatabase } from "./storage/database.js";
+import { connectDatabase } from "./storage/database.js";
+import { waitForDatabase } from "./storage/wait-for-database.js";
+import { untilReady } from "./rpc/until-ready.js";
 import { AppendBatcher } from "./store/append-batcher.js";
 import { LogTail } from "./store/log-tail.js";
 import { registerStoreMetrics } from "./store/store-metrics.js";
@@ -29,25 +31,31 @@ export interface RunningEventStore {
 }
 
 /**
- * Wires the Event Store together: database (migrated), the shared log tail, the append batcher, and one HTTP server
- * answering gRPC, gRPC-Web and Connect for the Event Store, Consumer and Health services (and the v1 contracts'
- * Event Store and Consumer services), with `GET /metrics`.
+ * Wires the Event Store together: database, the shared log tail, the append batcher, and one HTTP server answering
+ * gRPC, gRPC-Web and Connect for the Event Store, Consumer and Health services (and the v1 contracts' Event Store and
+ * Consumer services), with `GET /metrics`.
+ *
+ * The server listens before the database is reached: while start-up retries an unreachable PostgreSQL (see
+ * {@link waitForDatabase}), `/healthz` and Health answer "not serving" and every other call `unavailable`. Resolves
+ * once the database is migrated and the log tail follows it; rejects (having closed the server) when the database
+ * stayed unreachable for `dbStartupTimeoutMs`.
  */
 export async function startEventStore(
   config: EventStoreConfig,
   logger: Logger = silentLogger,
 ): Promise<RunningEventStore> {
-  const database = await openDatabase({
+  const database = await connectDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     poolSize: config.dbPoolSize,
+    connectTimeoutMs: config.dbConnectTimeoutMs,
   });
-  logger.info("database ready", { kind: database.kind });
+  let ready = false;
+  const check = (): Promise<boolean> => (ready ? database.ping() : Promise.resolve(false));
   const tail = new LogTail(database, {
     fallbackPollMs: config.pollFallbackMs,
     onError: (error) => logger.warn("log tail fetch failed", { error: String(error) }),
   });
-  await tail.start();
   const registry = createMetricsRegistry();
   const observeCommit = registerStoreMetrics(registry, {
     database,
@@ -80,7 +88,7 @@ export async function startEventStore(
     router.service(ConsumerServiceV1, consumerV1Service(database));
     router.service(
       Health,
-      healthService(() => database.ping(), {
+      healthService(check, {
         services: [
           EventStoreService.typeName,
           ConsumerService.typeName,
@@ -94,9 +102,9 @@ export async function startEventStore(
     port: config.port,
     host: config.host,
     routes,
-    interceptors: [loggingInterceptor(logger), errorInterceptor],
+    interceptors: [loggingInterceptor(logger), errorInterceptor, untilReady(() => ready, Health.typeName)],
     corsOrigins: config.corsOrigins,
-    healthz: () => database.ping(),
+    healthz: check,
     // Room for a request of maxRequestBytes of payloads plus the rest of the events.
     readMaxBytes: config.maxRequestBytes * 2 + 1024 * 1024,
     auth: { authTokens: config.authTokens, readTokens: config.readTokens, metricsAuth: config.metricsAuth },
@@ -104,6 +112,17 @@ export async function startEventStore(
     logger,
     metrics: registry,
   });
+  try {
+    await waitForDatabase(() => database.migrate(), { timeoutMs: config.dbStartupTimeoutMs, logger });
+    await tail.start();
+  } catch (error) {
+    await server.close({ timeoutMs: 0 });
+    await tail.close();
+    await database.close();
+    throw error;
+  }
+  ready = true;
+  logger.info("database ready", { kind: database.kind });
   logger.info("event store listening", { url: server.url });
   return {
     url: server.url,

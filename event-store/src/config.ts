@@ -30,6 +30,10 @@ export interface EventStoreConfig extends AuthConfig, LimitsConfig {
   maxEventBytes: number;
   maxRequestBytes: number;
   dbPoolSize: number;
+  /** How long dialling one PostgreSQL connection may take before the attempt fails, in ms. */
+  dbConnectTimeoutMs: number;
+  /** How long start-up keeps retrying an unreachable PostgreSQL before the process gives up, in ms. */
+  dbStartupTimeoutMs: number;
   appendBatchMaxEvents: number;
   maxEventsPerRequest: number;
   /** Interval of the slow safety poll of the log tail, in case a NOTIFY was missed. */
@@ -76,6 +80,24 @@ const specs = {
     max: 1000,
     default: 10,
     meaning: "PostgreSQL connection pool size",
+  },
+  dbConnectTimeoutMs: {
+    env: "ESKIT_DB_CONNECT_TIMEOUT_MS",
+    kind: "int",
+    min: 100,
+    max: 600000,
+    default: 5000,
+    meaning:
+      "How long dialling one PostgreSQL connection may take, in ms; past it the attempt fails (calls waiting for it → unavailable)",
+  },
+  dbStartupTimeoutMs: {
+    env: "ESKIT_DB_STARTUP_TIMEOUT_MS",
+    kind: "int",
+    min: 0,
+    max: 3600000,
+    default: 60000,
+    meaning:
+      "How long start-up retries an unreachable PostgreSQL (each attempt logged, /healthz 503 meanwhile) before the process exits 1, in ms",
   },
   appendBatchMaxEvents: {
     env: "ESKIT_APPEND_BATCH_MAX_EVENTS",

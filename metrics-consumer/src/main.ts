@@ -4,12 +4,9 @@ import { loadConfig, type MetricsConsumerConfig } from "./config.js";
 
 const service: ServiceProcess<MetricsConsumerConfig> = {
   name: "metrics-consumer",
-  loadConfig: () => {
-    const config = loadConfig();
-    // Stopping saves the final offset (up to the shutdown timeout), then closes the server (up to it again).
-    service.stopDeadlineMs = 2 * config.shutdownTimeoutMs + 2000;
-    return config;
-  },
+  loadConfig: () => loadConfig(),
+  // Stopping saves the final offset (up to the shutdown timeout), then closes the server (up to it again).
+  stopDeadlineMs: (config) => 2 * config.shutdownTimeoutMs + 2000,
   start: startMetricsConsumer,
 };
 await runService(service);

@@ -19,6 +19,13 @@ function causeMessage(err: unknown): string {
   return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
 }
 
+/** The message of the innermost cause of `err`, when it has one (the error a driver raised). */
+function rootCause(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && e instanceof Error && e.cause !== undefined; depth++) e = e.cause;
+  return e === err || !(e instanceof Error) ? undefined : `${e.name}: ${e.message}`;
+}
+
 /**
  * Server interceptor writing exactly one `rpc` line per call when it ends:
  * method, code, duration and protocol — never payloads, which may hold
@@ -36,6 +43,11 @@ export function loggingInterceptor(logger: Logger): Interceptor {
       const duration_ms = Math.round((performance.now() - started) * 1000) / 1000;
       const fields: Record<string, unknown> = { ...base, code, duration_ms };
       if (stream) fields.stream = true;
+      // Clients get a fixed message for a lost dependency (the driver's words name internal hosts): the log keeps why.
+      if (code === "unavailable" && err !== undefined) {
+        const root = rootCause(err);
+        if (root !== undefined) fields.error = root;
+      }
       if (!serverFault.has(code)) return logger.info("rpc", fields);
       // A server fault is a bug to fix: keep its cause (a message, not the request).
       if (err !== undefined) fields.error = causeMessage(err);

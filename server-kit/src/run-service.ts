@@ -2,21 +2,37 @@ import { ConfigError } from "./env-config.js";
 import { createLogger, type Logger } from "./logger.js";
 import type { LogLevel } from "./env-config.js";
 
+/** What every service's configuration holds that {@link runService} uses. */
+export interface ProcessConfig {
+  logLevel: LogLevel;
+  /** How long shutdown waits for in-flight requests (`ESKIT_SHUTDOWN_TIMEOUT_MS`). */
+  shutdownTimeoutMs: number;
+}
+
+/**
+ * What a stop may take beyond the shutdown timeout before the process exits 1 anyway: aborted calls get their answer
+ * out (0.2 s), the log tail and running appends finish, the database pool closes (up to 5 s).
+ */
+export const stopMarginMs = 10_000;
+
 /** What {@link runService} needs to know about one service. */
-export interface ServiceProcess<C extends { logLevel: LogLevel }> {
+export interface ServiceProcess<C extends ProcessConfig> {
   /** The service's name, as in log lines and messages (e.g. "event-store"). */
   name: string;
   loadConfig: () => C;
   start: (config: C, logger: Logger) => Promise<{ close(): Promise<void> }>;
-  /** How long a stop may take before the process exits 1 anyway. */
-  stopDeadlineMs?: number;
+  /**
+   * How long a stop may take before the process exits 1 anyway; by default the shutdown timeout plus
+   * {@link stopMarginMs}, so a longer ESKIT_SHUTDOWN_TIMEOUT_MS is honoured.
+   */
+  stopDeadlineMs?: (config: C) => number;
 }
 
 /**
  * Runs a service as a process, the same way for every ESKIT service: configuration from the environment (a clear
  * message and exit 2 when it is invalid), JSON logs on stdout, and a clean stop on SIGTERM/SIGINT (exit 0).
  */
-export async function runService<C extends { logLevel: LogLevel }>(service: ServiceProcess<C>): Promise<void> {
+export async function runService<C extends ProcessConfig>(service: ServiceProcess<C>): Promise<void> {
   let config: C;
   try {
     config = service.loadConfig();
@@ -35,10 +51,11 @@ export async function runService<C extends { logLevel: LogLevel }>(service: Serv
     if (stopping) return;
     stopping = true;
     logger.info("stopping", { signal });
+    const deadlineMs = service.stopDeadlineMs?.(config) ?? config.shutdownTimeoutMs + stopMarginMs;
     const deadline = setTimeout(() => {
-      logger.error("stop took too long; exiting");
+      logger.error("stop took too long; exiting", { deadline_ms: deadlineMs });
       process.exit(1);
-    }, service.stopDeadlineMs ?? 10_000);
+    }, deadlineMs);
     deadline.unref();
     running.close().then(
       () => process.exit(0),

@@ -9,6 +9,9 @@ import {
   ValidationError,
 } from "../domain/errors.js";
 
+/** What a caller is told when the Event Store cannot be reached. */
+const eventStoreUnavailable = "the Event Store is unavailable; retry later";
+
 /**
  * The one place where the Crud Store's errors become Connect codes. ConnectErrors from the Event Store pass through
  * with their code (a lost Event Store stays `unavailable`, which clients retry; a passed deadline stays
@@ -17,7 +20,12 @@ import {
 export function toConnectError(error: unknown, logger: Logger): ConnectError {
   // An Event Store error carries that response's headers and trailers (content type, encoding): passed on as they
   // are they would be written into this response and corrupt it (gRPC). Only the code and message travel.
-  if (error instanceof ConnectError) return new ConnectError(error.rawMessage, error.code, undefined, undefined, error);
+  if (error instanceof ConnectError) {
+    // `unavailable` may come from the transport itself ("connect ECONNREFUSED 10.0.3.7:8081"): a fixed message for
+    // the caller; the cause, with those words, goes to the `rpc` log line.
+    const message = error.code === Code.Unavailable ? eventStoreUnavailable : error.rawMessage;
+    return new ConnectError(message, error.code, undefined, undefined, error);
+  }
   const code = codeOf(error);
   if (code !== undefined) return new ConnectError((error as Error).message, code, undefined, undefined, error);
   logger.error("unexpected error", { error: String(error), stack: (error as Error | undefined)?.stack });

@@ -32,10 +32,10 @@ export function eventstoreV1Service(deps: EventStoreServiceDeps): ServiceImpl<ty
       return create(HealthResponseSchema, await healtz(deps.database));
     },
 
-    async append(request) {
+    async append(request, context) {
       const events = validateAppend([fromV1Event(request.event)], deps.limits);
       try {
-        await deps.batcher.append(events);
+        await deps.batcher.append(events, context.signal);
       } catch (error) {
         // v1 said "this (id, version) exists" with already_exists; ours says "somebody wrote first" with aborted.
         if (error instanceof ConcurrencyError) {

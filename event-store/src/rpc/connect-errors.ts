@@ -9,7 +9,7 @@ import {
   ValidationError,
   VersionGapError,
 } from "../domain/errors.js";
-import { isConnectionError } from "../storage/errors.js";
+import { isCancelled, isConnectionError } from "../storage/errors.js";
 
 /**
  * The one place where domain errors become Connect codes. Anything unexpected becomes `internal` with a generic
@@ -22,7 +22,8 @@ export function toConnectError(error: unknown): ConnectError {
   if (error instanceof Error && error.name === "AbortError") return ConnectError.from(error);
   const code = codeOf(error);
   if (code !== undefined) return new ConnectError((error as Error).message, code, undefined, undefined, error);
-  if (isConnectionError(error)) {
+  // A statement cancelled by someone else than this call (an operator's pg_cancel_backend) may be retried as well.
+  if (isConnectionError(error) || isCancelled(error)) {
     return new ConnectError("the database is unavailable; retry later", Code.Unavailable, undefined, undefined, error);
   }
   return new ConnectError("internal error", Code.Internal, undefined, undefined, error);

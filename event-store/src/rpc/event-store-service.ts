@@ -40,34 +40,38 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
   return {
     ...originatorRpcs(deps.database, deps.limits.maxRequestBytes),
 
-    async getHead() {
-      return create(GetHeadResponseSchema, { headId: await readLogHead(deps.database) });
+    // Reads take the call's signal too: past the deadline a statement still waiting for a connection leaves the queue,
+    // one sent is cancelled in PostgreSQL (once it runs, if it was pipelined behind another).
+    async getHead(_request, context) {
+      return create(GetHeadResponseSchema, { headId: await readLogHead(deps.database, context.signal) });
     },
 
-    async append(request) {
+    async append(request, context) {
       const events = validateAppend(request.events.map(toNewEvent), deps.limits);
-      const logIds = await deps.batcher.append(events);
+      // The signal carries the call's deadline: a request still queued when it passes is never sent.
+      const logIds = await deps.batcher.append(events, context.signal);
       return create(AppendResponseSchema, { logIds });
     },
 
-    async getEvents(request) {
+    async getEvents(request, context) {
       checkRange(request);
-      const events = await readEvents(deps.database, request.originatorId, request.fromVersion, request.toVersion);
+      const { originatorId, fromVersion, toVersion } = request;
+      const events = await readEvents(deps.database, originatorId, fromVersion, toVersion, context.signal);
       return create(GetEventsResponseSchema, { events: events.map(toEventMessage) });
     },
 
-    async batchGetEvents(request) {
+    async batchGetEvents(request, context) {
       if (request.ranges.length > maxBatchRanges) {
         throw new LimitExceededError(`${request.ranges.length} ranges: at most ${maxBatchRanges} per call`);
       }
       request.ranges.forEach((range, i) => checkRange(range, `ranges[${i}].`));
-      const results = await readManyEvents(deps.database, request.ranges, maxBatchEvents);
+      const results = await readManyEvents(deps.database, request.ranges, maxBatchEvents, context.signal);
       return create(BatchGetEventsResponseSchema, {
         results: results.map((events) => ({ events: events.map(toEventMessage) })),
       });
     },
 
-    async logs(request) {
+    async logs(request, context) {
       const filter = parseSelector(request.selector, request.pipelineId);
       if (request.size > maxPageSize) {
         throw new ValidationError(`size is ${request.size}: at most ${maxPageSize} entries per page`);
@@ -75,7 +79,7 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
       const size = request.size === 0 ? defaultPageSize : request.size;
       const page = filter.matchesNothing
         ? { entries: [], nextFromId: request.fromId }
-        : await readLogPage(deps.database, request.fromId, filter, size);
+        : await readLogPage(deps.database, request.fromId, filter, size, context.signal);
       return create(LogsResponseSchema, {
         entries: page.entries.map(toLogEntryMessage),
         nextFromId: page.nextFromId,

@@ -8,6 +8,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { lockDataDir } from "./data-dir-lock.js";
+import { cancelledBy } from "./postgres-cancel.js";
 import * as schema from "./schema.js";
 
 /** The Drizzle database, typed against the dialect core so that both drivers fit. */
@@ -23,10 +24,24 @@ export interface Database {
    * Runs one statement of fixed text, prepared once per connection, and returns its rows. Appends and event reads
    * use this: Drizzle's query builder costs about 70 µs per inserted row to build, which caps appends far
    * below what PostgreSQL can take. Select int8 columns as `::text` (the drivers disagree on int8).
+   *
+   * When `signal` aborts (the call's deadline passed, its client went away) the statement is cancelled: taken out of
+   * the queue if it waits for a connection, else cancelled in PostgreSQL (a cancel request; for a statement pipelined
+   * behind another, once it starts), so a write stalled there rolls back instead of committing later. It then fails with SQLSTATE 57014. PGlite runs in this process and
+   * cannot be interrupted; its statements run to their end.
    */
-  query<T extends Record<string, unknown>>(text: string, params: readonly unknown[]): Promise<T[]>;
+  query<T extends Record<string, unknown>>(
+    text: string,
+    params: readonly unknown[],
+    signal?: AbortSignal,
+  ): Promise<T[]>;
   /** Calls `onNotify` on every NOTIFY of `channel`, and `onReconnect` when the listening connection was re-made. */
   listen(channel: string, onNotify: () => void, onReconnect: () => void): Promise<void>;
+  /**
+   * Applies the migrations (idempotent, safe to race). {@link connectDatabase} leaves this to its caller, which may
+   * retry it while the database is not reachable yet; {@link openDatabase} does it.
+   */
+  migrate(): Promise<void>;
   /** Whether the database answers a trivial query. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -40,34 +55,50 @@ export interface OpenOptions {
   readonly databaseUrl?: string;
   readonly dataDir: string;
   readonly poolSize: number;
+  /** How long opening one PostgreSQL connection may take before it counts as failed, in ms (default 5000). */
+  readonly connectTimeoutMs?: number;
 }
 
 /** Opens the database the configuration names and applies the migrations (idempotent, safe to race). */
 export async function openDatabase(options: OpenOptions): Promise<Database> {
-  return options.databaseUrl === undefined
-    ? openPglite(options.dataDir)
-    : openPostgres(options.databaseUrl, options.poolSize);
+  const database = await connectDatabase(options);
+  try {
+    await database.migrate();
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return database;
 }
 
-async function openPostgres(url: string, poolSize: number): Promise<Database> {
+/**
+ * The database the configuration names, not yet migrated. For PostgreSQL nothing is dialled yet (the pool connects
+ * on first use), so a service can listen, and say it is not ready, while the database is still unreachable.
+ */
+export async function connectDatabase(options: OpenOptions): Promise<Database> {
+  return options.databaseUrl === undefined
+    ? openPglite(options.dataDir)
+    : openPostgres(options.databaseUrl, options.poolSize, options.connectTimeoutMs ?? 5000);
+}
+
+/**
+ * The pause before the pool dials again after a failed connection, in seconds. postgres.js's own grows 3^n and keeps
+ * growing through an outage (to 10–20 s), so the first calls after the database came back still waited for it; a
+ * pause of at most 0.5 s (with jitter, so a pool does not dial in lock step) serves again within a second.
+ */
+export function reconnectDelaySeconds(failures: number): number {
+  return Math.min(0.5, 0.025 * 2 ** Math.min(failures, 10)) * (0.5 + Math.random() / 2);
+}
+
+async function openPostgres(url: string, poolSize: number, connectTimeoutMs: number): Promise<Database> {
   const client = postgres(url, {
     max: poolSize,
     onnotice: () => {},
-    connect_timeout: 10,
+    // A dial that does not complete (a black-holed network) fails after this, so calls fail as `unavailable`.
+    connect_timeout: connectTimeoutMs / 1000,
+    backoff: reconnectDelaySeconds,
   });
   const drizzleDb = drizzlePostgres(client, { schema });
-  const lock = await client.reserve();
-  try {
-    await lock`select pg_advisory_lock(${migrationLockKey})`;
-    try {
-      await migratePostgres(drizzleDb, { migrationsFolder });
-    } finally {
-      // A session lock outlives the query: release it before the connection goes back to the pool.
-      await lock`select pg_advisory_unlock(${migrationLockKey})`.catch(() => {});
-    }
-  } finally {
-    lock.release();
-  }
   return {
     db: drizzleDb as unknown as Db,
     kind: "postgres",
@@ -76,10 +107,26 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     async listen(channel, onNotify, onReconnect) {
       await client.listen(channel, onNotify, onReconnect);
     },
-    async query<T extends Record<string, unknown>>(text: string, params: readonly unknown[]) {
-      return (await client.unsafe(text, params as never[], { prepare: true })) as unknown as T[];
+    async query<T extends Record<string, unknown>>(text: string, params: readonly unknown[], signal?: AbortSignal) {
+      const pending = client.unsafe(text, params as never[], { prepare: true });
+      return (await cancelledBy(pending, signal)) as unknown as T[];
     },
-    ping: () => pingWith(() => client`select 1`),
+    async migrate() {
+      const lock = await client.reserve();
+      try {
+        await lock`select pg_advisory_lock(${migrationLockKey})`;
+        try {
+          await migratePostgres(drizzleDb, { migrationsFolder });
+        } finally {
+          // A session lock outlives the query: release it before the connection goes back to the pool.
+          await lock`select pg_advisory_unlock(${migrationLockKey})`.catch(() => {});
+        }
+      } finally {
+        lock.release();
+      }
+    },
+    // A probe that gets no answer leaves the queue after its time, so probes of a silent database do not pile up.
+    ping: () => pingWith(() => cancelledBy(client`select 1`, AbortSignal.timeout(pingTimeoutMs))),
     close: () => client.end({ timeout: 5 }),
   };
 }
@@ -95,7 +142,6 @@ async function openPglite(dataDir: string): Promise<Database> {
     throw error;
   }
   const db = drizzlePglite(client, { schema });
-  await migratePglite(db, { migrationsFolder });
   return {
     db: db as unknown as Db,
     kind: "pglite",
@@ -106,6 +152,7 @@ async function openPglite(dataDir: string): Promise<Database> {
     async query<T extends Record<string, unknown>>(text: string, params: readonly unknown[]) {
       return (await client.query<T>(text, params as unknown[])).rows;
     },
+    migrate: () => migratePglite(db, { migrationsFolder }),
     ping: () => pingWith(() => client.query("select 1")),
     async close() {
       if (!client.closed) await client.close();
@@ -113,6 +160,9 @@ async function openPglite(dataDir: string): Promise<Database> {
     },
   };
 }
+
+/** How long a ping waits for its answer (`/healthz` waits 2 s). */
+const pingTimeoutMs = 2000;
 
 async function pingWith(query: () => PromiseLike<unknown>): Promise<boolean> {
   try {

@@ -38,3 +38,12 @@ export function isConnectionError(error: unknown): boolean {
   }
   return false;
 }
+
+/** Whether PostgreSQL cancelled the statement (SQLSTATE 57014: a cancel request, or a statement timeout). */
+export function isCancelled(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+    if ((e as { code?: unknown }).code === "57014") return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}

@@ -55,26 +55,33 @@ const writeSql = `
 export async function appendBatch(
   database: Database,
   requests: readonly (readonly ValidEvent[])[],
+  signal?: AbortSignal,
 ): Promise<AppendOutcome[]> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await runBatch(database, requests);
+      return await runBatch(database, requests, signal);
     } catch (error) {
       if (violatedConstraint(error) === undefined || attempt >= maxAttempts) throw error;
     }
   }
 }
 
-async function runBatch(database: Database, requests: readonly (readonly ValidEvent[])[]): Promise<AppendOutcome[]> {
+/** Like {@link appendBatch}, once; `signal` cancels its statements, and a write not yet sent is not sent. */
+async function runBatch(
+  database: Database,
+  requests: readonly (readonly ValidEvent[])[],
+  signal: AbortSignal | undefined,
+): Promise<AppendOutcome[]> {
   const all = requests.flat();
   const [existing, current] = await Promise.all([
     // An event_id the server generated a moment ago cannot be stored yet: look up only the clients' own.
-    readExisting(database, [...new Set(all.filter((e) => e.eventIdGiven).map((e) => e.eventId))]),
-    readCurrentVersions(database, [...new Set(all.map((e) => e.originatorId))]),
+    readExisting(database, [...new Set(all.filter((e) => e.eventIdGiven).map((e) => e.eventId))], signal),
+    readCurrentVersions(database, [...new Set(all.map((e) => e.originatorId))], signal),
   ]);
   const plans = planBatch(requests, existing, current);
   const toInsert = requests.filter((_, i) => plans[i]!.kind === "insert").flat();
-  const logIds = toInsert.length === 0 ? new Map<string, bigint>() : await write(database, toInsert);
+  signal?.throwIfAborted();
+  const logIds = toInsert.length === 0 ? new Map<string, bigint>() : await write(database, toInsert, signal);
   const insertedIds = requests.map((events, i) =>
     plans[i]!.kind === "insert" ? events.map((e) => logIds.get(e.eventId)!) : [],
   );
@@ -93,20 +100,38 @@ async function runBatch(database: Database, requests: readonly (readonly ValidEv
   });
 }
 
-async function readExisting(database: Database, eventIds: string[]): Promise<Map<string, ExistingEvent>> {
+async function readExisting(
+  database: Database,
+  eventIds: string[],
+  signal: AbortSignal | undefined,
+): Promise<Map<string, ExistingEvent>> {
   if (eventIds.length === 0) return new Map();
-  const rows = await database.query<EventRowText & { log_id: string }>(readExistingSql, [JSON.stringify(eventIds)]);
+  const rows = await database.query<EventRowText & { log_id: string }>(
+    readExistingSql,
+    [JSON.stringify(eventIds)],
+    signal,
+  );
   return new Map(rows.map((row) => [row.event_id, { ...fromEventRowText(row), logId: BigInt(row.log_id) }]));
 }
 
-async function readCurrentVersions(database: Database, originatorIds: string[]): Promise<Map<string, bigint>> {
-  const rows = await database.query<{ originator_id: string; version: string | null }>(readVersionsSql, [
-    JSON.stringify(originatorIds),
-  ]);
+async function readCurrentVersions(
+  database: Database,
+  originatorIds: string[],
+  signal: AbortSignal | undefined,
+): Promise<Map<string, bigint>> {
+  const rows = await database.query<{ originator_id: string; version: string | null }>(
+    readVersionsSql,
+    [JSON.stringify(originatorIds)],
+    signal,
+  );
   return new Map(rows.map((row) => [row.originator_id, BigInt(row.version ?? 0)]));
 }
 
-async function write(database: Database, batch: readonly ValidEvent[]): Promise<Map<string, bigint>> {
+async function write(
+  database: Database,
+  batch: readonly ValidEvent[],
+  signal: AbortSignal | undefined,
+): Promise<Map<string, bigint>> {
   const input = JSON.stringify(
     batch.map((e, n) => ({
       n,
@@ -122,6 +147,6 @@ async function write(database: Database, batch: readonly ValidEvent[]): Promise<
       nanos: e.occurredOn.nanos,
     })),
   );
-  const rows = await database.query<{ event_id: string; log_id: string }>(writeSql, [input]);
+  const rows = await database.query<{ event_id: string; log_id: string }>(writeSql, [input], signal);
   return new Map(rows.map((row) => [row.event_id, BigInt(row.log_id)]));
 }

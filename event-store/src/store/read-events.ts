@@ -15,12 +15,13 @@ export async function readEvents(
   originatorId: string,
   fromVersion: bigint,
   toVersion: bigint,
+  signal?: AbortSignal,
 ): Promise<StoredEvent[]> {
-  const rows = await database.query<EventRowText>(readEventsSql, [
-    originatorId,
-    fromVersion.toString(),
-    toVersion.toString(),
-  ]);
+  const rows = await database.query<EventRowText>(
+    readEventsSql,
+    [originatorId, fromVersion.toString(), toVersion.toString()],
+    signal,
+  );
   return rows.map(fromEventRowText);
 }
 
@@ -48,11 +49,12 @@ export async function readManyEvents(
   database: Database,
   ranges: readonly EventRange[],
   maxEvents: number,
+  signal?: AbortSignal,
 ): Promise<StoredEvent[][]> {
   const json = JSON.stringify(
     ranges.map((r, i) => ({ i, id: r.originatorId, f: String(r.fromVersion), t: String(r.toVersion) })),
   );
-  const rows = await database.query<EventRowText & { i: number }>(readManySql, [json, maxEvents + 1]);
+  const rows = await database.query<EventRowText & { i: number }>(readManySql, [json, maxEvents + 1], signal);
   if (rows.length > maxEvents) {
     throw new LimitExceededError(`the ranges hold more than ${maxEvents} events: ask for fewer ranges at once`);
   }

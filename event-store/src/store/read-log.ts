@@ -4,8 +4,8 @@ import type { Database } from "../storage/database.js";
 import { type EventRowText, eventRowTextColumns, fromEventRowText } from "../storage/event-row-text.js";
 
 /** The highest log id committed so far (0 when the log is empty). Every lower id is committed or never will be. */
-export async function readLogHead(database: Database): Promise<bigint> {
-  const [row] = await database.query<{ head: string | null }>("select max(id)::text as head from app_log", []);
+export async function readLogHead(database: Database, signal?: AbortSignal): Promise<bigint> {
+  const [row] = await database.query<{ head: string | null }>("select max(id)::text as head from app_log", [], signal);
   return BigInt(row?.head ?? 0);
 }
 
@@ -38,11 +38,12 @@ export async function readLogRange(
   toId: bigint | undefined,
   filter: LogFilter,
   limit: number,
+  signal?: AbortSignal,
 ): Promise<LogEntry[]> {
   const params: unknown[] = [fromId.toString(), limit];
   if (filter.entityType !== undefined) params.push(filter.entityType);
   if (filter.action !== undefined) params.push(filter.action);
-  const rows = await database.query<EventRowText & { log_id: string }>(rangeQuery(filter), params);
+  const rows = await database.query<EventRowText & { log_id: string }>(rangeQuery(filter), params, signal);
   const entries: LogEntry[] = [];
   for (const row of rows) {
     const id = BigInt(row.log_id);
@@ -68,11 +69,12 @@ export async function readLogPage(
   fromId: bigint,
   filter: LogFilter,
   size: number,
+  signal?: AbortSignal,
 ): Promise<LogPage> {
   const from = fromId < 1n ? 1n : fromId;
-  const head = await readLogHead(database);
+  const head = await readLogHead(database, signal);
   if (head < from) return { entries: [], nextFromId: from };
-  const entries = await readLogRange(database, from, head, filter, size);
+  const entries = await readLogRange(database, from, head, filter, size, signal);
   const last = entries.at(-1);
   return { entries, nextFromId: entries.length === size && last !== undefined ? last.id + 1n : head + 1n };
 }

@@ -1,7 +1,9 @@
 /**
  * A TCP proxy for outage tests: put it between a service and what it depends on (PostgreSQL, the Event Store), then
  * `cut()` it to make that vanish (every connection reset, new ones refused) and `restore()` it to bring it back on the
- * same port, without touching servers other tests share. `latencyMs` slows it down instead (deadline tests).
+ * same port, without touching servers other tests share. `latencyMs` slows it down instead (deadline tests);
+ * `blackHole()` makes it silent: connections stay open (new ones are accepted) but nothing passes either way, as when a
+ * network drops packets without resetting anything.
  */
 import * as net from "node:net";
 
@@ -19,8 +21,15 @@ export interface TcpProxy {
   drained(): Promise<void>;
   /** Stops accepting and destroys every open connection; resolves once the port is closed. */
   cut(): Promise<void>;
-  /** Listens again on the same port. */
-  restore(): Promise<void>;
+  /**
+   * From now on every byte either way is dropped and new connections are accepted but never reach the target; no
+   * connection is closed. `restore()` ends it by resetting every connection that lived through it (their bytes are
+   * lost, so they cannot resume), as a firewall that lost its connection state would; `restore({ reset: false })`
+   * leaves them open and silent for good (dead paths nobody is told about), while new connections pass again.
+   */
+  blackHole(): void;
+  /** Listens again on the same port, or ends a black hole. */
+  restore(options?: { reset?: boolean }): Promise<void>;
   /** Cuts and stays down. */
   close(): Promise<void>;
 }
@@ -33,12 +42,15 @@ export async function startTcpProxy(target: { host: string; port: number }, port
   let latencyMs = 0;
   let held = 0;
   let onDrained: Array<() => void> = [];
+  let silent = false;
+  const dead = new Set<net.Socket>();
 
   // Each chunk is due `latencyMs` after it arrived; chaining the writes keeps the byte order. Without latency and
   // nothing held, a chunk goes straight through.
   const forward = (from: net.Socket, to: net.Socket): void => {
     let chain = Promise.resolve();
     from.on("data", (chunk: Buffer) => {
+      if (silent || dead.has(from)) return;
       if (latencyMs === 0 && held === 0) {
         if (!to.destroyed) to.write(chunk);
         return;
@@ -59,10 +71,18 @@ export async function startTcpProxy(target: { host: string; port: number }, port
 
   const track = (socket: net.Socket): void => {
     sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
+    socket.once("close", () => {
+      sockets.delete(socket);
+      dead.delete(socket);
+    });
   };
   const onConnection = (client: net.Socket): void => {
     accepted++;
+    if (silent) {
+      track(client);
+      client.on("error", () => {});
+      return;
+    }
     const upstream = net.connect(target.port, target.host);
     track(client);
     track(upstream);
@@ -117,7 +137,17 @@ export async function startTcpProxy(target: { host: string; port: number }, port
     },
     drained: () => (held === 0 ? Promise.resolve() : new Promise<void>((resolve) => onDrained.push(resolve))),
     cut,
-    async restore() {
+    blackHole() {
+      silent = true;
+    },
+    async restore({ reset = true } = {}) {
+      if (silent) {
+        silent = false;
+        for (const socket of sockets) {
+          if (reset) socket.destroy();
+          else dead.add(socket);
+        }
+      }
       if (server === undefined) await listen(boundPort);
     },
     close: cut,

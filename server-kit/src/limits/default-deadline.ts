@@ -4,39 +4,69 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 const deadlineHeaders = ["grpc-timeout", "connect-timeout-ms"];
 
 /**
- * Server interceptor giving unary calls without a client deadline one of `timeoutMs`, so a call stuck on a slow
- * dependency does not hold its resources forever. Past it the handler's signal aborts and the client gets
- * `deadline_exceeded` at once, even from a handler that does not watch its signal; a result ready only after the
- * deadline is dropped too (as with any deadline, a write may still complete: retry with the same event ids, which
- * makes it idempotent). A client's own deadline always wins, longer or shorter; streams (subscriptions) are exempt.
+ * Server interceptor that answers every unary call by its deadline, whatever its handler is waiting for. Connect
+ * aborts the handler's signal at the client's deadline but still waits for the handler to return before it answers,
+ * so a handler stuck on a database that does not answer kept its client waiting past the deadline (until the client
+ * gave up). Here the handler is raced against its signal: at the deadline the client gets `deadline_exceeded` at
+ * once, and the handler's late result is dropped (the work it started is cancelled through the same signal where it
+ * can be; a write already committing may still commit, which a retry with the same event ids makes harmless).
+ *
+ * Calls without a client deadline get one of `defaultTimeoutMs` (0 = none), so a call stuck on a slow dependency
+ * does not hold its resources forever; a client's own deadline always wins, longer or shorter. Streams
+ * (subscriptions) are exempt.
  */
-export function defaultDeadlineInterceptor(timeoutMs: number): Interceptor {
+export function defaultDeadlineInterceptor(defaultTimeoutMs: number): Interceptor {
   return (next) => async (req) => {
-    if (timeoutMs <= 0 || req.stream || deadlineHeaders.some((name) => req.header.has(name))) return next(req);
+    if (req.stream) return next(req);
+    const useDefault = defaultTimeoutMs > 0 && !deadlineHeaders.some((name) => req.header.has(name));
     const deadline = new AbortController();
-    const error = new ConnectError(
-      `the call took longer than the server's default deadline of ${timeoutMs} ms; set a deadline on the call to allow more`,
+    const expired = new ConnectError(
+      `the call took longer than the server's default deadline of ${defaultTimeoutMs} ms; set a deadline on the call to allow more`,
       Code.DeadlineExceeded,
     );
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        deadline.abort(error);
-        reject(error);
-      }, timeoutMs);
-    });
+    const timer = useDefault ? setTimeout(() => deadline.abort(expired), defaultTimeoutMs) : undefined;
+    const signal = useDefault ? AbortSignal.any([req.signal, deadline.signal]) : req.signal;
     const started = performance.now();
     try {
-      const res = await Promise.race([
-        next({ ...req, signal: AbortSignal.any([req.signal, deadline.signal]) }),
-        expired,
-      ]);
-      // A handler that never yields to the event loop (CPU-bound work, an in-process database) finishes before the
+      const res = await untilAborted(next({ ...req, signal }), signal);
+      // A handler that never yields to the event loop (CPU-bound work, an in-process database) finishes before a
       // timer can fire: past the deadline, its answer is late all the same.
-      if (performance.now() - started >= timeoutMs) throw error;
+      if (signal.aborted) throw abortReason(signal);
+      if (useDefault && performance.now() - started >= defaultTimeoutMs) {
+        deadline.abort(expired);
+        throw expired;
+      }
       return res;
     } finally {
       clearTimeout(timer);
     }
   };
+}
+
+/** Settles with `work`, or rejects with the signal's reason as soon as it fires (the work is left to notice it). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => {});
+    return Promise.reject(abortReason(signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortReason(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** The signal's reason as the client should see it: Connect's own errors as they are, anything else `canceled`. */
+function abortReason(signal: AbortSignal): ConnectError {
+  const reason: unknown = signal.reason;
+  return reason instanceof ConnectError ? reason : new ConnectError("the call was canceled", Code.Canceled);
 }

@@ -4,6 +4,7 @@ import {
   createClient,
   type Client,
   type HandlerContext,
+  type Interceptor,
   type Transport,
 } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
@@ -58,10 +59,25 @@ afterAll(async () => {
 });
 
 const transports = {
-  connect: (baseUrl: string): Transport => createConnectTransport({ baseUrl, httpVersion: "1.1" }),
-  grpc: (baseUrl: string): Transport => createGrpcTransport({ baseUrl }),
-  "grpc-web": (baseUrl: string): Transport => createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }),
+  connect: (baseUrl: string, interceptors: Interceptor[] = []): Transport =>
+    createConnectTransport({ baseUrl, httpVersion: "1.1", interceptors }),
+  grpc: (baseUrl: string, interceptors: Interceptor[] = []): Transport =>
+    createGrpcTransport({ baseUrl, interceptors }),
+  "grpc-web": (baseUrl: string, interceptors: Interceptor[] = []): Transport =>
+    createGrpcWebTransport({ baseUrl, httpVersion: "1.1", interceptors }),
 };
+
+/**
+ * Tells the server a deadline of `ms` while the client itself waits for its own (longer) timeout: what the test then
+ * sees is the server's answer, not the client giving up.
+ */
+function serverDeadline(ms: number): Interceptor {
+  return (next) => (req) => {
+    if (req.header.has("grpc-timeout")) req.header.set("grpc-timeout", `${ms}m`);
+    else req.header.set("connect-timeout-ms", String(ms));
+    return next(req);
+  };
+}
 
 /** An open Watch stream (its first message received); `close()` cancels it. */
 async function openWatch(health: Client<typeof Health>): Promise<{ close(): void }> {
@@ -138,6 +154,24 @@ describe.each(Object.keys(transports) as Array<keyof typeof transports>)("reques
   it("lets a client deadline win over the default, longer or shorter", async () => {
     expect((await health.check({ service: "600" }, { timeoutMs: 5000 })).status).toBe(Status.SERVING);
     expect(await codeOf(health.check({ service: "1000" }, { timeoutMs: 100 }))).toBe(Code.DeadlineExceeded);
+  });
+
+  it("answers deadline_exceeded at the client's deadline (within 50 ms) even while the handler has not returned", async () => {
+    const told = createClient(Health, transports[protocol](server.url, [serverDeadline(200)]));
+    // How slowly this (possibly busy) machine answers a call that waits for nothing: the bound's allowance.
+    let control = 0;
+    for (let i = 0; i < 3; i++) {
+      const t = performance.now();
+      await told.check({ service: "0" }, { timeoutMs: 10_000 });
+      control = Math.max(control, performance.now() - t);
+    }
+    const started = performance.now();
+    const code = await codeOf(told.check({ service: "3000" }, { timeoutMs: 10_000 }));
+    const elapsed = performance.now() - started;
+    expect(code).toBe(Code.DeadlineExceeded);
+    expect(elapsed).toBeGreaterThanOrEqual(195);
+    expect(elapsed).toBeLessThan(250 + control);
+    expect(checkSignals.get("3000")?.aborted).toBe(true);
   });
 
   it("exempts streams from the default deadline", async () => {
