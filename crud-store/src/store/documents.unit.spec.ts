@@ -132,6 +132,15 @@ describe("DocumentStore on an in-memory Event Store", () => {
     expect(eventStore.calls).toEqual([]);
   });
 
+  it("hands the caller's scope to the Event Store: a cancelled caller's write fails with its reason, appending nothing", async () => {
+    const { documents, eventStore } = inMemoryCore();
+    const controller = new AbortController();
+    const reason = new Error("the caller went away");
+    controller.abort(reason);
+    await expect(documents.create(type, "u1", 0n, "{}", { signal: controller.signal })).rejects.toBe(reason);
+    expect(eventStore.eventsOf("u1")).toEqual([]);
+  });
+
   it("passes an Event Store failure it does not know through unchanged", async () => {
     const outage = new Error("the Event Store is unreachable");
     const eventStore = new (class extends InMemoryEventStore {
