@@ -16,9 +16,9 @@ import {
 } from "@eskit/gen/contracts/crudstore/service_pb.js";
 import { ConcurrencyError } from "../domain/errors.js";
 import { serializeDocument } from "../domain/json-document.js";
-import type { CallScope } from "../gateway/event-store-gateway.js";
 import { type CrudStoreDeps, scopeOf } from "../rpc/crud-store-service.js";
 import type { DocumentRef } from "../store/documents.js";
+import type { CallScope } from "../store/event-store-port.js";
 import { listDocuments } from "../store/list-documents.js";
 import { v1Call } from "./v1-errors.js";
 import { listTypesV1 } from "./v1-list-types.js";

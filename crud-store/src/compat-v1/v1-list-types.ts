@@ -1,5 +1,5 @@
-import type { CallScope } from "../gateway/event-store-gateway.js";
 import type { TypeRegistry, TypeSpec } from "../registry/type-registry.js";
+import type { CallScope } from "../store/event-store-port.js";
 
 /** The most types one v1 ListTypes returns: v1 has no page token, so this bounds the answer (and the work). */
 export const maxV1Types = 10_000;

@@ -29,3 +29,10 @@ export class PreconditionError extends CrudStoreError {}
  * versions. Never the caller's fault, so it surfaces as `internal`, with the details in the log.
  */
 export class CorruptHistoryError extends CrudStoreError {}
+
+/**
+ * The Event Store already holds an event at a version the core tried to append (the Event Store's `aborted`): another
+ * writer went first. Raised through the Event Store port; the core turns it into AlreadyExistsError or
+ * ConcurrencyError, saying which document.
+ */
+export class VersionTakenError extends CrudStoreError {}

@@ -1,11 +1,21 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { Http2SessionManager, createConnectTransport } from "@connectrpc/connect-node";
-import type { Event } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
 import { EventSchema } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
-import { EventStoreService, type OriginatorSummary } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
+import { EventStoreService } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "@eskit/gen/grpc/health/v1/health_pb.js";
 import { lostConnectionInterceptor } from "@eskit/client/lost-connection.js";
+
+import type {
+  CallScope,
+  EventStorePort,
+  NewEvent,
+  OriginatorPage,
+  StoredEvent,
+  StoredSnapshot,
+  VersionRange,
+} from "../store/event-store-port.js";
+import { appendFailure, toStoredEvent } from "./domain-conversion.js";
 
 /**
  * What the Crud Store's caller is told when the connection to the Event Store died under a call (the Event Store
@@ -15,28 +25,6 @@ import { lostConnectionInterceptor } from "@eskit/client/lost-connection.js";
 const lostEventStoreMessage =
   "the connection to the Event Store was lost before it answered: the change may or may not have been stored; " +
   "read the document again before retrying";
-
-/** Where a call to the Event Store belongs: the caller's cancellation and deadline travel with it. */
-export interface CallScope {
-  readonly signal?: AbortSignal;
-  /** What is left of the caller's deadline, in ms; undefined when the caller set none. */
-  readonly timeoutMs?: number;
-}
-
-/** An event to append, before the Event Store gives it an id and a time. */
-export interface NewEvent {
-  readonly originatorId: string;
-  readonly version: bigint;
-  readonly eventType: string;
-  readonly payload: string;
-  readonly metadata: Record<string, string>;
-}
-
-/** A snapshot as the Event Store keeps it. */
-export interface StoredSnapshot {
-  readonly version: bigint;
-  readonly payload: string;
-}
 
 /** Options of {@link EventStoreGateway}. */
 export interface EventStoreGatewayOptions {
@@ -51,12 +39,14 @@ export interface EventStoreGatewayOptions {
 
 /**
  * The Crud Store's only storage: the Event Store, over its RPC API (Connect, binary, over one multiplexed HTTP/2
- * connection). Errors stay ConnectErrors with the Event Store's codes, so `unavailable` stays `unavailable`; each
- * call carries the caller's signal and what is left of its deadline, or `defaultTimeoutMs` when it set none. The one
- * exception: when the Event Store refuses the Crud Store's own token (`unauthenticated`, `permission_denied`), that
- * is the Crud Store's misconfiguration, not its caller's, so it becomes `internal` (see {@link peerRefusals}).
+ * connection), as the core's {@link EventStorePort}: generated messages become the core's types, and `aborted` on
+ * Append a VersionTakenError. Other errors stay ConnectErrors with the Event Store's codes, so `unavailable` stays
+ * `unavailable`; each call carries the caller's signal and what is left of its deadline, or `defaultTimeoutMs` when
+ * it set none. The one exception: when the Event Store refuses the Crud Store's own token (`unauthenticated`,
+ * `permission_denied`), that is the Crud Store's misconfiguration, not its caller's, so it becomes `internal` (see
+ * {@link peerRefusals}).
  */
-export class EventStoreGateway {
+export class EventStoreGateway implements EventStorePort {
   private readonly sessions: Http2SessionManager;
   private readonly events: Client<typeof EventStoreService>;
   private readonly health: Client<typeof Health>;
@@ -85,36 +75,40 @@ export class EventStoreGateway {
     this.health = createClient(Health, transport);
   }
 
-  /** Appends all events atomically; `aborted` from the Event Store means a version was already taken. */
+  /** Appends all events atomically; `aborted` from the Event Store (a version already taken) is a VersionTakenError. */
   async append(events: readonly NewEvent[], scope: CallScope): Promise<void> {
-    await this.events.append(
-      {
-        events: events.map((e) =>
-          create(EventSchema, {
-            originator: { id: e.originatorId, version: e.version },
-            eventType: e.eventType,
-            payload: e.payload,
-            metadata: e.metadata,
-          }),
-        ),
-      },
-      this.options(scope),
-    );
+    const request = {
+      events: events.map((e) =>
+        create(EventSchema, {
+          originator: { id: e.originatorId, version: e.version },
+          eventType: e.eventType,
+          payload: e.payload,
+          metadata: e.metadata,
+        }),
+      ),
+    };
+    try {
+      await this.events.append(request, this.options(scope));
+    } catch (error) {
+      throw appendFailure(error);
+    }
   }
 
   /** An originator's events from `fromVersion` to `toVersion` (0 = the latest), in version order. */
-  async getEvents(originatorId: string, fromVersion: bigint, toVersion: bigint, scope: CallScope): Promise<Event[]> {
+  async getEvents(
+    originatorId: string,
+    fromVersion: bigint,
+    toVersion: bigint,
+    scope: CallScope,
+  ): Promise<StoredEvent[]> {
     const response = await this.events.getEvents({ originatorId, fromVersion, toVersion }, this.options(scope));
-    return response.events;
+    return response.events.map(toStoredEvent);
   }
 
   /** The events of many version ranges in one call, one list per range in request order (at most 1000 ranges). */
-  async batchGetEvents(
-    ranges: ReadonlyArray<{ originatorId: string; fromVersion: bigint; toVersion: bigint }>,
-    scope: CallScope,
-  ): Promise<Event[][]> {
+  async batchGetEvents(ranges: readonly VersionRange[], scope: CallScope): Promise<StoredEvent[][]> {
     const response = await this.events.batchGetEvents({ ranges: [...ranges] }, this.options(scope));
-    return response.results.map((r) => r.events);
+    return response.results.map((r) => r.events.map(toStoredEvent));
   }
 
   /** The latest snapshot at or below `maxVersion` (0 = any), or undefined when there is none. */
@@ -128,6 +122,7 @@ export class EventStoreGateway {
     }
   }
 
+  /** Keeps a snapshot of an originator at a version its history has reached. */
   async saveSnapshot(originatorId: string, version: bigint, payload: string, scope: CallScope): Promise<void> {
     await this.events.saveSnapshot({ originatorId, version, payload }, this.options(scope));
   }
@@ -139,8 +134,15 @@ export class EventStoreGateway {
     limit: number,
     excludeLastAction: string,
     scope: CallScope,
-  ): Promise<{ originators: OriginatorSummary[]; nextAfterId: string }> {
-    return this.events.listOriginators({ entityType, afterId, limit, excludeLastAction }, this.options(scope));
+  ): Promise<OriginatorPage> {
+    const page = await this.events.listOriginators(
+      { entityType, afterId, limit, excludeLastAction },
+      this.options(scope),
+    );
+    return {
+      originators: page.originators.map((o) => ({ id: o.id, version: o.version })),
+      nextAfterId: page.nextAfterId,
+    };
   }
 
   /**
@@ -160,6 +162,7 @@ export class EventStoreGateway {
     }
   }
 
+  /** Closes the HTTP/2 connection; calls still running fail. */
   close(): void {
     this.sessions.abort();
   }

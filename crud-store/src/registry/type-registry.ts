@@ -1,5 +1,3 @@
-import { Code, ConnectError } from "@connectrpc/connect";
-import type { Event } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
 import {
   AlreadyExistsError,
   ConcurrencyError,
@@ -7,11 +5,12 @@ import {
   NotFoundError,
   PreconditionError,
   ValidationError,
+  VersionTakenError,
 } from "../domain/errors.js";
 import type { JsonObject } from "../domain/json-document.js";
 import { checkEntityType, registryEntityType, reservedIdPrefix } from "../domain/names.js";
-import type { CallScope, EventStoreGateway } from "../gateway/event-store-gateway.js";
 import { sourceKey, sourceValue } from "../store/event-codec.js";
+import type { CallScope, EventStorePort, StoredEvent } from "../store/event-store-port.js";
 import { decodePageToken, encodePageToken } from "../store/page-token.js";
 import { compileJsonSchema, formatViolations } from "./json-schema.js";
 
@@ -32,14 +31,14 @@ const maxLimit = 1000;
  * like a document's and every Crud Store process sees the same registry without a database of its own.
  */
 export class TypeRegistry {
-  constructor(private readonly gateway: EventStoreGateway) {}
+  constructor(private readonly eventStore: EventStorePort) {}
 
   async register(spec: TypeSpec, skipDuplicate: boolean, scope: CallScope): Promise<void> {
     checkSpec(spec);
     try {
       await this.append(spec, 1n, "Registered", scope);
     } catch (error) {
-      if (ConnectError.from(error).code !== Code.Aborted) throw error;
+      if (!(error instanceof VersionTakenError)) throw error;
       if (!skipDuplicate)
         throw new AlreadyExistsError(`type ${spec.entityType} is already registered (UpdateType changes its schema)`);
     }
@@ -56,7 +55,7 @@ export class TypeRegistry {
     try {
       await this.append(spec, current.version + 1n, "Updated", scope);
     } catch (error) {
-      if (ConnectError.from(error).code !== Code.Aborted) throw error;
+      if (!(error instanceof VersionTakenError)) throw error;
       throw new ConcurrencyError(`type ${spec.entityType} was updated concurrently: read it again and retry`);
     }
   }
@@ -73,7 +72,7 @@ export class TypeRegistry {
   ): Promise<{ specs: TypeSpec[]; nextPageToken: string }> {
     if (limit > maxLimit) throw new ValidationError(`limit is ${limit}: at most ${maxLimit}`);
     const afterId = decodePageToken("types", pageToken);
-    const page = await this.gateway.listOriginators(
+    const page = await this.eventStore.listOriginators(
       registryEntityType,
       afterId === "" ? "" : idPrefix + afterId,
       limit || defaultLimit,
@@ -81,7 +80,7 @@ export class TypeRegistry {
       scope,
     );
     const ranges = page.originators.map((o) => ({ originatorId: o.id, fromVersion: 0n, toVersion: o.version }));
-    const histories = ranges.length === 0 ? [] : await this.gateway.batchGetEvents(ranges, scope);
+    const histories = ranges.length === 0 ? [] : await this.eventStore.batchGetEvents(ranges, scope);
     const specs = histories.map((events, i) => fold(ranges[i]!.originatorId, events).spec);
     const next = page.nextAfterId === "" ? "" : encodePageToken("types", page.nextAfterId.slice(idPrefix.length));
     return { specs, nextPageToken: next };
@@ -92,7 +91,7 @@ export class TypeRegistry {
    * Types that are not registered, or have no schema, accept any object.
    */
   async validate(entityType: string, document: JsonObject, scope: CallScope): Promise<void> {
-    const events = await this.gateway.getEvents(idPrefix + entityType, 0n, 0n, scope);
+    const events = await this.eventStore.getEvents(idPrefix + entityType, 0n, 0n, scope);
     if (events.length === 0) return;
     const { spec } = fold(idPrefix + entityType, events);
     if (spec.jsonSchema === "") return;
@@ -105,7 +104,7 @@ export class TypeRegistry {
   }
 
   private async read(entityType: string, scope: CallScope): Promise<{ spec: TypeSpec; version: bigint }> {
-    const events = await this.gateway.getEvents(idPrefix + entityType, 0n, 0n, scope);
+    const events = await this.eventStore.getEvents(idPrefix + entityType, 0n, 0n, scope);
     if (events.length === 0) throw new NotFoundError(`type ${entityType} is not registered`);
     return fold(idPrefix + entityType, events);
   }
@@ -116,7 +115,7 @@ export class TypeRegistry {
       schemaVersion: String(spec.schemaVersion),
       jsonSchema: spec.jsonSchema,
     });
-    await this.gateway.append(
+    await this.eventStore.append(
       [
         {
           originatorId: idPrefix + spec.entityType,
@@ -137,7 +136,7 @@ function checkSpec(spec: TypeSpec): void {
 }
 
 /** The latest spec in a type's events (each event holds a whole spec). */
-function fold(id: string, events: readonly Event[]): { spec: TypeSpec; version: bigint } {
+function fold(id: string, events: readonly StoredEvent[]): { spec: TypeSpec; version: bigint } {
   const last = events.at(-1);
   try {
     const parsed = JSON.parse(last?.payload ?? "") as { entityType: string; schemaVersion: string; jsonSchema: string };
@@ -147,7 +146,7 @@ function fold(id: string, events: readonly Event[]): { spec: TypeSpec; version: 
         schemaVersion: BigInt(parsed.schemaVersion),
         jsonSchema: parsed.jsonSchema,
       },
-      version: last?.originator?.version ?? 0n,
+      version: last?.version ?? 0n,
     };
   } catch (error) {
     throw new CorruptHistoryError(`the registry record "${id}" cannot be read: ${String(error)}`);

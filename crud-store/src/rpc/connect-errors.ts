@@ -7,6 +7,7 @@ import {
   NotFoundError,
   PreconditionError,
   ValidationError,
+  VersionTakenError,
 } from "../domain/errors.js";
 
 /** What a caller is told when the Event Store cannot be reached. */
@@ -37,6 +38,8 @@ function codeOf(error: unknown): Code | undefined {
   if (error instanceof NotFoundError) return Code.NotFound;
   if (error instanceof AlreadyExistsError) return Code.AlreadyExists;
   if (error instanceof ConcurrencyError) return Code.Aborted;
+  // The core turns every taken version into one of the above; should one slip through, it keeps the Event Store's code.
+  if (error instanceof VersionTakenError) return Code.Aborted;
   if (error instanceof PreconditionError) return Code.FailedPrecondition;
   return undefined;
 }

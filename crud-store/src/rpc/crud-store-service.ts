@@ -17,10 +17,11 @@ import {
 } from "@eskit/gen/eskit/crudstore/v1/crud_store_pb.js";
 import { serializeDocument } from "../domain/json-document.js";
 import type { CrudAction } from "../domain/replay.js";
-import type { CallScope, EventStoreGateway } from "../gateway/event-store-gateway.js";
+import type { EventStoreGateway } from "../gateway/event-store-gateway.js";
 import type { TypeRegistry } from "../registry/type-registry.js";
 import type { DocumentStore } from "../store/documents.js";
 import { listDocuments } from "../store/list-documents.js";
+import type { CallScope } from "../store/event-store-port.js";
 import { revisionHistory } from "../store/revision-history.js";
 import type { StateReader } from "../store/state-reader.js";
 import { required, specOf, toSpecMessage } from "./message-convert.js";

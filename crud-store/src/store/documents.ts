@@ -1,13 +1,18 @@
 import { randomUUID } from "node:crypto";
-import { Code, ConnectError } from "@connectrpc/connect";
 import { encodeChange } from "../domain/changes.js";
-import { AlreadyExistsError, ConcurrencyError, NotFoundError, ValidationError } from "../domain/errors.js";
+import {
+  AlreadyExistsError,
+  ConcurrencyError,
+  NotFoundError,
+  ValidationError,
+  VersionTakenError,
+} from "../domain/errors.js";
 import { type JsonObject, parseDocument, serializeDocument } from "../domain/json-document.js";
 import { checkDocumentId, checkEntityType } from "../domain/names.js";
 import type { DocumentState } from "../domain/replay.js";
-import type { CallScope, EventStoreGateway } from "../gateway/event-store-gateway.js";
 import type { TypeRegistry } from "../registry/type-registry.js";
 import { changeEvent } from "./event-codec.js";
+import type { CallScope, EventStorePort } from "./event-store-port.js";
 import type { StateReader } from "./state-reader.js";
 
 /** A document's id and version, as the RPCs return them. */
@@ -23,7 +28,7 @@ export interface DocumentRef {
  */
 export class DocumentStore {
   constructor(
-    private readonly gateway: EventStoreGateway,
+    private readonly eventStore: EventStorePort,
     private readonly states: StateReader,
     private readonly registry: TypeRegistry,
   ) {}
@@ -43,9 +48,9 @@ export class DocumentStore {
     await this.registry.validate(entityType, document, scope);
     const change = { payload: serializeDocument(document), encoding: "document" as const };
     try {
-      await this.gateway.append([changeEvent(entityType, documentId, 1n, "created", change)], scope);
+      await this.eventStore.append([changeEvent(entityType, documentId, 1n, "created", change)], scope);
     } catch (error) {
-      if (ConnectError.from(error).code === Code.Aborted) {
+      if (error instanceof VersionTakenError) {
         throw new AlreadyExistsError(`a document with id "${documentId}" already exists`);
       }
       throw error;
@@ -127,9 +132,9 @@ export class DocumentStore {
     scope: CallScope,
   ): Promise<void> {
     try {
-      await this.gateway.append([changeEvent(entityType, id, version, action, change)], scope);
+      await this.eventStore.append([changeEvent(entityType, id, version, action, change)], scope);
     } catch (error) {
-      if (ConnectError.from(error).code === Code.Aborted) {
+      if (error instanceof VersionTakenError) {
         throw new ConcurrencyError(
           `${entityType} "${id}" was changed concurrently: read it again (version ${version} or later) and retry`,
         );

@@ -1,8 +1,7 @@
-import type { Event } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
 import type { ChangeEncoding, EncodedChange } from "../domain/changes.js";
 import { CorruptHistoryError } from "../domain/errors.js";
 import type { CrudAction, StoredChange } from "../domain/replay.js";
-import type { NewEvent } from "../gateway/event-store-gateway.js";
+import type { NewEvent, StoredEvent } from "./event-store-port.js";
 
 /** Metadata on every event the Crud Store writes, so consumers of the log can tell them apart. */
 export const sourceKey = "eskit.source";
@@ -41,15 +40,15 @@ export function changeEvent(
  * Reads an Event Store event back as a change of a document of `entityType`. An event of another entity type, or
  * with an action the Crud Store never writes, means the history is not a Crud Store document's.
  */
-export function toStoredChange(event: Event, entityType: string): StoredChange {
-  const version = event.originator?.version ?? 0n;
+export function toStoredChange(event: StoredEvent, entityType: string): StoredChange {
+  const version = event.version;
   const prefix = `${entityType}.`;
   const action = event.eventType.startsWith(prefix)
     ? actionsByName.get(event.eventType.slice(prefix.length))
     : undefined;
   if (action === undefined) {
     throw new CorruptHistoryError(
-      `event ${event.eventType} at version ${version} of "${event.originator?.id}" is not a change of a ${entityType} document`,
+      `event ${event.eventType} at version ${version} of "${event.originatorId}" is not a change of a ${entityType} document`,
     );
   }
   const encoding: ChangeEncoding =
@@ -58,7 +57,7 @@ export function toStoredChange(event: Event, entityType: string): StoredChange {
 }
 
 /** The entity type of an event (everything before the last dot of its event type). */
-export function entityTypeOfEvent(event: Event): string {
+export function entityTypeOfEvent(event: StoredEvent): string {
   const dot = event.eventType.lastIndexOf(".");
   return dot < 0 ? "" : event.eventType.slice(0, dot);
 }

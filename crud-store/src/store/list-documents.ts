@@ -1,7 +1,7 @@
 import { ValidationError } from "../domain/errors.js";
 import type { JsonObject } from "../domain/json-document.js";
 import { checkEntityType } from "../domain/names.js";
-import type { CallScope, EventStoreGateway } from "../gateway/event-store-gateway.js";
+import type { CallScope, EventStorePort } from "./event-store-port.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 import type { StateReader } from "./state-reader.js";
 
@@ -22,7 +22,7 @@ export interface ListedDocument {
  * document is then read at exactly that version, so a page is consistent with itself even while writers go on.
  */
 export async function listDocuments(
-  gateway: EventStoreGateway,
+  eventStore: EventStorePort,
   states: StateReader,
   request: { entityType: string; pageToken: string; limit: number; skipPayload: boolean },
   scope: CallScope,
@@ -31,7 +31,7 @@ export async function listDocuments(
   if (request.limit > maxLimit) throw new ValidationError(`limit is ${request.limit}: at most ${maxLimit}`);
   const afterId = decodePageToken("list", request.pageToken);
   const limit = request.limit === 0 ? defaultLimit : request.limit;
-  const page = await gateway.listOriginators(request.entityType, afterId, limit, "Deleted", scope);
+  const page = await eventStore.listOriginators(request.entityType, afterId, limit, "Deleted", scope);
   const refs = page.originators.map((o) => ({ id: o.id, version: o.version }));
   const read = request.skipPayload ? undefined : await states.readMany(request.entityType, refs, scope);
   const documents = refs.map((ref, i): ListedDocument => ({ ...ref, document: read?.[i]?.document }));

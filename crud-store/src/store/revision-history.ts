@@ -1,8 +1,7 @@
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { NotFoundError, ValidationError } from "../domain/errors.js";
 import { checkDocumentId, checkEntityType } from "../domain/names.js";
 import { type CrudAction, type DocumentState, revisions } from "../domain/replay.js";
-import type { CallScope } from "../gateway/event-store-gateway.js";
+import type { CallScope, Instant } from "./event-store-port.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 import type { StateReader } from "./state-reader.js";
 
@@ -13,7 +12,7 @@ const maxLimit = 1000;
 export interface Revision {
   readonly version: bigint;
   readonly action: CrudAction;
-  readonly occurredOn: Timestamp | undefined;
+  readonly occurredOn: Instant | undefined;
   readonly state: DocumentState;
 }
 

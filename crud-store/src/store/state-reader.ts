@@ -1,11 +1,9 @@
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import type { Event } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
 import type { Logger } from "@eskit/server-kit/logger.js";
 import { NotFoundError } from "../domain/errors.js";
 import type { JsonObject } from "../domain/json-document.js";
 import { type DocumentState, replay, type StoredChange } from "../domain/replay.js";
-import type { CallScope, EventStoreGateway } from "../gateway/event-store-gateway.js";
 import { entityTypeOfEvent, toStoredChange } from "./event-codec.js";
+import type { CallScope, EventStorePort, Instant, StoredEvent } from "./event-store-port.js";
 import { mapConcurrently } from "./map-concurrently.js";
 
 /** Events per BatchGetEvents call (the Event Store allows 100,000). */
@@ -18,7 +16,7 @@ export interface HistoryRange {
   readonly start: DocumentState | undefined;
   readonly changes: readonly StoredChange[];
   /** When each change happened, by version. */
-  readonly occurredOn: ReadonlyMap<bigint, Timestamp | undefined>;
+  readonly occurredOn: ReadonlyMap<bigint, Instant | undefined>;
 }
 
 /** How a snapshot's payload reads: the state plus the entity type, so a read of another type is refused. */
@@ -37,7 +35,7 @@ export class StateReader {
   private readonly pending = new Set<Promise<void>>();
 
   constructor(
-    private readonly gateway: EventStoreGateway,
+    private readonly eventStore: EventStorePort,
     readonly snapshotEvery: number,
     private readonly logger: Logger,
   ) {}
@@ -70,7 +68,7 @@ export class StateReader {
     );
     for (const chunk of chunksByEvents(batch, (i) => refs[i]!.version, maxEventsPerBatch)) {
       const ranges = chunk.map((i) => ({ originatorId: refs[i]!.id, fromVersion: 1n, toVersion: refs[i]!.version }));
-      const results = await this.gateway.batchGetEvents(ranges, scope);
+      const results = await this.eventStore.batchGetEvents(ranges, scope);
       chunk.forEach((i, k) => {
         const { id, version } = refs[i]!;
         states[i] = this.stateOf(entityType, id, version, undefined, results[k] ?? []);
@@ -99,7 +97,7 @@ export class StateReader {
       this.snapshotEvery > 0 &&
       snapshotAtOrBelow !== 0n &&
       (snapshotAtOrBelow === undefined || snapshotAtOrBelow >= BigInt(this.snapshotEvery));
-    const snapshot = useSnapshot ? await this.gateway.getSnapshot(id, snapshotAtOrBelow ?? 0n, scope) : undefined;
+    const snapshot = useSnapshot ? await this.eventStore.getSnapshot(id, snapshotAtOrBelow ?? 0n, scope) : undefined;
     const start = snapshot === undefined ? undefined : this.parseSnapshot(id, snapshot.version, snapshot.payload);
     if (start !== undefined && start.entityType !== entityType)
       throw new NotFoundError(`no ${entityType} with id "${id}"`);
@@ -107,7 +105,7 @@ export class StateReader {
     const events =
       toVersion !== 0n && fromVersion > toVersion
         ? []
-        : await this.gateway.getEvents(id, fromVersion, toVersion, scope);
+        : await this.eventStore.getEvents(id, fromVersion, toVersion, scope);
     return this.rangeOf(entityType, id, start?.state, events);
   }
 
@@ -115,7 +113,7 @@ export class StateReader {
     entityType: string,
     id: string,
     start: DocumentState | undefined,
-    events: readonly Event[],
+    events: readonly StoredEvent[],
   ): HistoryRange {
     const first = events[0];
     if (start === undefined && first !== undefined && entityTypeOfEvent(first) !== entityType) {
@@ -124,7 +122,7 @@ export class StateReader {
     return {
       start,
       changes: events.map((event) => toStoredChange(event, entityType)),
-      occurredOn: new Map(events.map((event) => [event.originator?.version ?? 0n, event.occurredOn])),
+      occurredOn: new Map(events.map((event) => [event.version, event.occurredOn])),
     };
   }
 
@@ -133,7 +131,7 @@ export class StateReader {
     id: string,
     version: bigint,
     start: DocumentState | undefined,
-    events: readonly Event[],
+    events: readonly StoredEvent[],
   ): DocumentState {
     const range = this.rangeOf(entityType, id, start, events);
     return this.checked(entityType, id, version, replay(range.start, range.changes));
@@ -166,7 +164,7 @@ export class StateReader {
   private async save(entityType: string, id: string, state: DocumentState, scope: CallScope): Promise<void> {
     const payload: SnapshotPayload = { entityType, deleted: state.deleted, document: state.document };
     try {
-      await this.gateway.saveSnapshot(id, state.version, JSON.stringify(payload), scope);
+      await this.eventStore.saveSnapshot(id, state.version, JSON.stringify(payload), scope);
     } catch (error) {
       this.logger.warn("saving a snapshot failed", {
         originator_id: id,
