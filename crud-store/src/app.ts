@@ -68,7 +68,7 @@ export async function startCrudStore(
     healthz: () => gateway.ping(),
     readMaxBytes: config.maxRequestBytes,
     auth: { authTokens: config.authTokens, readTokens: config.readTokens, metricsAuth: config.metricsAuth },
-    limits: { maxStreams: config.maxStreams, defaultDeadlineMs: config.defaultDeadlineMs },
+    limits: config,
     logger,
     metrics,
   });
