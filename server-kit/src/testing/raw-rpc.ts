@@ -150,7 +150,7 @@ function grpcAnswer(httpStatus: number, status: string, message: string | null):
 /** The data of the last envelope whose flags include `flag`, walking a body of envelopes. */
 function lastEnvelope(body: Buffer, flag: number): Buffer | undefined {
   let found: Buffer | undefined;
-  for (let at = 0; at + 5 <= body.length; ) {
+  for (let at = 0; at + 5 <= body.length;) {
     const length = body.readUInt32BE(at + 1);
     if ((body[at]! & flag) !== 0) found = body.subarray(at + 5, at + 5 + length);
     at += 5 + length;
