@@ -48,7 +48,7 @@ export async function startCrudStore(
   });
   const states = new StateReader(gateway, config.snapshotEvery, logger);
   const registry = new TypeRegistry(gateway);
-  const documents = new DocumentStore(gateway, states, registry);
+  const documents = new DocumentStore(gateway, states, registry, config.maxDocumentDepth);
   const routes = (router: ConnectRouter) => {
     const deps = { gateway, documents, states, registry };
     router.service(CrudStoreService, crudStoreService(deps));
