@@ -9,6 +9,7 @@ import type { AuthConfig } from "../auth/auth-config.js";
 import { authInterceptor } from "../auth/auth-interceptor.js";
 import { requireToken } from "../auth/metrics-guard.js";
 import { TokenVerifier } from "../auth/token-verifier.js";
+import { boundedErrorsInterceptor } from "../limits/bounded-errors.js";
 import { defaultDeadlineInterceptor } from "../limits/default-deadline.js";
 import { defaultLimits, type LimitsConfig } from "../limits/limits-config.js";
 import { requestFieldsInterceptor } from "../limits/request-fields.js";
@@ -100,6 +101,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     );
     extra.set("/metrics", metricsAuth === "token" ? requireToken(metrics, verifier) : metrics);
   }
+  // Outermost, so that what the client receives is bounded, whatever raised it.
+  interceptors.unshift(boundedErrorsInterceptor);
   const limits = { ...defaultLimits, ...opts.limits };
   // After the services' own interceptors (logging, error mapping), so refused calls are logged and counted with the
   // code their client sees; authentication before the stream limit, so callers without a token take no stream slot;

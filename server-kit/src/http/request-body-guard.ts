@@ -49,6 +49,8 @@ export interface BodyGuardOptions {
   timeoutMs: number;
   /** Told of each refusal this guard makes (before it is thrown), e.g. to log it or close the connection. */
   onRefuse?: (error: ConnectError) => void;
+  /** Told when Connect stops reading before the body ended (a refusal, a size limit): the rest is left unread. */
+  onUnread?: () => void;
 }
 
 const compressedFlag = 0x01;
@@ -76,8 +78,11 @@ export async function* guardRequestBody(
     opts.onRefuse?.(error);
     return error;
   };
-  const chunks = withDeadline(body, opts.timeoutMs, () =>
-    refuse(`the request body did not arrive within ${opts.timeoutMs} ms`, Code.DeadlineExceeded),
+  const chunks = withDeadline(
+    body,
+    opts.timeoutMs,
+    () => refuse(`the request body did not arrive within ${opts.timeoutMs} ms`, Code.DeadlineExceeded),
+    { onUnread: opts.onUnread },
   );
   if (framing === undefined) return yield* chunks;
   const compressed = opts.encoding !== "" && opts.encoding !== "identity";
@@ -175,28 +180,29 @@ async function* withDeadline(
   body: AsyncIterable<Uint8Array>,
   timeoutMs: number,
   expire: () => ConnectError,
+  opts: { onUnread?: () => void } = {},
 ): AsyncGenerator<Uint8Array> {
   const it = body[Symbol.asyncIterator]();
   const deadline = performance.now() + timeoutMs;
   let timer: NodeJS.Timeout | undefined;
-  let waiting = false;
+  let ended = false;
   try {
     for (;;) {
       const expired = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(expire()), Math.max(0, deadline - performance.now()));
       });
-      waiting = true;
       const next = await Promise.race([it.next(), expired]);
-      waiting = false;
       clearTimeout(timer);
-      if (next.done === true) return;
+      if (next.done === true) {
+        ended = true;
+        return;
+      }
       yield next.value;
     }
   } finally {
     clearTimeout(timer);
-    // A generator's return() waits for its pending next(), which a stalled client may never complete: do not wait.
-    const done = it.return?.();
-    if (waiting) done?.catch(() => {});
-    else await done;
+    // A body left unread is not destroyed here: destroying an HTTP/1.1 request resets the connection, and a client
+    // still sending would lose the answer. The server drains or resets it once the answer is out (see rpc-adapter.ts).
+    if (!ended) opts.onUnread?.();
   }
 }

@@ -61,8 +61,9 @@ export function rpcAdapter(opts: RpcAdapterOptions): (req: NodeRequest, res: Nod
               reason: error.rawMessage,
             });
           }
-          // The rest of a slow or refused body is not worth waiting for on HTTP/1.1: close after the answer.
-          if (!("stream" in req) && !res.headersSent) res.setHeader("connection", "close");
+        },
+        onUnread: () => {
+          if (!("stream" in req)) res.once("finish", () => drainOrClose(req));
         },
       });
       request.body = guarded;
@@ -88,6 +89,32 @@ function encodingHeaderOf(contentType: string | null): string {
 
 function methodName(handler: UniversalHandler): string {
   return `${handler.service.typeName}/${handler.method.name}`;
+}
+
+/** How long, and how many bytes at most, an HTTP/1.1 request body left unread is drained after the answer. */
+const drainMs = 5000;
+const drainMaxBytes = 64 * 1024 * 1024;
+
+/**
+ * Reads and drops the rest of an HTTP/1.1 request body after its answer, so the client, still sending, receives the
+ * answer (closing at once would reset the connection under it, and it would see ECONNRESET instead) and may reuse the
+ * connection; a client that takes longer than {@link drainMs} or sends more than {@link drainMaxBytes} is cut off.
+ */
+function drainOrClose(req: NodeRequest): void {
+  if (req.complete || "stream" in req) return;
+  let drained = 0;
+  const cut = (): void => {
+    req.socket.destroy();
+  };
+  const timer = setTimeout(cut, drainMs);
+  timer.unref();
+  req.on("data", (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > drainMaxBytes) cut();
+  });
+  req.once("end", () => clearTimeout(timer));
+  req.once("close", () => clearTimeout(timer));
+  req.resume();
 }
 
 /** How often, and how long at most, to look whether an answer's last frame has gone out. */

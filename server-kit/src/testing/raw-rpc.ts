@@ -1,3 +1,4 @@
+import * as http from "node:http";
 import * as http2 from "node:http2";
 import { Code } from "@connectrpc/connect";
 import { codeName } from "../rpc-outcome.js";
@@ -56,17 +57,13 @@ const contentTypes: Record<Exclude<RawProtocol, "grpc">, [unary: string, stream:
 async function http1Call(baseUrl: string, path: string, opts: RawCallOptions): Promise<RawAnswer> {
   const protocol = opts.protocol as Exclude<RawProtocol, "grpc">;
   const contentType = contentTypes[protocol][opts.stream === true ? 1 : 0];
-  const response = await fetch(baseUrl + path, {
-    method: "POST",
-    headers: { "content-type": contentType, ...opts.headers },
-    body: opts.body as unknown as BodyInit,
-    signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
-  });
-  const body = Buffer.from(await response.arrayBuffer());
+  const response = await http1Request(baseUrl + path, contentType, opts);
+  const body = response.body;
   const httpStatus = response.status;
+  const headers = response.headers;
   if (protocol === "grpc-web") {
-    const header = response.headers.get("grpc-status");
-    if (header !== null) return grpcAnswer(httpStatus, header, response.headers.get("grpc-message"));
+    const header = headers["grpc-status"];
+    if (header !== undefined) return grpcAnswer(httpStatus, String(header), headerText(headers["grpc-message"]));
     const trailer = lastEnvelope(body, 0x80);
     if (trailer === undefined) return { httpStatus, code: "no-trailer", message: body.toString("latin1") };
     const fields = new Map(
@@ -92,6 +89,34 @@ async function http1Call(baseUrl: string, path: string, opts: RawCallOptions): P
   } catch {
     return { httpStatus, code: `http-${httpStatus}`, message: body.toString("latin1").slice(0, 200) };
   }
+}
+
+/**
+ * One HTTP/1.1 request on a connection of its own (no keep-alive), so that one hostile case cannot leave a pooled
+ * connection in a state that fails the next; the answer is read to its end.
+ */
+function http1Request(
+  url: string,
+  contentType: string,
+  opts: RawCallOptions,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {
+      method: "POST",
+      agent: false,
+      headers: { "content-type": contentType, "content-length": String(opts.body.byteLength), ...opts.headers },
+      timeout: opts.timeoutMs ?? 10_000,
+    });
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${opts.timeoutMs ?? 10_000} ms`)));
+    req.on("error", reject);
+    req.on("response", (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("error", reject);
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.end(opts.body);
+  });
 }
 
 async function grpcCall(baseUrl: string, path: string, opts: RawCallOptions): Promise<RawAnswer> {
