@@ -4,7 +4,7 @@
  * out-of-range numbers, NUL and lone surrogates, deep and huge JSON, wrong JSON types, corrupted binary, bad frames.
  * Whatever comes in, the answer is never `internal` or `unknown` (our faults), a refused request changes nothing,
  * nothing is logged at error level, and both processes are healthy after. `FUZZ_RUNS` sets the cases per RPC and
- * wire format (8 by default, 40 when `CI=true`).
+ * wire format (6 by default, 15 when `CI=true`).
  */
 import * as http2 from "node:http2";
 import { Writable } from "node:stream";
@@ -30,7 +30,7 @@ import { startCrudStore } from "../src/app.js";
 import { loadConfig as loadCrudConfig } from "../src/config.js";
 import { transportFor, healthz } from "./harness.js";
 
-const runs = Number(process.env["FUZZ_RUNS"] ?? (process.env["CI"] === "true" ? 40 : 8));
+const runs = Number(process.env["FUZZ_RUNS"] ?? (process.env["CI"] === "true" ? 15 : 6));
 const wireFormats: RawProtocol[] = ["connect-json", "connect-proto", "grpc-web", "grpc"];
 /** Codes that mean a fault of ours, or no proper answer at all. */
 const faultCode = /^(internal|unknown|reset-|http-5|no-trailer|grpc-status-)/u;
