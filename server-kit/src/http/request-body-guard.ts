@@ -149,27 +149,37 @@ export async function* guardRequestBody(
   }
 }
 
-/** Splits bytes into envelopes (flags, 4-byte big-endian length, message); stops at the size limit (Connect's). */
+/**
+ * Splits bytes into envelopes (flags, 4-byte big-endian length, message); stops at the size limit (Connect's). Chunks
+ * are joined once per envelope, not once per chunk: a large message arrives in hundreds of chunks.
+ */
 class EnvelopeReader {
-  private buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private size = 0;
   private oversized = false;
   constructor(private readonly readMaxBytes: number) {}
 
   push(chunk: Uint8Array): Array<{ flags: number; data: Uint8Array }> {
     if (this.oversized) return [];
-    this.buffer = this.buffer.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buffer, chunk]);
+    this.chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    this.size += chunk.byteLength;
     const complete = [];
-    while (this.buffer.length >= 5) {
-      const length = this.buffer.readUInt32BE(1);
+    while (this.size >= 5) {
+      if (this.chunks[0]!.length < 5) this.chunks = [Buffer.concat(this.chunks)];
+      const head = this.chunks[0]!;
+      const length = head.readUInt32BE(1);
       if (length > this.readMaxBytes) {
         // Connect refuses it with `resource_exhausted` from the prefix alone.
         this.oversized = true;
-        this.buffer = Buffer.alloc(0);
+        this.chunks = [];
         break;
       }
-      if (this.buffer.length < 5 + length) break;
-      complete.push({ flags: this.buffer[0]!, data: this.buffer.subarray(5, 5 + length) });
-      this.buffer = this.buffer.subarray(5 + length);
+      if (this.size < 5 + length) break;
+      const all = this.chunks.length === 1 ? head : Buffer.concat(this.chunks);
+      complete.push({ flags: all[0]!, data: all.subarray(5, 5 + length) });
+      const rest = all.subarray(5 + length);
+      this.chunks = rest.length === 0 ? [] : [rest];
+      this.size = rest.length;
     }
     return complete;
   }
