@@ -108,13 +108,18 @@ function drainOrClose(req: NodeRequest): void {
   };
   const timer = setTimeout(cut, drainMs);
   timer.unref();
-  req.on("data", (chunk: Buffer) => {
-    drained += chunk.length;
-    if (drained > drainMaxBytes) cut();
-  });
+  // Read in paused mode: the request already has a "readable" listener (Connect's async iteration), which keeps
+  // resume() and "data" listeners from ever making it flow.
+  const drain = (): void => {
+    for (let chunk = req.read() as Buffer | null; chunk !== null; chunk = req.read() as Buffer | null) {
+      drained += chunk.length;
+      if (drained > drainMaxBytes) return cut();
+    }
+  };
+  req.on("readable", drain);
   req.once("end", () => clearTimeout(timer));
   req.once("close", () => clearTimeout(timer));
-  req.resume();
+  drain();
 }
 
 /** How often, and how long at most, to look whether an answer's last frame has gone out. */
