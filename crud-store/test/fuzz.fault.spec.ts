@@ -162,23 +162,28 @@ describe.each(wireFormats)("hostile requests over %s", (protocol) => {
             fc.asyncProperty(hostileBody(method.input, protocol, stream), async (hostile) => {
               cases++;
               const baseline = checkEach ? await state() : before;
-              // A stream that is accepted stays open: a short deadline ends it.
+              // A stream that is accepted stays open: a short deadline ends it. A unary call gets one too, so a slow
+              // answer (this machine is shared) is deadline_exceeded, while no answer at all fails the test.
+              const deadlineMs = stream ? 300 : 10_000;
               const deadline: Record<string, string> = protocol.startsWith("connect")
-                ? { "connect-timeout-ms": "300" }
-                : { "grpc-timeout": "300m" };
+                ? { "connect-timeout-ms": String(deadlineMs) }
+                : { "grpc-timeout": `${deadlineMs}m` };
               if (process.env["FUZZ_DEBUG"] !== undefined) console.info(`→ ${path} ${hostile.kind}`);
               const answer = await rawCall(server.url, path, {
                 protocol,
                 body: hostile.body,
                 stream,
                 session,
-                headers: { ...hostile.headers, ...(stream ? deadline : {}) },
+                headers: { ...hostile.headers, ...deadline },
                 timeoutMs: 15_000,
               });
               const where = `${path} over ${protocol}, ${hostile.kind} (${hostile.body.length} bytes)`;
               if (process.env["FUZZ_DEBUG"] !== undefined) console.info(`${where}: ${answer.code}`);
               expect(answer.code, `${where}: ${answer.message}`).not.toMatch(faultCode);
-              if (answer.code !== "ok" && checkEach) expect(await state(), where).toBe(baseline);
+              // A write whose deadline passed may still commit (see the README's Request limits): only a refusal
+              // must have changed nothing.
+              const refused = answer.code !== "ok" && answer.code !== "deadline_exceeded";
+              if (refused && checkEach) expect(await state(), where).toBe(baseline);
             }),
             { numRuns: runs, endOnFailure: true },
           );
