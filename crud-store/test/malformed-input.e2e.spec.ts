@@ -29,13 +29,13 @@ describe.each(protocols)("malformed input to the Crud Store over %s", (protocol)
     const head = (await harness.eventStoreClient().getHead({})).headId;
     for (const payload of [deepJson(10_000), deepJson(10_000, "array").replace(/^\[/u, '{"x":[').concat("}")]) {
       const calls = [
-        ours.create({ entityType, originator: { id: freshId() }, payload }),
-        ours.update({ entityType, originator: { id, version: 1n }, payload }),
-        v1.create({ entityType, originator: { id: freshId(), version: "" }, payload }),
-        v1.update({ entityType, originator: { id, version: "1" }, payload }),
+        () => ours.create({ entityType, originator: { id: freshId() }, payload }),
+        () => ours.update({ entityType, originator: { id, version: 1n }, payload }),
+        () => v1.create({ entityType, originator: { id: freshId(), version: "" }, payload }),
+        () => v1.update({ entityType, originator: { id, version: "1" }, payload }),
       ];
       for (const call of calls)
-        expect(await rejection(call)).toEqual({ code: Code.InvalidArgument, message: depthMessage });
+        expect(await rejection(call())).toEqual({ code: Code.InvalidArgument, message: depthMessage });
     }
     // A document at the limit is fine.
     await ours.update({ entityType, originator: { id, version: 1n }, payload: deepJson(99) });

@@ -49,22 +49,26 @@ describe.each(protocols)("malformed input over %s", (protocol) => {
 
   it.each(above)("refuses %s in every uint64 field with invalid_argument, changing nothing", async (value) => {
     const before = await state();
-    const calls: Array<[string, Promise<unknown>]> = [
-      ["from_version", c.eventStore.getEvents({ originatorId: id, fromVersion: value })],
-      ["to_version", c.eventStore.getEvents({ originatorId: id, toVersion: value })],
-      ["ranges[0].from_version", c.eventStore.batchGetEvents({ ranges: [{ originatorId: id, fromVersion: value }] })],
-      ["max_version", c.eventStore.getSnapshot({ originatorId: id, maxVersion: value })],
-      ["version", c.eventStore.saveSnapshot({ originatorId: id, version: value, payload: "{}" })],
-      ["offset", c.consumers.saveOffset({ consumerId: consumer, offset: value })],
-      ["from_id", c.eventStore.logs({ fromId: value })],
-      ["from_id", firstOf(c.eventStore.logsPoll({ fromId: value }))],
+    const calls: Array<[string, () => Promise<unknown>]> = [
+      ["from_version", () => c.eventStore.getEvents({ originatorId: id, fromVersion: value })],
+      ["to_version", () => c.eventStore.getEvents({ originatorId: id, toVersion: value })],
+      [
+        "ranges[0].from_version",
+        () => c.eventStore.batchGetEvents({ ranges: [{ originatorId: id, fromVersion: value }] }),
+      ],
+      ["max_version", () => c.eventStore.getSnapshot({ originatorId: id, maxVersion: value })],
+      ["version", () => c.eventStore.saveSnapshot({ originatorId: id, version: value, payload: "{}" })],
+      ["offset", () => c.consumers.saveOffset({ consumerId: consumer, offset: value })],
+      ["from_id", () => c.eventStore.logs({ fromId: value })],
+      ["from_id", () => firstOf(c.eventStore.logsPoll({ fromId: value }))],
       [
         "events[0].originator.version",
-        c.eventStore.append({ events: [{ originator: { id, version: value }, eventType: "User.X", payload: "{}" }] }),
+        () =>
+          c.eventStore.append({ events: [{ originator: { id, version: value }, eventType: "User.X", payload: "{}" }] }),
       ],
     ];
     for (const [field, call] of calls) {
-      expect(await rejection(call), field).toEqual({
+      expect(await rejection(call()), field).toEqual({
         code: Code.InvalidArgument,
         message: `${field} is ${value}: at most 9223372036854775807 (64-bit values are stored signed)`,
       });
@@ -75,18 +79,18 @@ describe.each(protocols)("malformed input over %s", (protocol) => {
   it("refuses a NUL in any string that reaches SQL with invalid_argument, changing nothing", async () => {
     const before = await state();
     const event = { originator: { id, version: 2n }, eventType: "User.Renamed", payload: "{}" };
-    const calls: Array<[string, Promise<unknown>]> = [
-      ["after_id", c.eventStore.listOriginators({ entityType: "User", afterId: "a\u0000" })],
-      ["exclude_last_action", c.eventStore.listOriginators({ entityType: "User", excludeLastAction: "X\u0000" })],
-      ["selector", c.eventStore.logs({ selector: "User\u0000.*" })],
-      ["pipeline_id", firstOf(c.eventStore.logsPoll({ pipelineId: "User\u0000" }))],
-      ["consumer_id", c.consumers.getOffset({ consumerId: "c\u0000" })],
-      ["originator_id", c.eventStore.getSnapshot({ originatorId: "\u0000" })],
-      ["events[0].event_id", c.eventStore.append({ events: [{ ...event, eventId: "\u0000" }] })],
-      ['events[0].metadata["k"]', c.eventStore.append({ events: [{ ...event, metadata: { k: "v\u0000" } }] })],
+    const calls: Array<[string, () => Promise<unknown>]> = [
+      ["after_id", () => c.eventStore.listOriginators({ entityType: "User", afterId: "a\u0000" })],
+      ["exclude_last_action", () => c.eventStore.listOriginators({ entityType: "User", excludeLastAction: "X\u0000" })],
+      ["selector", () => c.eventStore.logs({ selector: "User\u0000.*" })],
+      ["pipeline_id", () => firstOf(c.eventStore.logsPoll({ pipelineId: "User\u0000" }))],
+      ["consumer_id", () => c.consumers.getOffset({ consumerId: "c\u0000" })],
+      ["originator_id", () => c.eventStore.getSnapshot({ originatorId: "\u0000" })],
+      ["events[0].event_id", () => c.eventStore.append({ events: [{ ...event, eventId: "\u0000" }] })],
+      ['events[0].metadata["k"]', () => c.eventStore.append({ events: [{ ...event, metadata: { k: "v\u0000" } }] })],
     ];
     for (const [field, call] of calls) {
-      const { code, message } = await rejection(call);
+      const { code, message } = await rejection(call());
       expect(code, field).toBe(Code.InvalidArgument);
       expect(message, field).toBe(`${field} contains a NUL character (U+0000), which cannot be stored`);
     }
