@@ -4,7 +4,6 @@ import { ValidationError } from "./errors.js";
 import { jsonDepth } from "./json-depth.js";
 import { defaultMaxDocumentDepth, parseDocument, serializeDocument } from "./json-document.js";
 import { jsonEqual } from "./json-equal.js";
-import { compileJsonSchema, maxSchemaDepth } from "../registry/json-schema.js";
 
 /** `{"a":{"a":...{}}}`, `depth` objects deep. */
 const nested = (depth: number): string => '{"a":'.repeat(depth - 1) + "{}" + "}".repeat(depth - 1);
@@ -45,20 +44,5 @@ describe("document depth", () => {
     const change = encodeChange(previous, next);
     expect(change).toBeDefined();
     expect(serializeDocument(applyChange(previous, change!))).toBe(serializeDocument(next));
-  });
-});
-
-describe("JSON Schema depth", () => {
-  it("refuses a schema nested deeper than maxSchemaDepth with ValidationError", () => {
-    expect(() => compileJsonSchema(nested(10_000))).toThrow(
-      new ValidationError(`the JSON Schema nests arrays and objects more than ${maxSchemaDepth} levels deep`),
-    );
-  });
-
-  it("compiles a schema for a document of the deepest configurable depth", () => {
-    let schema = '{"type":"object"}';
-    for (let i = 0; i < 200; i++) schema = `{"type":"object","properties":{"a":${schema}}}`;
-    expect(jsonDepth(schema)).toBeLessThanOrEqual(maxSchemaDepth);
-    expect(compileJsonSchema(schema).validate(JSON.parse(nested(200)))).toEqual([]);
   });
 });
