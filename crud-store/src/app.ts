@@ -48,7 +48,7 @@ export async function startCrudStore(
   });
   const states = new StateReader(gateway, config.snapshotEvery, logger);
   const registry = new TypeRegistry(gateway);
-  const documents = new DocumentStore(gateway, states, registry);
+  const documents = new DocumentStore(gateway, states, registry, config.maxDocumentDepth);
   const routes = (router: ConnectRouter) => {
     const deps = { gateway, documents, states, registry };
     router.service(CrudStoreService, crudStoreService(deps));
@@ -68,7 +68,7 @@ export async function startCrudStore(
     healthz: () => gateway.ping(),
     readMaxBytes: config.maxRequestBytes,
     auth: { authTokens: config.authTokens, readTokens: config.readTokens, metricsAuth: config.metricsAuth },
-    limits: { maxStreams: config.maxStreams, defaultDeadlineMs: config.defaultDeadlineMs },
+    limits: config,
     logger,
     metrics,
   });

@@ -27,6 +27,8 @@ export interface CrudStoreConfig extends AuthConfig, LimitsConfig {
   /** Browser origins allowed by CORS; `["*"]` allows any origin. */
   corsOrigins: string[];
   maxRequestBytes: number;
+  /** Deepest nesting of arrays and objects in a document. */
+  maxDocumentDepth: number;
   logLevel: LogLevel;
   shutdownTimeoutMs: number;
 }
@@ -70,6 +72,15 @@ const specs = {
     default: 4194304,
     meaning:
       "Largest accepted request message, in bytes (a document is also bounded by the Event Store's ESKIT_MAX_EVENT_BYTES)",
+  },
+  maxDocumentDepth: {
+    env: "ESKIT_MAX_DOCUMENT_DEPTH",
+    kind: "int",
+    min: 1,
+    max: 200,
+    default: 100,
+    meaning:
+      "Deepest nesting of arrays and objects in a document (deeper → invalid_argument); a JSON Schema nests at most 512",
   },
   ...limitsSpecs,
   logLevel: logLevelSpec,

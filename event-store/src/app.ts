@@ -108,7 +108,7 @@ export async function startEventStore(
     // Room for a request of maxRequestBytes of payloads plus the rest of the events.
     readMaxBytes: config.maxRequestBytes * 2 + 1024 * 1024,
     auth: { authTokens: config.authTokens, readTokens: config.readTokens, metricsAuth: config.metricsAuth },
-    limits: { maxStreams: config.maxStreams, defaultDeadlineMs: config.defaultDeadlineMs },
+    limits: config,
     logger,
     metrics: registry,
   });

@@ -68,7 +68,7 @@ export async function startMetricsConsumer(
     // Its only requests are health checks: 64 KiB is plenty.
     readMaxBytes: 64 * 1024,
     auth: { authTokens: config.authTokens, readTokens: config.readTokens, metricsAuth: config.metricsAuth },
-    limits: { maxStreams: config.maxStreams, defaultDeadlineMs: config.defaultDeadlineMs },
+    limits: config,
     logger,
     metrics: registry,
   });

@@ -99,6 +99,8 @@ const specs = {
       "Most server streams (Health/Watch) open at once in the process; one more is refused at once with resource_exhausted",
   },
   defaultDeadlineMs: limitsSpecs.defaultDeadlineMs,
+  headersTimeoutMs: limitsSpecs.headersTimeoutMs,
+  requestBodyTimeoutMs: limitsSpecs.requestBodyTimeoutMs,
   logLevel: logLevelSpec,
   shutdownTimeoutMs: {
     ...shutdownTimeoutSpec,

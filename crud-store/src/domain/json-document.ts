@@ -1,4 +1,8 @@
 import { ValidationError } from "./errors.js";
+import { checkJsonDepth } from "./json-depth.js";
+
+/** Deepest nesting of a document when none is configured (`ESKIT_MAX_DOCUMENT_DEPTH`). */
+export const defaultMaxDocumentDepth = 100;
 
 /** Any value JSON text can carry, and nothing else: what a stored document is made of. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -23,9 +27,11 @@ export function describeJsonKind(value: unknown): string {
 /**
  * Reads a document a caller sent. Besides JSON syntax and the object shape it refuses numbers too large for a double
  * (`1e400` parses as Infinity, which JSON.stringify writes as `null`): storing one would silently change the document,
- * breaking the promise that every version reads back exactly as it was saved.
+ * breaking the promise that every version reads back exactly as it was saved. It also refuses documents nested deeper
+ * than `maxDepth`, checked before parsing, since everything that handles a document afterwards recurses.
  */
-export function parseDocument(text: string, where: string): JsonObject {
+export function parseDocument(text: string, where: string, maxDepth = defaultMaxDocumentDepth): JsonObject {
+  checkJsonDepth(text, maxDepth, where, "ESKIT_MAX_DOCUMENT_DEPTH");
   let value: unknown;
   try {
     value = JSON.parse(text);

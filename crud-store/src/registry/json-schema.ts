@@ -3,6 +3,7 @@ import { Ajv2019 } from "ajv/dist/2019.js";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { ValidationError } from "../domain/errors.js";
+import { checkJsonDepth } from "../domain/json-depth.js";
 import type { JsonObject } from "../domain/json-document.js";
 
 /** One way a document breaks its type's schema; `path` is a JSON Pointer into the document, "" for the root. */
@@ -28,6 +29,12 @@ const dialects: ReadonlyMap<string, AjvClass> = new Map<string, AjvClass>([
 // strict: false because users' schemas may carry keywords of their own; logger: false keeps ajv off the console.
 const options: Options = { allErrors: true, strict: false, logger: false };
 const cacheSize = 256;
+/**
+ * Deepest nesting of a JSON Schema's text. ajv compiles recursively and overflowed the stack at about 2,000 levels
+ * (measured); a schema describing a document as deep as ESKIT_MAX_DOCUMENT_DEPTH allows (at most 200, and each level
+ * of a document takes two in its schema: the subschema and its `properties`) fits.
+ */
+export const maxSchemaDepth = 512;
 const cache = new Map<string, CompiledSchema>();
 // Checks schemas against their dialect's meta-schema. It only ever validates, never adds a schema, so sharing it is
 // safe; building one per compile would recompile the meta-schema each time (about 5 ms instead of 1).
@@ -60,6 +67,7 @@ export function formatViolations(violations: Violation[]): string {
 }
 
 function compile(text: string): CompiledSchema {
+  checkJsonDepth(text, maxSchemaDepth, "the JSON Schema");
   let schema: unknown;
   try {
     schema = JSON.parse(text);

@@ -7,7 +7,7 @@ import {
   ValidationError,
   VersionTakenError,
 } from "../domain/errors.js";
-import { type JsonObject, parseDocument, serializeDocument } from "../domain/json-document.js";
+import { defaultMaxDocumentDepth, type JsonObject, parseDocument, serializeDocument } from "../domain/json-document.js";
 import { checkDocumentId, checkEntityType } from "../domain/names.js";
 import type { DocumentState } from "../domain/replay.js";
 import type { TypeRegistry } from "../registry/type-registry.js";
@@ -31,6 +31,8 @@ export class DocumentStore {
     private readonly eventStore: EventStorePort,
     private readonly states: StateReader,
     private readonly registry: TypeRegistry,
+    /** Deepest nesting of a document a caller may send (see `parseDocument`). */
+    private readonly maxDocumentDepth = defaultMaxDocumentDepth,
   ) {}
 
   async create(
@@ -44,7 +46,7 @@ export class DocumentStore {
     const documentId = id === "" ? randomUUID() : id;
     checkDocumentId(documentId);
     if (version > 1n) throw new ValidationError(`originator.version is ${version}: a new document starts at version 1`);
-    const document = parseDocument(payload, "payload");
+    const document = parseDocument(payload, "payload", this.maxDocumentDepth);
     await this.registry.validate(entityType, document, scope);
     const change = { payload: serializeDocument(document), encoding: "document" as const };
     try {
@@ -73,7 +75,7 @@ export class DocumentStore {
         "originator.version is required: the version you last read (it guards against lost updates)",
       );
     }
-    const next = parseDocument(payload, "payload");
+    const next = parseDocument(payload, "payload", this.maxDocumentDepth);
     const [current] = await Promise.all([
       this.latestLive(entityType, id, scope),
       this.registry.validate(entityType, next, scope),

@@ -73,7 +73,10 @@ export function eventstoreV1Service(deps: EventStoreServiceDeps): ServiceImpl<ty
       const filter = parseSelector(request.selector, request.pipelineId);
       const fromId = parseOptionalDecimal(request.fromId, "from_id", 1n);
       if (filter.matchesNothing) {
-        await new Promise((resolve) => context.signal.addEventListener("abort", resolve, { once: true }));
+        // A signal that fired before this line (a deadline passed while the request was read) fires no event again.
+        if (!context.signal.aborted) {
+          await new Promise((resolve) => context.signal.addEventListener("abort", resolve, { once: true }));
+        }
       } else {
         // v1 streams one AppLogEntry per message (our LogsPoll sends batches).
         for await (const batch of streamLog(deps.database, deps.tail, fromId, filter, context.signal)) {

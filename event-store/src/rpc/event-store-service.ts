@@ -91,7 +91,10 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
       // Binary protocols get the entries pre-encoded (see log-entry-codec.ts); JSON gets ordinary messages.
       const binary = !(context.requestHeader.get("content-type") ?? "").includes("json");
       if (filter.matchesNothing) {
-        await new Promise((resolve) => context.signal.addEventListener("abort", resolve, { once: true }));
+        // A signal that fired before this line (a deadline passed while the request was read) fires no event again.
+        if (!context.signal.aborted) {
+          await new Promise((resolve) => context.signal.addEventListener("abort", resolve, { once: true }));
+        }
       } else {
         for await (const batch of streamLog(deps.database, deps.tail, request.fromId, filter, context.signal)) {
           for (const entries of chunkEntries(batch.entries)) {

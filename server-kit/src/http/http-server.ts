@@ -4,14 +4,15 @@ import * as http2 from "node:http2";
 import type * as net from "node:net";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Registry } from "prom-client";
 import type { AuthConfig } from "../auth/auth-config.js";
 import { authInterceptor } from "../auth/auth-interceptor.js";
 import { requireToken } from "../auth/metrics-guard.js";
 import { TokenVerifier } from "../auth/token-verifier.js";
+import { boundedErrorsInterceptor } from "../limits/bounded-errors.js";
 import { defaultDeadlineInterceptor } from "../limits/default-deadline.js";
 import { defaultLimits, type LimitsConfig } from "../limits/limits-config.js";
+import { requestFieldsInterceptor } from "../limits/request-fields.js";
 import { streamLimitInterceptor } from "../limits/stream-limit.js";
 import type { Logger } from "../logger.js";
 import { metricsHandler } from "../metrics/metrics-handler.js";
@@ -20,6 +21,7 @@ import { ConnectionTracker } from "./connection-tracker.js";
 import { corsHandler } from "./cors.js";
 import { healthzHandler } from "./healthz.js";
 import type { NodeHandler, NodeRequest, NodeResponse } from "./node-types.js";
+import { rpcAdapter } from "./rpc-adapter.js";
 import { createSniffingListener } from "./sniffing-listener.js";
 import { streamShutdownInterceptor } from "./stream-shutdown.js";
 
@@ -99,11 +101,15 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     );
     extra.set("/metrics", metricsAuth === "token" ? requireToken(metrics, verifier) : metrics);
   }
+  // Outermost, so that what the client receives is bounded, whatever raised it.
+  interceptors.unshift(boundedErrorsInterceptor);
   const limits = { ...defaultLimits, ...opts.limits };
   // After the services' own interceptors (logging, error mapping), so refused calls are logged and counted with the
-  // code their client sees; authentication before the stream limit, so callers without a token take no stream slot.
+  // code their client sees; authentication before the stream limit, so callers without a token take no stream slot;
+  // values no service can store are refused before any handler sees them.
   const guards = [
     ...(verifier.enabled ? [authInterceptor(verifier)] : []),
+    requestFieldsInterceptor,
     streamLimitInterceptor(limits.maxStreams),
     defaultDeadlineInterceptor(limits.defaultDeadlineMs),
   ];
@@ -115,16 +121,18 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     res.writeHead(404);
     res.end();
   };
-  const rpc = connectNodeAdapter({
+  const readMaxBytes = opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES;
+  const rpc = rpcAdapter({
     routes: opts.routes,
     interceptors: [...interceptors, ...guards, streamShutdownInterceptor(endStreams.signal)],
-    readMaxBytes: opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
+    readMaxBytes,
+    requestBodyTimeoutMs: limits.requestBodyTimeoutMs,
+    logger: log,
     // Compressed requests are accepted, but responses go uncompressed: gzip cost more CPU than the whole rest of
     // streaming the log (catch-up ran 30 % faster without it), and the services usually sit on a fast network.
     compressMinBytes: Number.MAX_SAFE_INTEGER,
     shutdownSignal: endEverything.signal,
-    // connect-node types the response with a looser `write`; it is our own response object.
-    fallback: (req, res) => fallback(req, res as NodeResponse),
+    fallback,
   });
   const applyCors = corsHandler(opts.corsOrigins);
   const onRequest = (req: NodeRequest, res: NodeResponse): void => {
@@ -137,7 +145,16 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     rpc(req, res);
   };
 
-  const h1 = http.createServer(onRequest);
+  // Slow clients (slowloris): headers must arrive within headersTimeoutMs; the body is timed per call by the RPC
+  // adapter, which answers deadline_exceeded; Node's own request timeout (a bare 408) is only the backstop behind it.
+  const h1 = http.createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.headersTimeoutMs + limits.requestBodyTimeoutMs + 1000,
+      connectionsCheckingInterval: Math.min(1000, Math.floor(limits.headersTimeoutMs / 4)),
+    },
+    onRequest,
+  );
   // Node arms headersTimeout/requestTimeout (slowloris protection) on
   // "listening"; this server never listens itself, so announce it.
   h1.emit("listening");

@@ -6,6 +6,10 @@ export interface LimitsConfig {
   maxStreams: number;
   /** Deadline of a unary call whose client set none, in ms; 0 = none. */
   defaultDeadlineMs: number;
+  /** How long a client may take to send a request's headers (HTTP/1.1; HTTP/2 sends them in one frame), in ms. */
+  headersTimeoutMs: number;
+  /** How long a client may take to send a request's body, from its headers on, in ms. */
+  requestBodyTimeoutMs: number;
 }
 
 /** The variables of {@link LimitsConfig}, the same in every service. */
@@ -28,10 +32,29 @@ export const limitsSpecs = {
     meaning:
       "Deadline of a unary call whose client set none, in ms (past it → deadline_exceeded); 0 = none; streams have none",
   },
+  headersTimeoutMs: {
+    env: "ESKIT_HEADERS_TIMEOUT_MS",
+    kind: "int",
+    min: 1000,
+    max: 600000,
+    default: 10000,
+    meaning: "Time a client has to send a request's headers over HTTP/1.1, in ms; past it the connection is closed",
+  },
+  requestBodyTimeoutMs: {
+    env: "ESKIT_REQUEST_BODY_TIMEOUT_MS",
+    kind: "int",
+    min: 100,
+    max: 3600000,
+    default: 30000,
+    meaning:
+      "Time a client has to send a request's body once its headers arrived, in ms (past it → deadline_exceeded); a stream's answer is not limited by it",
+  },
 } as const satisfies Record<keyof LimitsConfig, EnvSpec>;
 
 /** The defaults of {@link limitsSpecs}, for servers started without configuration (tests, tools). */
 export const defaultLimits: LimitsConfig = {
   maxStreams: limitsSpecs.maxStreams.default,
   defaultDeadlineMs: limitsSpecs.defaultDeadlineMs.default,
+  headersTimeoutMs: limitsSpecs.headersTimeoutMs.default,
+  requestBodyTimeoutMs: limitsSpecs.requestBodyTimeoutMs.default,
 };

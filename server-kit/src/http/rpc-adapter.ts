@@ -1,0 +1,154 @@
+import * as http2 from "node:http2";
+import { Code, ConnectError, createConnectRouter } from "@connectrpc/connect";
+import type { ConnectRouter, ConnectRouterOptions } from "@connectrpc/connect";
+import {
+  compressionBrotli,
+  compressionGzip,
+  universalRequestFromNodeRequest,
+  universalResponseToNodeResponse,
+} from "@connectrpc/connect-node";
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
+import type { Logger } from "../logger.js";
+import { protocolOf } from "../logging-interceptor.js";
+import { codeName } from "../rpc-outcome.js";
+import type { NodeHandler, NodeRequest, NodeResponse } from "./node-types.js";
+import { guardRequestBody, requestFraming } from "./request-body-guard.js";
+
+/** Options of {@link rpcAdapter}: Connect's router options, plus what the adapter adds. */
+export interface RpcAdapterOptions extends ConnectRouterOptions {
+  routes: (router: ConnectRouter) => void;
+  /** Requests for paths no RPC serves. */
+  fallback: NodeHandler;
+  readMaxBytes: number;
+  /** A request body must have arrived this long after the call started (see `guardRequestBody`). */
+  requestBodyTimeoutMs: number;
+  logger: Logger;
+}
+
+/**
+ * connect-node's `connectNodeAdapter`, with every request body passed through `guardRequestBody` first: Connect
+ * parses a unary request before any interceptor runs and answers a message it cannot parse with `internal`, so the
+ * only place to answer `invalid_argument` (and to bound the time a body may take) is between the socket and Connect.
+ * It also ends an HTTP/2 request stream whose body the answer left unread (RST_STREAM NO_ERROR, RFC 9113 §8.1), so a
+ * client still sending a refused message stops at once instead of waiting on flow control forever.
+ */
+export function rpcAdapter(opts: RpcAdapterOptions): (req: NodeRequest, res: NodeResponse) => void {
+  const log = opts.logger;
+  const router = createConnectRouter({ acceptCompression: [compressionGzip, compressionBrotli], ...opts });
+  opts.routes(router);
+  const paths = new Map<string, UniversalHandler>(router.handlers.map((handler) => [handler.requestPath, handler]));
+  return (req, res) => {
+    const handler = paths.get((req.url ?? "").split("?", 1)[0] ?? "");
+    if (handler === undefined) return opts.fallback(req, res);
+    const started = performance.now();
+    endUnreadStreamAfterAnswer(req, res);
+    const request = universalRequestFromNodeRequest(req, res, undefined, undefined);
+    if (isByteStream(request.body)) {
+      const guarded = guardRequestBody(request.body, {
+        input: handler.method.input,
+        framing: requestFraming(request.header.get("content-type")),
+        encoding: request.header.get(encodingHeaderOf(request.header.get("content-type"))) ?? "",
+        readMaxBytes: opts.readMaxBytes,
+        timeoutMs: opts.requestBodyTimeoutMs,
+        onRefuse: (error) => {
+          // A stream's refusal reaches the logging interceptor; a unary call's happens before any interceptor runs.
+          if (handler.method.methodKind === "unary") {
+            log.info("rpc", {
+              method: methodName(handler),
+              protocol: protocolOf(request.header.get("content-type")),
+              code: codeName(error.code),
+              duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+              reason: error.rawMessage,
+            });
+          }
+        },
+        onUnread: () => {
+          if (!("stream" in req)) res.once("finish", () => drainOrClose(req));
+        },
+      });
+      request.body = guarded;
+    }
+    // universalResponseToNodeResponse waits for an "end" event Node's responses may never emit: only errors are sure to settle it.
+    handler(request)
+      .then((response) => universalResponseToNodeResponse(response, res))
+      .catch((reason: unknown) => {
+        if (ConnectError.from(reason).code !== Code.Aborted) {
+          log.debug("rpc answer not written", { method: methodName(handler), error: String(reason) });
+        }
+      });
+  };
+}
+
+function isByteStream(body: unknown): body is AsyncIterable<Uint8Array> {
+  return typeof body === "object" && body !== null && Symbol.asyncIterator in body;
+}
+
+function encodingHeaderOf(contentType: string | null): string {
+  return requestFraming(contentType)?.encodingHeader ?? "content-encoding";
+}
+
+function methodName(handler: UniversalHandler): string {
+  return `${handler.service.typeName}/${handler.method.name}`;
+}
+
+/** How long, and how many bytes at most, an HTTP/1.1 request body left unread is drained after the answer. */
+const drainMs = 5000;
+const drainMaxBytes = 64 * 1024 * 1024;
+
+/**
+ * Reads and drops the rest of an HTTP/1.1 request body after its answer, so the client, still sending, receives the
+ * answer (closing at once would reset the connection under it, and it would see ECONNRESET instead) and may reuse the
+ * connection; a client that takes longer than {@link drainMs} or sends more than {@link drainMaxBytes} is cut off.
+ */
+function drainOrClose(req: NodeRequest): void {
+  if (req.complete || "stream" in req) return;
+  let drained = 0;
+  const cut = (): void => {
+    req.socket.destroy();
+  };
+  const timer = setTimeout(cut, drainMs);
+  timer.unref();
+  // Read in paused mode: the request already has a "readable" listener (Connect's async iteration), which keeps
+  // resume() and "data" listeners from ever making it flow.
+  const drain = (): void => {
+    for (let chunk = req.read() as Buffer | null; chunk !== null; chunk = req.read() as Buffer | null) {
+      drained += chunk.length;
+      if (drained > drainMaxBytes) return cut();
+    }
+  };
+  req.on("readable", drain);
+  req.once("end", () => clearTimeout(timer));
+  req.once("close", () => clearTimeout(timer));
+  drain();
+}
+
+/** How often, and how long at most, to look whether an answer's last frame has gone out. */
+const sentPollMs = 10;
+const sentPollLimitMs = 30_000;
+
+/**
+ * After the answer, stop an HTTP/2 client that is still sending the request (see {@link rpcAdapter}). Node resets such
+ * a stream with NO_ERROR only once its writable side has "finished", which never happens while the client's unread
+ * DATA fills the window, and resetting before the trailers went out would drop them; so: wait until the answer's
+ * END_STREAM has been sent (`localClose`), then reset (CANCEL: the client already has the whole answer).
+ */
+function endUnreadStreamAfterAnswer(req: NodeRequest, res: NodeResponse): void {
+  if (!("stream" in req)) return;
+  const stream = req.stream;
+  const end = res.end.bind(res) as (...args: unknown[]) => NodeResponse;
+  res.end = ((...args: unknown[]) => {
+    const result = end(...args);
+    if (stream.closed || stream.destroyed || stream.state.remoteClose === 1) return result;
+    const giveUpAt = performance.now() + sentPollLimitMs;
+    const poll = (): void => {
+      if (stream.closed || stream.destroyed || stream.state.remoteClose === 1) return;
+      if (stream.state.localClose === 1 || performance.now() > giveUpAt) {
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+        return;
+      }
+      setTimeout(poll, sentPollMs).unref();
+    };
+    poll();
+    return result;
+  }) as NodeResponse["end"];
+}

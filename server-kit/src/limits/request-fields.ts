@@ -1,0 +1,111 @@
+import type { DescField, DescMessage } from "@bufbuild/protobuf";
+import { ScalarType } from "@bufbuild/protobuf";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+
+/** PostgreSQL's bigint, where every 64-bit id, version and offset of ours is stored. */
+export const maxStoredUint64 = 9_223_372_036_854_775_807n;
+
+/**
+ * The first problem of `message` (of type `desc`) that no service could store, or undefined. Two kinds of values pass
+ * the protocols and then fail in SQL with a fault of ours (`internal`): unsigned 64-bit integers above
+ * {@link maxStoredUint64} (PostgreSQL has no unsigned bigint), and strings holding NUL, which PostgreSQL text cannot
+ * hold. Strings with a lone UTF-16 surrogate (possible only from JSON; binary parsing rejects invalid UTF-8) are
+ * refused as well: they cannot be written as UTF-8, so they would be stored altered. Field paths use the proto names
+ * (`events[0].originator.version`), as the services' own messages do.
+ */
+export function requestFieldProblem(desc: DescMessage, message: object, path = ""): string | undefined {
+  // Our request types are not recursive, so this recursion is as deep as the schema, never deeper than a request.
+  const fields = message as Record<string, unknown>;
+  for (const field of desc.fields) {
+    const value = fields[field.localName];
+    const where = path === "" ? field.name : `${path}.${field.name}`;
+    const problem = fieldProblem(field, value, where);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+}
+
+function fieldProblem(field: DescField, value: unknown, where: string): string | undefined {
+  switch (field.fieldKind) {
+    case "scalar":
+      return scalarProblem(field.scalar, value, where);
+    case "message":
+      return value === undefined ? undefined : requestFieldProblem(field.message, value as object, where);
+    case "list": {
+      const items = value as unknown[];
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i];
+        const at = `${where}[${i}]`;
+        const problem =
+          field.listKind === "scalar"
+            ? scalarProblem(field.scalar, item, at)
+            : field.listKind === "message"
+              ? requestFieldProblem(field.message, item as object, at)
+              : undefined;
+        if (problem !== undefined) return problem;
+      }
+      return undefined;
+    }
+    case "map":
+      for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+        const keyProblem = scalarProblem(field.mapKey, key, `${where} key`);
+        if (keyProblem !== undefined) return keyProblem;
+        const at = `${where}[${JSON.stringify(key)}]`;
+        const problem =
+          field.mapKind === "scalar"
+            ? scalarProblem(field.scalar, item, at)
+            : field.mapKind === "message"
+              ? requestFieldProblem(field.message, item as object, at)
+              : undefined;
+        if (problem !== undefined) return problem;
+      }
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** `String.prototype.isWellFormed` (Node 20+), which our `lib` setting (ES2023) does not declare yet. */
+type WellFormedString = string & { isWellFormed(): boolean };
+
+function scalarProblem(type: ScalarType, value: unknown, where: string): string | undefined {
+  if (type === ScalarType.STRING && typeof value === "string") {
+    if (value.includes("\u0000")) return `${where} contains a NUL character (U+0000), which cannot be stored`;
+    if (!(value as WellFormedString).isWellFormed())
+      return `${where} contains a lone UTF-16 surrogate: a string must be valid Unicode`;
+    return undefined;
+  }
+  // Map keys of 64-bit types arrive as strings; our maps have string keys only, but a bigint check costs nothing.
+  if ((type === ScalarType.UINT64 || type === ScalarType.FIXED64) && value !== undefined) {
+    const n = typeof value === "bigint" ? value : BigInt(value as string | number);
+    if (n > maxStoredUint64) return `${where} is ${n}: at most ${maxStoredUint64} (64-bit values are stored signed)`;
+  }
+  return undefined;
+}
+
+/** Throws `invalid_argument` naming the first problem {@link requestFieldProblem} finds. */
+export function checkRequestFields(desc: DescMessage, message: object): void {
+  const problem = requestFieldProblem(desc, message);
+  if (problem !== undefined) throw new ConnectError(problem, Code.InvalidArgument);
+}
+
+/**
+ * Checks every request message of every RPC with {@link checkRequestFields} before its handler runs, so no service
+ * has to remember a field (a new RPC is covered without a line of its own). Server streams get their request message
+ * checked as the handler reads it.
+ */
+export const requestFieldsInterceptor: Interceptor = (next) => async (req) => {
+  if (!req.stream) {
+    checkRequestFields(req.method.input, req.message);
+    return next(req);
+  }
+  const input = req.message;
+  const method = req.method;
+  async function* checked() {
+    for await (const message of input) {
+      checkRequestFields(method.input, message);
+      yield message;
+    }
+  }
+  return next({ ...req, message: checked() });
+};
