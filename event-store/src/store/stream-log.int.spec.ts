@@ -5,6 +5,7 @@ import { type Database, openDatabase } from "../storage/database.js";
 import { AppendBatcher } from "./append-batcher.js";
 import { LogTail } from "./log-tail.js";
 import { streamLog } from "./stream-log.js";
+import { ByteBudget } from "@eskit/server-kit/limits/byte-budget.js";
 
 // The shared tail with a tiny ring, so that every path of a stream is taken: database catch-up, the ring, the jump
 // after a long idle spell, and live delivery.
@@ -14,6 +15,7 @@ describe("streamLog over the shared tail", () => {
   let tail: LogTail;
   let batcher: AppendBatcher;
   const limits = { maxEventBytes: 1 << 20, maxRequestBytes: 4 << 20, maxEvents: 1000 };
+  const streamOptions = { batchBytes: 1 << 20, budget: new ByteBudget(64 << 20), heartbeatMs: 0 };
   let version = 0n;
   const append = async (count: number, eventType = "T.Happened") => {
     const events = Array.from({ length: count }, () => ({
@@ -43,7 +45,7 @@ describe("streamLog over the shared tail", () => {
   async function take(fromId: bigint, count: number, selector: { entityType?: string } = {}) {
     const abort = new AbortController();
     const ids: bigint[] = [];
-    for await (const batch of streamLog(database, tail, fromId, selector, abort.signal)) {
+    for await (const batch of streamLog(database, tail, fromId, selector, abort.signal, streamOptions)) {
       ids.push(...batch.entries.map((e) => e.id));
       if (ids.length >= count) abort.abort();
     }

@@ -4,7 +4,6 @@ import * as http2 from "node:http2";
 import type * as net from "node:net";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Registry } from "prom-client";
 import type { AuthConfig } from "../auth/auth-config.js";
 import { authInterceptor } from "../auth/auth-interceptor.js";
@@ -19,12 +18,16 @@ import { rpcMetricsInterceptor } from "../metrics/rpc-metrics.js";
 import { ConnectionTracker } from "./connection-tracker.js";
 import { corsHandler } from "./cors.js";
 import { healthzHandler } from "./healthz.js";
+import { rpcNodeHandler } from "./rpc-node-handler.js";
 import type { NodeHandler, NodeRequest, NodeResponse } from "./node-types.js";
 import { createSniffingListener } from "./sniffing-listener.js";
 import { streamShutdownInterceptor } from "./stream-shutdown.js";
 
 /** After the deadline, how long aborted handlers get to send their error before connections are cut. */
 const ABORT_GRACE_MS = 200;
+
+/** Default of {@link HttpServerOptions.streamStallTimeoutMs}. */
+export const DEFAULT_STREAM_STALL_TIMEOUT_MS = 60_000;
 
 /** Largest request message of a server that sets none (Connect's own default is 4 GiB). */
 const DEFAULT_READ_MAX_BYTES = 4 * 1024 * 1024;
@@ -49,6 +52,11 @@ export interface HttpServerOptions {
   auth?: AuthConfig;
   /** Open streams and the default deadline of unary calls; the defaults of `limitsSpecs` for what is absent. */
   limits?: Partial<LimitsConfig>;
+  /**
+   * A server stream whose transport has not taken its last message for this long (a client that stopped reading) is
+   * cut, so what it buffered is freed; 60 s when absent.
+   */
+  streamStallTimeoutMs?: number;
   logger: Logger;
   /** Extra `GET` endpoints by exact path (e.g. "/metrics"). */
   extraHandlers?: Record<string, NodeHandler>;
@@ -115,7 +123,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     res.writeHead(404);
     res.end();
   };
-  const rpc = connectNodeAdapter({
+  const stallTimeoutMs = opts.streamStallTimeoutMs ?? DEFAULT_STREAM_STALL_TIMEOUT_MS;
+  const rpc = rpcNodeHandler({
     routes: opts.routes,
     interceptors: [...interceptors, ...guards, streamShutdownInterceptor(endStreams.signal)],
     readMaxBytes: opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
@@ -123,8 +132,10 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     // streaming the log (catch-up ran 30 % faster without it), and the services usually sit on a fast network.
     compressMinBytes: Number.MAX_SAFE_INTEGER,
     shutdownSignal: endEverything.signal,
-    // connect-node types the response with a looser `write`; it is our own response object.
-    fallback: (req, res) => fallback(req, res as NodeResponse),
+    fallback,
+    stallTimeoutMs,
+    onStalled: () => log.info("stream cut: its client took no message", { stall_timeout_ms: stallTimeoutMs }),
+    onWriteFailed: (method, error) => log.debug("writing an answer failed", { method, error: String(error) }),
   });
   const applyCors = corsHandler(opts.corsOrigins);
   const onRequest = (req: NodeRequest, res: NodeResponse): void => {
