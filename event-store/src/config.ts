@@ -117,7 +117,7 @@ const specs = {
     max: 67108864,
     default: 1048576,
     meaning:
-      "Most bytes of log entries one LogsPoll stream reads ahead of its client (its largest page; pages start at 64 KiB and double while the client keeps up)",
+      "Most bytes of log entries one LogsPoll stream reads ahead of its client (its largest page; pages start at 16 KiB and double while the client keeps up)",
   },
   streamBufferTotalBytes: {
     env: "ESKIT_STREAM_BUFFER_TOTAL_BYTES",

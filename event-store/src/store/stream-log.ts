@@ -6,8 +6,11 @@ import type { LogTail } from "./log-tail.js";
 import { entryBytes, readLogBounded } from "./read-log-bytes.js";
 
 const pageSize = 2000;
-/** The first batch of a stream; each batch its consumer takes doubles the next, up to `batchBytes`. */
-const firstBatchBytes = 64 * 1024;
+/**
+ * The first batch of a stream; each batch its consumer takes doubles the next, up to `batchBytes`. Small, since a
+ * client that never reads holds it (and its copies in the transport) for as long as it stays.
+ */
+const firstBatchBytes = 16 * 1024;
 
 /** Entries for one stream; `shared` when they come from the tail's memory, where other streams see the same objects. */
 export interface LogBatch {
@@ -37,7 +40,7 @@ export interface StreamLogOptions {
  *
  * Pull-driven: the next batch is read only when the consumer asks for it, i.e. once the transport has taken the
  * previous one, so a client that does not read costs one batch. Batches start small and double with every batch the
- * client takes (as TCP's slow start): a client that never reads holds 64 KiB, one that keeps up gets large pages.
+ * client takes (as TCP's slow start): a client that never reads holds 16 KiB, one that keeps up gets large pages.
  */
 export async function* streamLog(
   database: Database,

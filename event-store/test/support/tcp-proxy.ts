@@ -15,6 +15,11 @@ export interface TcpProxy {
   readonly acceptedConnections: number;
   /** The delay added to every chunk from now on, in ms (0 = none); chunks already held keep their delay. */
   latencyMs: number;
+  /**
+   * Drops every byte of the connections open now, both ways, without closing them: a peer that vanished without a
+   * reset (a dead NAT entry, a pulled cable). Connections opened later pass normally.
+   */
+  silenceOpenConnections(): void;
   /** Resolves once every chunk held so far has been passed on. */
   drained(): Promise<void>;
   /** Stops accepting and destroys every open connection; resolves once the port is closed. */
@@ -28,6 +33,7 @@ export interface TcpProxy {
 /** Starts a proxy on 127.0.0.1 (a free port unless `port` is given) forwarding to `target`. */
 export async function startTcpProxy(target: { host: string; port: number }, port = 0): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
+  const silenced = new WeakSet<net.Socket>();
   let accepted = 0;
   let server: net.Server | undefined;
   let latencyMs = 0;
@@ -39,6 +45,7 @@ export async function startTcpProxy(target: { host: string; port: number }, port
   const forward = (from: net.Socket, to: net.Socket): void => {
     let chain = Promise.resolve();
     from.on("data", (chunk: Buffer) => {
+      if (silenced.has(from)) return;
       if (latencyMs === 0 && held === 0) {
         if (!to.destroyed) to.write(chunk);
         return;
@@ -114,6 +121,9 @@ export async function startTcpProxy(target: { host: string; port: number }, port
     },
     get acceptedConnections() {
       return accepted;
+    },
+    silenceOpenConnections() {
+      for (const socket of sockets) silenced.add(socket);
     },
     drained: () => (held === 0 ? Promise.resolve() : new Promise<void>((resolve) => onDrained.push(resolve))),
     cut,

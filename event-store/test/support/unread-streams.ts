@@ -33,25 +33,28 @@ export async function openUnreadHttp1Streams(baseUrl: string, n: number, fromId 
     `POST ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/connect+json\r\n` +
     `Connect-Protocol-Version: 1\r\nContent-Length: ${body.length}\r\n\r\n`;
   const sockets: net.Socket[] = [];
-  for (let i = 0; i < n; i++) {
-    const socket = net.connect(Number(port), hostname);
-    socket.on("error", () => {}); // the server may cut a stalled stream: that is its right
-    // Paused from the start and never resumed: the kernel buffers fill, then the server's writes wait.
-    socket.pause();
-    await new Promise<void>((resolve, reject) => {
-      socket.once("connect", resolve);
-      socket.once("error", reject);
-    });
-    socket.write(head);
-    socket.write(body);
-    sockets.push(socket);
-  }
-  return {
-    count: n,
-    async close() {
-      await Promise.all(sockets.map((s) => destroyed(s)));
-    },
+  const close = async (): Promise<void> => {
+    await Promise.all(sockets.map((s) => destroyed(s)));
   };
+  try {
+    for (let i = 0; i < n; i++) {
+      const socket = net.connect(Number(port), hostname);
+      sockets.push(socket);
+      socket.on("error", () => {}); // the server may cut a stalled stream: that is its right
+      // Paused from the start and never resumed: the kernel buffers fill, then the server's writes wait.
+      socket.pause();
+      await new Promise<void>((resolve, reject) => {
+        socket.once("connect", resolve);
+        socket.once("error", reject);
+      });
+      socket.write(head);
+      socket.write(body);
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { count: n, close };
 }
 
 /** `n` gRPC LogsPoll streams from `fromId` over HTTP/2, `perSession` per connection, never read. */

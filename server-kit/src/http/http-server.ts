@@ -12,6 +12,7 @@ import { TokenVerifier } from "../auth/token-verifier.js";
 import { defaultDeadlineInterceptor } from "../limits/default-deadline.js";
 import { defaultLimits, type LimitsConfig } from "../limits/limits-config.js";
 import { streamLimitInterceptor } from "../limits/stream-limit.js";
+import { streamEndReclaimer } from "../memory/reclaim-after-streams.js";
 import type { Logger } from "../logger.js";
 import { metricsHandler } from "../metrics/metrics-handler.js";
 import { rpcMetricsInterceptor } from "../metrics/rpc-metrics.js";
@@ -108,11 +109,18 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     extra.set("/metrics", metricsAuth === "token" ? requireToken(metrics, verifier) : metrics);
   }
   const limits = { ...defaultLimits, ...opts.limits };
+  // A crowd of clients leaving at once leaves their buffers as garbage that an idle process would keep.
+  const reclaim = streamEndReclaimer({
+    minEnded: 64,
+    quietMs: 2000,
+    minIntervalMs: 30_000,
+    onCollected: (ended, ms) => log.info("memory reclaimed after streams ended", { ended, gc_ms: Math.round(ms) }),
+  });
   // After the services' own interceptors (logging, error mapping), so refused calls are logged and counted with the
   // code their client sees; authentication before the stream limit, so callers without a token take no stream slot.
   const guards = [
     ...(verifier.enabled ? [authInterceptor(verifier)] : []),
-    streamLimitInterceptor(limits.maxStreams),
+    streamLimitInterceptor(limits.maxStreams, reclaim),
     defaultDeadlineInterceptor(limits.defaultDeadlineMs),
   ];
 

@@ -8,9 +8,9 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
  * A slot is freed when its stream's handler has ended, however it ends (completed, failed, canceled, cut by shutdown
  * or as a stalled reader), not when its signal fires: a handler still running after its client left still holds its
  * memory, and `eskit_rpc_streams_open` (which counts running handlers) must never read above `max`. Only a stream
- * whose messages are never asked for is freed by its signal.
+ * whose messages are never asked for is freed by its signal. `onEnded` is told of every slot freed.
  */
-export function streamLimitInterceptor(max: number): Interceptor {
+export function streamLimitInterceptor(max: number, onEnded: () => void = () => {}): Interceptor {
   let open = 0;
   return (next) => async (req) => {
     if (!req.stream) return next(req);
@@ -27,6 +27,7 @@ export function streamLimitInterceptor(max: number): Interceptor {
       if (released) return;
       released = true;
       open--;
+      onEnded();
       req.signal.removeEventListener("abort", releaseUnstarted);
     };
     const releaseUnstarted = (): void => {
