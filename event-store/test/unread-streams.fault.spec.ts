@@ -24,6 +24,8 @@ describe.skipIf(databaseUrl === undefined || databaseUrl === "")("unread LogsPol
   let store: SpawnedEventStore;
   let client: Clients;
   let baseline = 0;
+  /** Append p99 with no stream open, in ms: what the machine gives (its PostgreSQL may be shared and busy). */
+  let idleP99 = 0;
 
   beforeAll(async () => {
     store = await spawnEventStore({
@@ -42,6 +44,7 @@ describe.skipIf(databaseUrl === undefined || databaseUrl === "")("unread LogsPol
     })().catch(() => {});
     await appendLatencies(client, 100);
     live.abort();
+    idleP99 = percentile(await appendLatencies(client, 200), 0.99);
     await tailing;
     await new Promise((resolve) => setTimeout(resolve, 2000));
     baseline = await rssBytes(store.pid);
@@ -91,7 +94,7 @@ describe.skipIf(databaseUrl === undefined || databaseUrl === "")("unread LogsPol
         const returnedMs = Date.now() - closedAt;
         console.info(
           `${protocol}: ${streams} unread streams; RSS baseline ${mib(baseline)}, before ${mib(started)}, peak ${mib(peak)},` +
-            ` held ${mib(held)}, after ${mib(after)} (${returnedMs} ms after close); Append p99 ${p99.toFixed(1)} ms;` +
+            ` held ${mib(held)}, after ${mib(after)} (${returnedMs} ms after close); Append p99 ${p99.toFixed(1)} ms (${idleP99.toFixed(1)} ms with no stream);` +
             ` gauge max ${maxGauge}`,
         );
         expect(peak, "peak RSS").toBeLessThan(1024 * MiB);
