@@ -13,6 +13,7 @@ export interface ReclaimOptions {
   readonly onCollected?: (ended: number, ms: number) => void;
 }
 
+const secondCollectionMs = 3000;
 let collect: (() => void) | undefined;
 
 /** V8's full collection, without starting node with `--expose-gc`. */
@@ -36,7 +37,7 @@ function fullCollection(): () => void {
  */
 export function streamEndReclaimer(options: ReclaimOptions): () => void {
   let ended = 0;
-  let lastCollection = 0;
+  let lastCollection = -Infinity;
   let timer: NodeJS.Timeout | undefined;
   const run = (): void => {
     timer = undefined;
@@ -51,6 +52,9 @@ export function streamEndReclaimer(options: ReclaimOptions): () => void {
     fullCollection()();
     lastCollection = performance.now();
     options.onCollected?.(count, lastCollection - started);
+    // Buffers found dead are freed by a background sweep after the collection, and heap pages emptied by it are
+    // given back by the next one: a second collection a little later returns those pages too.
+    setTimeout(() => fullCollection()(), secondCollectionMs).unref();
   };
   return () => {
     ended++;
