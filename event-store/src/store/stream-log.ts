@@ -3,7 +3,7 @@ import type { LogEntry } from "../domain/event.js";
 import { type LogFilter, matches } from "../domain/selector.js";
 import type { Database } from "../storage/database.js";
 import type { LogTail } from "./log-tail.js";
-import { entryBytes, readLogBounded } from "./read-log-bytes.js";
+import { type BoundedPage, entryBytes, readLogBounded } from "./read-log-bytes.js";
 
 const pageSize = 2000;
 /**
@@ -40,7 +40,8 @@ export interface StreamLogOptions {
  *
  * Pull-driven: the next batch is read only when the consumer asks for it, i.e. once the transport has taken the
  * previous one, so a client that does not read costs one batch. Batches start small and double with every batch the
- * client takes (as TCP's slow start): a client that never reads holds 16 KiB, one that keeps up gets large pages.
+ * client takes (as TCP's slow start): a client that never reads holds 16 KiB, one that keeps up gets large pages
+ * (and, budget permitting, the next page read ahead: at most two per stream).
  */
 export async function* streamLog(
   database: Database,
@@ -53,47 +54,73 @@ export async function* streamLog(
   let position = fromId < 1n ? 1n : fromId;
   let lastSent = performance.now();
   let batchBytes = Math.min(firstBatchBytes, options.batchBytes);
+  // The next database page, read while the current one is sent, so the query overlaps the sending. Only for a client
+  // that has shown it keeps up (its batches grew to full size) and only with bytes free in the budget right away: a
+  // client that does not read never has a page read ahead for it.
+  let ahead: { from: bigint; head: bigint; held: number; page: Promise<BoundedPage> } | undefined;
   const heartbeatDue = (): boolean => options.heartbeatMs > 0 && performance.now() - lastSent >= options.heartbeatMs;
-  while (!signal.aborted) {
-    let held = await options.budget.take(batchBytes, signal);
-    const giveBack = (bytes: number): void => {
-      options.budget.give(bytes);
-      held -= bytes;
-    };
-    try {
-      if (signal.aborted) break;
-      let entries: LogEntry[];
-      let shared = false;
-      const recent = tail.readFrom(position, pageSize, held);
-      if (recent === undefined) {
-        // Behind the tail's memory: read from the database, bounded by the tail's head (all of it committed).
-        const head = tail.head;
-        const page = await readLogBounded(database, position, head, filter, pageSize, held);
-        entries = page.entries;
-        position = page.complete ? head + 1n : page.entries.at(-1)!.id + 1n;
-        giveBack(Math.max(0, held - page.bytes));
-      } else if (recent.length === 0) {
-        giveBack(held);
-        const woke = await tail.changed(signal, options.heartbeatMs > 0 ? nextBeat(lastSent, options) : undefined);
-        if (!woke && !signal.aborted && heartbeatDue()) {
-          lastSent = performance.now();
-          yield { entries: [], shared: true };
-        }
-        continue;
+  try {
+    while (!signal.aborted) {
+      let held: number;
+      let prefetched: { head: bigint; page: Promise<BoundedPage> } | undefined;
+      if (ahead !== undefined && ahead.from === position) {
+        ({ held } = ahead);
+        prefetched = ahead;
+        ahead = undefined;
       } else {
-        position = recent.at(-1)!.id + 1n;
-        entries = recent.filter((e) => matches(filter, e.event.entityType, e.event.action));
-        shared = true;
-        giveBack(Math.max(0, held - entries.reduce((sum, e) => sum + entryBytes(e), 0)));
+        if (ahead !== undefined) options.budget.give(ahead.held);
+        ahead = undefined;
+        held = await options.budget.take(batchBytes, signal);
       }
-      if (entries.length > 0 || heartbeatDue()) {
-        lastSent = performance.now();
-        yield { entries, shared };
-        batchBytes = Math.min(batchBytes * 2, options.batchBytes);
+      const giveBack = (bytes: number): void => {
+        options.budget.give(bytes);
+        held -= bytes;
+      };
+      try {
+        if (signal.aborted) break;
+        let entries: LogEntry[];
+        let shared = false;
+        const recent = prefetched === undefined ? tail.readFrom(position, pageSize, held) : undefined;
+        if (recent === undefined) {
+          // Behind the tail's memory: read from the database, bounded by the tail's head (all of it committed).
+          const head = prefetched?.head ?? tail.head;
+          const page = await (prefetched?.page ?? readLogBounded(database, position, head, filter, pageSize, held));
+          entries = page.entries;
+          position = page.complete ? head + 1n : page.entries.at(-1)!.id + 1n;
+          giveBack(Math.max(0, held - page.bytes));
+          if (!page.complete && batchBytes === options.batchBytes && tail.readFrom(position, 1) === undefined) {
+            const extra = options.budget.tryTake(batchBytes);
+            if (extra > 0) {
+              const next = readLogBounded(database, position, head, filter, pageSize, extra);
+              next.catch(() => {}); // awaited on the next turn, where a failure ends the stream
+              ahead = { from: position, head, held: extra, page: next };
+            }
+          }
+        } else if (recent.length === 0) {
+          giveBack(held);
+          const woke = await tail.changed(signal, options.heartbeatMs > 0 ? nextBeat(lastSent, options) : undefined);
+          if (!woke && !signal.aborted && heartbeatDue()) {
+            lastSent = performance.now();
+            yield { entries: [], shared: true };
+          }
+          continue;
+        } else {
+          position = recent.at(-1)!.id + 1n;
+          entries = recent.filter((e) => matches(filter, e.event.entityType, e.event.action));
+          shared = true;
+          giveBack(Math.max(0, held - entries.reduce((sum, e) => sum + entryBytes(e), 0)));
+        }
+        if (entries.length > 0 || heartbeatDue()) {
+          lastSent = performance.now();
+          yield { entries, shared };
+          batchBytes = Math.min(batchBytes * 2, options.batchBytes);
+        }
+      } finally {
+        if (held > 0) options.budget.give(held);
       }
-    } finally {
-      if (held > 0) options.budget.give(held);
     }
+  } finally {
+    if (ahead !== undefined) options.budget.give(ahead.held);
   }
 }
 

@@ -47,6 +47,13 @@ export class ByteBudget {
     });
   }
 
+  /** Takes `bytes` only if they are free now and nobody waits (for work that is worth doing only now); else 0. */
+  tryTake(bytes: number): number {
+    if (bytes <= 0 || this.#waiting.length > 0 || this.#available < bytes) return 0;
+    this.#available -= bytes;
+    return bytes;
+  }
+
   /** Gives back bytes taken with {@link take}. */
   give(bytes: number): void {
     this.#available = Math.min(this.total, this.#available + bytes);
