@@ -46,7 +46,7 @@ describe("abandoned and stalled LogsPoll streams", () => {
   let store: TestEventStore;
   let client: Clients;
   beforeAll(async () => {
-    store = await startTestEventStore({ maxStreams, streamStallTimeoutMs: 3000, logsPollHeartbeatMs: 0 });
+    store = await startTestEventStore({ maxStreams, logsPollHeartbeatMs: 0 });
     client = clientsFor(store.url, "grpc");
     // 6 MB: more than HTTP/2 flow control and the kernel's socket buffers let through to a client that does not read,
     // so streams are still producing when their clients vanish.
@@ -78,6 +78,21 @@ describe("abandoned and stalled LogsPoll streams", () => {
       }
     }, 60_000);
   }
+});
+
+describe("stalled LogsPoll streams", () => {
+  let store: TestEventStore;
+  let client: Clients;
+  beforeAll(async () => {
+    store = await startTestEventStore({ streamStallTimeoutMs: 3000, logsPollHeartbeatMs: 0 });
+    client = clientsFor(store.url, "grpc");
+    // 600 KB: more than HTTP/2 flow control lets through to a client that does not read.
+    await preload(client, 600);
+  });
+  afterAll(async () => {
+    client?.close();
+    await store?.stop();
+  });
 
   it("cuts a stream whose client takes nothing for ESKIT_STREAM_STALL_TIMEOUT_MS, while one that reads carries on", async () => {
     const unread = await openUnreadHttp2Streams(store.url, 5, 1n);
