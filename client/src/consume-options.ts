@@ -30,6 +30,13 @@ export interface ConsumeOptions {
   onReconnect?: (error: unknown, delayMs: number, attempt: number) => void;
   /** Called after each successful offset save, e.g. to set a gauge. */
   onOffsetSaved?: (offset: bigint) => void;
+  /**
+   * Reconnect (from the last handled entry) when the LogsPoll stream brings no message for this long while the
+   * consumer waits for one, in ms: the Event Store sends an empty message every ESKIT_LOGS_POLL_HEARTBEAT_MS (15 s)
+   * when the log is quiet, so silence this long means a dead connection, not a quiet log. Time spent in handlers
+   * does not count. Default 45000 (three heartbeats); 0 = never. Keep it above the server's heartbeat interval.
+   */
+  heartbeatTimeoutMs?: number;
   /** How long stopping may spend saving the final offset (retrying an unreachable store), in ms. Default 5000. */
   finalSaveTimeoutMs?: number;
   /**
@@ -50,6 +57,7 @@ export interface ResolvedConsumeOptions {
   readonly handlerRetries: number;
   readonly backoff: BackoffOptions;
   readonly finalSaveTimeoutMs: number;
+  readonly heartbeatTimeoutMs: number;
   readonly headers: HeadersInit | undefined;
   readonly unaryTimeoutMs: number;
   readonly onReconnect: (error: unknown, delayMs: number, attempt: number) => void;
@@ -92,6 +100,7 @@ export function resolveConsumeOptions(options: ConsumeOptions): ResolvedConsumeO
       maxDelayMs: check("reconnect.maxDelayMs", maxDelayMs, initialDelayMs, false),
     },
     finalSaveTimeoutMs: check("finalSaveTimeoutMs", options.finalSaveTimeoutMs ?? 5000, 0, false),
+    heartbeatTimeoutMs: check("heartbeatTimeoutMs", options.heartbeatTimeoutMs ?? 45_000, 0, false),
     headers: options.callOptions?.headers,
     unaryTimeoutMs: check("callOptions.timeoutMs", options.callOptions?.timeoutMs ?? 10_000, 1, false),
     onReconnect: options.onReconnect ?? (() => {}),

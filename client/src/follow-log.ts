@@ -21,6 +21,9 @@ export interface HandlerUnit {
  * failures (or a stream that ends) from the last handled id + 1, never further back: entries already handled are
  * not delivered again, and none after them is skipped. `fail` is told of a handler that failed for good or a
  * permanent stream error; the caller decides what stopping means. Returns how many entries were handled.
+ *
+ * A stream that brings no message (entries or a heartbeat) for `heartbeatTimeoutMs` while we wait for one is taken
+ * for a dead connection (a peer that vanished without a reset looks exactly like a quiet log) and reopened.
  */
 export async function followLog(
   eventStore: Client<typeof EventStoreService>,
@@ -40,13 +43,16 @@ export async function followLog(
     const call = new AbortController();
     const cancel = () => call.abort();
     stop.addEventListener("abort", cancel, { once: true });
+    const silence = watchdog(o.heartbeatTimeoutMs, () => call.abort());
     try {
       const request = create(LogsPollRequestSchema, {
         fromId: after + 1n,
         selector: o.selector,
         pipelineId: o.pipelineId,
       });
+      silence.arm();
       for await (const response of eventStore.logsPoll(request, { headers: o.headers, signal: call.signal })) {
+        silence.disarm();
         attempt = 0;
         for (const unit of response.entries.length > 0 ? split(response.entries) : []) {
           if (stop.aborted) break;
@@ -58,16 +64,24 @@ export async function followLog(
           saver.handled(after, unit.count);
         }
         if (stop.aborted) break;
+        silence.arm();
       }
       cause = new ConnectError("LogsPoll ended, but the log never ends: reconnecting", Code.Unavailable);
     } catch (error) {
       if (stop.aborted) break;
-      if (!isTransient(error)) {
+      if (silence.fired) {
+        cause = new ConnectError(
+          `LogsPoll brought no message for ${o.heartbeatTimeoutMs} ms, not even a heartbeat: reconnecting`,
+          Code.Unavailable,
+        );
+      } else if (!isTransient(error)) {
         fail(error);
         break;
+      } else {
+        cause = error;
       }
-      cause = error;
     } finally {
+      silence.disarm();
       stop.removeEventListener("abort", cancel);
       call.abort();
     }
@@ -77,4 +91,27 @@ export async function followLog(
     await sleep(delay, stop);
   }
   return handled;
+}
+
+/** A timer that calls `onSilence` once `ms` pass between `arm` and `disarm` (never when `ms` is 0). */
+function watchdog(ms: number, onSilence: () => void): { arm(): void; disarm(): void; readonly fired: boolean } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let fired = false;
+  return {
+    arm() {
+      clearTimeout(timer);
+      if (ms > 0)
+        timer = setTimeout(() => {
+          fired = true;
+          onSilence();
+        }, ms);
+    },
+    disarm() {
+      clearTimeout(timer);
+      timer = undefined;
+    },
+    get fired() {
+      return fired;
+    },
+  };
 }

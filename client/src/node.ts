@@ -34,6 +34,13 @@ export interface NodeTransportOptions {
    * Store, Crud Store and consumer clients, `createLogConsumer`) sends it.
    */
   token?: TokenSource;
+  /**
+   * HTTP/2 only: when the connection has received nothing for `intervalMs`, send a PING, and close the connection
+   * (and its streams, which then fail and are retried elsewhere) if no answer comes within `timeoutMs`. A connection
+   * that died without a reset is otherwise reused forever: every call on it, retries included, would hang. Defaults
+   * 15000 and 10000 ms.
+   */
+  http2Ping?: { intervalMs?: number; timeoutMs?: number };
 }
 
 /**
@@ -68,7 +75,14 @@ export function createNodeTransport(options: NodeTransportOptions): NodeTranspor
 
   if (httpVersion === "2") {
     // Node's default session memory (10 MB) is less than one large message in flight: beyond it, nghttp2 resets the stream.
-    const sessionManager = new Http2SessionManager(options.baseUrl, undefined, { maxSessionMemory: 256 });
+    const sessionManager = new Http2SessionManager(
+      options.baseUrl,
+      {
+        pingIntervalMs: options.http2Ping?.intervalMs ?? 15_000,
+        pingTimeoutMs: options.http2Ping?.timeoutMs ?? 10_000,
+      },
+      { maxSessionMemory: 256 },
+    );
     const h2 = { ...base, httpVersion: "2" as const, sessionManager };
     const transport =
       options.protocol === "grpc"

@@ -14,6 +14,7 @@ import { eventStoreService } from "./rpc/event-store-service.js";
 import { healthService } from "@eskit/server-kit/health-service.js";
 import { loggingInterceptor } from "@eskit/server-kit/logging-interceptor.js";
 import { startHttpServer } from "@eskit/server-kit/http/http-server.js";
+import { ByteBudget } from "@eskit/server-kit/limits/byte-budget.js";
 import { createMetricsRegistry } from "@eskit/server-kit/metrics/registry.js";
 import { connectDatabase } from "./storage/database.js";
 import { waitForDatabase } from "./storage/wait-for-database.js";
@@ -70,6 +71,8 @@ export async function startEventStore(
       observeCommit(requests, events);
     },
   });
+  // One budget for every LogsPoll stream of the process (see stream-log.ts).
+  const budget = new ByteBudget(config.streamBufferTotalBytes);
   const routes = (router: ConnectRouter) => {
     const deps = {
       database,
@@ -79,6 +82,11 @@ export async function startEventStore(
         maxEventBytes: config.maxEventBytes,
         maxRequestBytes: config.maxRequestBytes,
         maxEvents: config.maxEventsPerRequest,
+      },
+      streams: {
+        batchBytes: config.streamBufferBytes,
+        budget,
+        heartbeatMs: config.logsPollHeartbeatMs,
       },
     };
     router.service(EventStoreService, eventStoreService(deps));
@@ -109,6 +117,7 @@ export async function startEventStore(
     readMaxBytes: config.maxRequestBytes * 2 + 1024 * 1024,
     auth: { authTokens: config.authTokens, readTokens: config.readTokens, metricsAuth: config.metricsAuth },
     limits: config,
+    streamStallTimeoutMs: config.streamStallTimeoutMs,
     logger,
     metrics: registry,
   });

@@ -38,6 +38,14 @@ export interface EventStoreConfig extends AuthConfig, LimitsConfig {
   maxEventsPerRequest: number;
   /** Interval of the slow safety poll of the log tail, in case a NOTIFY was missed. */
   pollFallbackMs: number;
+  /** Most bytes of log entries one LogsPoll stream holds that its client has not taken. */
+  streamBufferBytes: number;
+  /** Most bytes of log entries all LogsPoll streams together hold that their clients have not taken. */
+  streamBufferTotalBytes: number;
+  /** A server stream whose client took no message for this long is cut. */
+  streamStallTimeoutMs: number;
+  /** An empty LogsPoll message after this long without one; 0 = never. */
+  logsPollHeartbeatMs: number;
   logLevel: LogLevel;
   shutdownTimeoutMs: number;
 }
@@ -124,6 +132,42 @@ const specs = {
     default: 1000,
     meaning: "Interval of the slow fallback poll of the log tail, in ms",
   },
+  streamBufferBytes: {
+    env: "ESKIT_STREAM_BUFFER_BYTES",
+    kind: "int",
+    min: 65536,
+    max: 67108864,
+    default: 1048576,
+    meaning:
+      "Most bytes of log entries one LogsPoll stream reads ahead of its client (its largest page; pages start at 16 KiB and double while the client keeps up)",
+  },
+  streamBufferTotalBytes: {
+    env: "ESKIT_STREAM_BUFFER_TOTAL_BYTES",
+    kind: "int",
+    min: 1048576,
+    max: 68719476736,
+    default: 134217728,
+    meaning:
+      "Most bytes of log entries all LogsPoll streams together read ahead of their clients; a stream waits for its share (memory used is about twice this)",
+  },
+  streamStallTimeoutMs: {
+    env: "ESKIT_STREAM_STALL_TIMEOUT_MS",
+    kind: "int",
+    min: 100,
+    max: 86400000,
+    default: 60000,
+    meaning:
+      "A server stream whose client has not taken its last message for this long is cut (HTTP/2 reset ENHANCE_YOUR_CALM, HTTP/1.1 connection closed) and its memory freed, in ms",
+  },
+  logsPollHeartbeatMs: {
+    env: "ESKIT_LOGS_POLL_HEARTBEAT_MS",
+    kind: "int",
+    min: 0,
+    max: 3600000,
+    default: 15000,
+    meaning:
+      "LogsPoll sends an empty message (no entries) after this long without one, so clients can tell a quiet log from a dead connection, in ms; 0 = never",
+  },
   logLevel: logLevelSpec,
   shutdownTimeoutMs: shutdownTimeoutSpec,
 } as const satisfies Record<keyof EventStoreConfig, EnvSpec>;
@@ -141,6 +185,11 @@ export const configDocs = configDocsOf(specs);
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): EventStoreConfig {
   return loadEnv<EventStoreConfig>(specs, env, (config, problems) => {
     checkAuthConfig(config, problems);
+    if (config.streamBufferBytes > config.streamBufferTotalBytes) {
+      problems.push(
+        `ESKIT_STREAM_BUFFER_BYTES must be <= ESKIT_STREAM_BUFFER_TOTAL_BYTES (${config.streamBufferTotalBytes}), got "${config.streamBufferBytes}"`,
+      );
+    }
     if (config.maxEventBytes > config.maxRequestBytes) {
       problems.push(
         `ESKIT_MAX_EVENT_BYTES must be <= ESKIT_MAX_REQUEST_BYTES (${config.maxRequestBytes}), got "${config.maxEventBytes}"`,

@@ -14,7 +14,7 @@ import { checkId, validateAppend } from "../domain/validate-append.js";
 import type { EventStoreServiceDeps } from "../rpc/event-store-service.js";
 import { readEvents } from "../store/read-events.js";
 import { readLogPage } from "../store/read-log.js";
-import { streamLog } from "../store/stream-log.js";
+import { streamLog, streamNothing } from "../store/stream-log.js";
 import { fromV1Event, toV1Event, toV1LogEntry } from "./convert-v1.js";
 import { parseOptionalDecimal } from "./decimal.js";
 import { healtz } from "./healtz.js";
@@ -72,19 +72,18 @@ export function eventstoreV1Service(deps: EventStoreServiceDeps): ServiceImpl<ty
     async *logsPoll(request, context) {
       const filter = parseSelector(request.selector, request.pipelineId);
       const fromId = parseOptionalDecimal(request.fromId, "from_id", 1n);
-      if (filter.matchesNothing) {
-        // A signal that fired before this line (a deadline passed while the request was read) fires no event again.
-        if (!context.signal.aborted) {
-          await new Promise((resolve) => context.signal.addEventListener("abort", resolve, { once: true }));
-        }
-      } else {
-        // v1 streams one AppLogEntry per message (our LogsPoll sends batches).
-        for await (const batch of streamLog(deps.database, deps.tail, fromId, filter, context.signal)) {
-          for (const entry of batch.entries) yield toV1LogEntry(entry);
-        }
+      const { signal } = context;
+      // No heartbeats: v1 streams one AppLogEntry per message (ours sends batches), so an empty message would read
+      // as an entry with id 0. A v1 client detects a dead connection with HTTP/2 PINGs (gRPC keepalive) instead.
+      const streams = { ...deps.streams, heartbeatMs: 0 };
+      const batches = filter.matchesNothing
+        ? streamNothing(signal, 0)
+        : streamLog(deps.database, deps.tail, fromId, filter, signal, streams);
+      for await (const batch of batches) {
+        for (const entry of batch.entries) yield toV1LogEntry(entry);
       }
       // As our LogsPoll: the log never ends, so the stream stops only when aborted, and says why.
-      throw context.signal.reason;
+      throw signal.reason;
     },
   };
 }

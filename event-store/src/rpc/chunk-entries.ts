@@ -1,20 +1,31 @@
-import type { LogEntry } from "../domain/event.js";
+/**
+ * Most bytes of entries in one LogsPoll message, as encoded on the wire (protobuf, or JSON for Connect JSON). Far
+ * under the 4 MiB that grpc-go and grpc-java accept by default, and small enough that a client that stops reading
+ * leaves little in the server's transport buffers; large enough that catch-up is not slowed by per-message costs.
+ * One entry larger than this still travels, alone.
+ */
+export const maxMessageBytes = 256 * 1024;
 
-// Well under the 4 MiB that gRPC clients accept by default; one larger entry still goes alone.
-const maxMessageBytes = 3 * 1024 * 1024;
-
-/** Splits a batch of entries into groups whose payloads fit one stream message. */
-export function* chunkEntries(entries: readonly LogEntry[]): Generator<LogEntry[]> {
-  let chunk: LogEntry[] = [];
+/**
+ * Groups `items` in order into runs whose sizes (`sizeOf`: the exact encoded size of each, with its field tag and
+ * length prefix or its JSON separator) add up to at most `maxBytes`; an item larger than that forms a run alone.
+ * Lazy: an item is sized (and so encoded) only when its run is asked for.
+ */
+export function* chunkBySize<T>(
+  items: Iterable<T>,
+  sizeOf: (item: T) => number,
+  maxBytes: number = maxMessageBytes,
+): Generator<T[]> {
+  let chunk: T[] = [];
   let bytes = 0;
-  for (const entry of entries) {
-    const size = entry.event.payload.length + 256;
-    if (chunk.length > 0 && bytes + size > maxMessageBytes) {
+  for (const item of items) {
+    const size = sizeOf(item);
+    if (chunk.length > 0 && bytes + size > maxBytes) {
       yield chunk;
       chunk = [];
       bytes = 0;
     }
-    chunk.push(entry);
+    chunk.push(item);
     bytes += size;
   }
   if (chunk.length > 0) yield chunk;

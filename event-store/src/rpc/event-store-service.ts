@@ -17,10 +17,9 @@ import type { AppendBatcher } from "../store/append-batcher.js";
 import type { LogTail } from "../store/log-tail.js";
 import { readEvents, readManyEvents } from "../store/read-events.js";
 import { readLogHead, readLogPage } from "../store/read-log.js";
-import { streamLog } from "../store/stream-log.js";
+import { type StreamLogOptions, streamLog, streamNothing } from "../store/stream-log.js";
 import { toEventMessage, toLogEntryMessage, toNewEvent } from "./convert.js";
-import { chunkEntries } from "./chunk-entries.js";
-import { preEncodedLogsPollResponse } from "./log-entry-codec.js";
+import { logsPollMessages } from "./logs-poll-messages.js";
 import { originatorRpcs } from "./originator-rpcs.js";
 
 export interface EventStoreServiceDeps {
@@ -28,6 +27,8 @@ export interface EventStoreServiceDeps {
   readonly batcher: AppendBatcher;
   readonly tail: LogTail;
   readonly limits: AppendLimits;
+  /** What each LogsPoll stream may buffer, and its heartbeat (v1's LogsPoll has none: see its service). */
+  readonly streams: StreamLogOptions;
 }
 
 const defaultPageSize = 20;
@@ -88,25 +89,20 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
 
     async *logsPoll(request, context) {
       const filter = parseSelector(request.selector, request.pipelineId);
+      const { signal } = context;
       // Binary protocols get the entries pre-encoded (see log-entry-codec.ts); JSON gets ordinary messages.
       const binary = !(context.requestHeader.get("content-type") ?? "").includes("json");
-      if (filter.matchesNothing) {
-        // A signal that fired before this line (a deadline passed while the request was read) fires no event again.
-        if (!context.signal.aborted) {
-          await new Promise((resolve) => context.signal.addEventListener("abort", resolve, { once: true }));
-        }
-      } else {
-        for await (const batch of streamLog(deps.database, deps.tail, request.fromId, filter, context.signal)) {
-          for (const entries of chunkEntries(batch.entries)) {
-            yield binary
-              ? preEncodedLogsPollResponse(entries, batch.shared)
-              : create(LogsPollResponseSchema, { entries: entries.map(toLogEntryMessage) });
-          }
-        }
+      const batches = filter.matchesNothing
+        ? streamNothing(signal, deps.streams.heartbeatMs)
+        : streamLog(deps.database, deps.tail, request.fromId, filter, signal, deps.streams);
+      for await (const batch of batches) {
+        // An empty batch is a heartbeat: an empty message tells the client the connection is alive.
+        if (batch.entries.length === 0) yield create(LogsPollResponseSchema);
+        else yield* logsPollMessages(batch.entries, batch.shared, binary);
       }
       // The log never ends: the stream stops only when aborted. Say why (shutdown → unavailable), so a client does
       // not take a closed stream for "no more events" and stop consuming.
-      throw context.signal.reason;
+      throw signal.reason;
     },
   };
 }

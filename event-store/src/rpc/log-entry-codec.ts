@@ -33,12 +33,13 @@ export function encodeLogEntryDelimited(entry: LogEntry, shared = false): Uint8A
  * only: JSON ignores unknown fields.
  */
 export function preEncodedLogsPollResponse(entries: readonly LogEntry[], shared = false): LogsPollResponse {
+  return logsPollResponseOf(entries.map((entry) => encodeLogEntryDelimited(entry, shared)));
+}
+
+/** A LogsPollResponse of entries already encoded by {@link encodeLogEntryDelimited}. */
+export function logsPollResponseOf(encoded: readonly Uint8Array[]): LogsPollResponse {
   const response = create(LogsPollResponseSchema);
-  response.$unknown = entries.map((entry) => ({
-    no: 1,
-    wireType: WireType.LengthDelimited,
-    data: encodeLogEntryDelimited(entry, shared),
-  }));
+  response.$unknown = encoded.map((data) => ({ no: 1, wireType: WireType.LengthDelimited, data }));
   return response;
 }
 

@@ -1,6 +1,7 @@
 import type { LogEntry } from "../domain/event.js";
 import type { Database } from "../storage/database.js";
 import { readLogHead, readLogRange } from "./read-log.js";
+import { entryBytes } from "./read-log-bytes.js";
 
 export interface LogTailOptions {
   /** How often to look for new entries when no notification came (a lost NOTIFY costs at most this much delay). */
@@ -64,10 +65,11 @@ export class LogTail {
   }
 
   /**
-   * Entries with id >= `fromId` from memory, at most `limit`; `undefined` when the ring no longer holds all of them
-   * (read those from the database). An empty array means "nothing new yet": wait with `changed`.
+   * Entries with id >= `fromId` from memory, at most `limit` and as many as start within `maxBytes` (see
+   * `entryBytes`); `undefined` when the ring no longer holds all of them (read those from the database). An empty
+   * array means "nothing new yet": wait with `changed`.
    */
-  readFrom(fromId: bigint, limit: number): LogEntry[] | undefined {
+  readFrom(fromId: bigint, limit: number, maxBytes = Infinity): LogEntry[] | undefined {
     if (fromId <= this.floorId) return undefined;
     if (fromId > this.headId) return [];
     let lo = 0;
@@ -77,20 +79,31 @@ export class LogTail {
       if (this.ring[mid]!.id < fromId) lo = mid + 1;
       else hi = mid;
     }
-    return this.ring.slice(lo, lo + limit);
+    let end = lo;
+    const last = Math.min(this.ring.length, lo + limit);
+    for (let bytes = 0; end < last && bytes < maxBytes; end++) bytes += entryBytes(this.ring[end]!);
+    return this.ring.slice(lo, end);
   }
 
-  /** Resolves when the head moves (or the tail closes, or `signal` aborts). */
-  changed(signal: AbortSignal): Promise<void> {
-    if (this.closed || signal.aborted) return Promise.resolve();
+  /**
+   * Resolves true when the head moves, false when the tail closes, `signal` aborts or `timeoutMs` passes first (the
+   * wait is then forgotten, so periodic waits on a quiet log leave nothing behind).
+   */
+  changed(signal: AbortSignal, timeoutMs?: number): Promise<boolean> {
+    if (this.closed || signal.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const done = () => {
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (moved: boolean): void => {
+        clearTimeout(timer);
         this.waiters.delete(done);
-        signal.removeEventListener("abort", done);
-        resolve();
+        signal.removeEventListener("abort", abort);
+        resolve(moved);
       };
+      const done = (): void => finish(!this.closed);
+      const abort = (): void => finish(false);
       this.waiters.add(done);
-      signal.addEventListener("abort", done, { once: true });
+      signal.addEventListener("abort", abort, { once: true });
+      if (timeoutMs !== undefined) timer = setTimeout(abort, timeoutMs);
       if (this.stale) this.wake();
     });
   }

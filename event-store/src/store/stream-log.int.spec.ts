@@ -4,7 +4,8 @@ import { validateAppend } from "../domain/validate-append.js";
 import { type Database, openDatabase } from "../storage/database.js";
 import { AppendBatcher } from "./append-batcher.js";
 import { LogTail } from "./log-tail.js";
-import { streamLog } from "./stream-log.js";
+import { streamLog, streamNothing } from "./stream-log.js";
+import { ByteBudget } from "@eskit/server-kit/limits/byte-budget.js";
 
 // The shared tail with a tiny ring, so that every path of a stream is taken: database catch-up, the ring, the jump
 // after a long idle spell, and live delivery.
@@ -14,6 +15,7 @@ describe("streamLog over the shared tail", () => {
   let tail: LogTail;
   let batcher: AppendBatcher;
   const limits = { maxEventBytes: 1 << 20, maxRequestBytes: 4 << 20, maxEvents: 1000 };
+  const streamOptions = { batchBytes: 1 << 20, budget: new ByteBudget(64 << 20), heartbeatMs: 0 };
   let version = 0n;
   const append = async (count: number, eventType = "T.Happened") => {
     const events = Array.from({ length: count }, () => ({
@@ -43,7 +45,7 @@ describe("streamLog over the shared tail", () => {
   async function take(fromId: bigint, count: number, selector: { entityType?: string } = {}) {
     const abort = new AbortController();
     const ids: bigint[] = [];
-    for await (const batch of streamLog(database, tail, fromId, selector, abort.signal)) {
+    for await (const batch of streamLog(database, tail, fromId, selector, abort.signal, streamOptions)) {
       ids.push(...batch.entries.map((e) => e.id));
       if (ids.length >= count) abort.abort();
     }
@@ -71,5 +73,59 @@ describe("streamLog over the shared tail", () => {
     const wanted = await append(4, "Wanted.Happened");
     await append(12, "Other.Happened");
     expect(await take(before[0]!, 4, { entityType: "Wanted" })).toEqual(wanted);
+  });
+
+  it("ends at once when its signal has already aborted (ours and v1 wait for nothing)", async () => {
+    await append(3);
+    const aborted = AbortSignal.abort();
+    const started = performance.now();
+    const batches = [];
+    for await (const batch of streamLog(database, tail, 1n, {}, aborted, streamOptions)) batches.push(batch);
+    for await (const batch of streamNothing(aborted, 10)) batches.push(batch);
+    expect(batches).toEqual([]);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it("bounds batches in bytes: 16 KiB first, doubling while the consumer takes them, up to batchBytes", async () => {
+    const big = "x".repeat(4000);
+    const events = Array.from({ length: 60 }, (_, i) => ({
+      originatorId: "big",
+      version: BigInt(i + 1),
+      eventType: "Big.Written",
+      payload: JSON.stringify(big),
+      metadata: {},
+    }));
+    const ids = await batcher.append(validateAppend(events, limits));
+    const budget = new ByteBudget(64 << 20);
+    const abort = new AbortController();
+    const sizes: number[] = [];
+    const seen: bigint[] = [];
+    const options = { batchBytes: 64 * 1024, budget, heartbeatMs: 0 };
+    for await (const batch of streamLog(database, tail, ids[0]!, { entityType: "Big" }, abort.signal, options)) {
+      // While a batch is out, its bytes are taken from the shared budget.
+      expect(budget.used).toBeGreaterThan(0);
+      sizes.push(batch.entries.reduce((sum, e) => sum + e.event.payload.length, 0));
+      seen.push(...batch.entries.map((e) => e.id));
+      if (seen.length >= ids.length) abort.abort();
+    }
+    expect(seen).toEqual(ids);
+    expect(sizes[0]).toBeLessThanOrEqual(16 * 1024);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(64 * 1024);
+    expect(Math.max(...sizes)).toBeGreaterThan(32 * 1024);
+    expect(budget.used).toBe(0);
+  });
+
+  it("sends an empty batch every heartbeatMs while nothing new passes the filter", async () => {
+    const abort = new AbortController();
+    const beats: number[] = [];
+    const started = performance.now();
+    const options = { ...streamOptions, heartbeatMs: 100 };
+    setTimeout(() => abort.abort(), 550);
+    for await (const batch of streamLog(database, tail, BigInt(Number.MAX_SAFE_INTEGER), {}, abort.signal, options)) {
+      expect(batch.entries).toEqual([]);
+      beats.push(performance.now() - started);
+    }
+    expect(beats.length).toBeGreaterThanOrEqual(3);
+    expect(beats.length).toBeLessThanOrEqual(6);
   });
 });

@@ -17,6 +17,11 @@ export interface TcpProxy {
   readonly acceptedConnections: number;
   /** The delay added to every chunk from now on, in ms (0 = none); chunks already held keep their delay. */
   latencyMs: number;
+  /**
+   * Drops every byte of the connections open now, both ways, without closing them: a peer that vanished without a
+   * reset (a dead NAT entry, a pulled cable). Connections opened later pass normally.
+   */
+  silenceOpenConnections(): void;
   /** Resolves once every chunk held so far has been passed on. */
   drained(): Promise<void>;
   /** Stops accepting and destroys every open connection; resolves once the port is closed. */
@@ -43,6 +48,7 @@ export async function startTcpProxy(target: { host: string; port: number }, port
   let held = 0;
   let onDrained: Array<() => void> = [];
   let silent = false;
+  // Connections that pass nothing for good (silenced, or kept open through a black hole).
   const dead = new Set<net.Socket>();
 
   // Each chunk is due `latencyMs` after it arrived; chaining the writes keeps the byte order. Without latency and
@@ -134,6 +140,9 @@ export async function startTcpProxy(target: { host: string; port: number }, port
     },
     get acceptedConnections() {
       return accepted;
+    },
+    silenceOpenConnections() {
+      for (const socket of sockets) dead.add(socket);
     },
     drained: () => (held === 0 ? Promise.resolve() : new Promise<void>((resolve) => onDrained.push(resolve))),
     cut,

@@ -14,6 +14,7 @@ import { defaultDeadlineInterceptor } from "../limits/default-deadline.js";
 import { defaultLimits, type LimitsConfig } from "../limits/limits-config.js";
 import { requestFieldsInterceptor } from "../limits/request-fields.js";
 import { streamLimitInterceptor } from "../limits/stream-limit.js";
+import { streamEndReclaimer } from "../memory/reclaim-after-streams.js";
 import type { Logger } from "../logger.js";
 import { metricsHandler } from "../metrics/metrics-handler.js";
 import { rpcMetricsInterceptor } from "../metrics/rpc-metrics.js";
@@ -27,6 +28,9 @@ import { streamShutdownInterceptor } from "./stream-shutdown.js";
 
 /** After the deadline, how long aborted handlers get to send their error before connections are cut. */
 const ABORT_GRACE_MS = 200;
+
+/** Default of {@link HttpServerOptions.streamStallTimeoutMs}. */
+export const DEFAULT_STREAM_STALL_TIMEOUT_MS = 60_000;
 
 /** Largest request message of a server that sets none (Connect's own default is 4 GiB). */
 const DEFAULT_READ_MAX_BYTES = 4 * 1024 * 1024;
@@ -51,6 +55,11 @@ export interface HttpServerOptions {
   auth?: AuthConfig;
   /** Open streams and the default deadline of unary calls; the defaults of `limitsSpecs` for what is absent. */
   limits?: Partial<LimitsConfig>;
+  /**
+   * A server stream whose transport has not taken its last message for this long (a client that stopped reading) is
+   * cut, so what it buffered is freed; 60 s when absent.
+   */
+  streamStallTimeoutMs?: number;
   logger: Logger;
   /** Extra `GET` endpoints by exact path (e.g. "/metrics"). */
   extraHandlers?: Record<string, NodeHandler>;
@@ -104,13 +113,20 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   // Outermost, so that what the client receives is bounded, whatever raised it.
   interceptors.unshift(boundedErrorsInterceptor);
   const limits = { ...defaultLimits, ...opts.limits };
+  // A crowd of clients leaving at once leaves their buffers as garbage that an idle process would keep.
+  const reclaim = streamEndReclaimer({
+    minEnded: 64,
+    quietMs: 2000,
+    minIntervalMs: 30_000,
+    onCollected: (ended, ms) => log.info("memory reclaimed after streams ended", { ended, gc_ms: Math.round(ms) }),
+  });
   // After the services' own interceptors (logging, error mapping), so refused calls are logged and counted with the
   // code their client sees; authentication before the stream limit, so callers without a token take no stream slot;
   // values no service can store are refused before any handler sees them.
   const guards = [
     ...(verifier.enabled ? [authInterceptor(verifier)] : []),
     requestFieldsInterceptor,
-    streamLimitInterceptor(limits.maxStreams),
+    streamLimitInterceptor(limits.maxStreams, reclaim),
     defaultDeadlineInterceptor(limits.defaultDeadlineMs),
   ];
 
@@ -122,6 +138,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     res.end();
   };
   const readMaxBytes = opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES;
+  const stallTimeoutMs = opts.streamStallTimeoutMs ?? DEFAULT_STREAM_STALL_TIMEOUT_MS;
   const rpc = rpcAdapter({
     routes: opts.routes,
     interceptors: [...interceptors, ...guards, streamShutdownInterceptor(endStreams.signal)],
@@ -133,6 +150,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     compressMinBytes: Number.MAX_SAFE_INTEGER,
     shutdownSignal: endEverything.signal,
     fallback,
+    stallTimeoutMs,
+    onStalled: () => log.info("stream cut: its client took no message", { stall_timeout_ms: stallTimeoutMs }),
   });
   const applyCors = corsHandler(opts.corsOrigins);
   const onRequest = (req: NodeRequest, res: NodeResponse): void => {

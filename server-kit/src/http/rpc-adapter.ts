@@ -1,21 +1,17 @@
 import * as http2 from "node:http2";
 import { Code, ConnectError, createConnectRouter } from "@connectrpc/connect";
 import type { ConnectRouter, ConnectRouterOptions } from "@connectrpc/connect";
-import {
-  compressionBrotli,
-  compressionGzip,
-  universalRequestFromNodeRequest,
-  universalResponseToNodeResponse,
-} from "@connectrpc/connect-node";
+import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest } from "@connectrpc/connect-node";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import type { Logger } from "../logger.js";
 import { protocolOf } from "../logging-interceptor.js";
 import { codeName } from "../rpc-outcome.js";
 import type { NodeHandler, NodeRequest, NodeResponse } from "./node-types.js";
 import { guardRequestBody, requestFraming } from "./request-body-guard.js";
+import { type WriteResponseOptions, writeUniversalResponse } from "./write-response.js";
 
 /** Options of {@link rpcAdapter}: Connect's router options, plus what the adapter adds. */
-export interface RpcAdapterOptions extends ConnectRouterOptions {
+export interface RpcAdapterOptions extends ConnectRouterOptions, WriteResponseOptions {
   routes: (router: ConnectRouter) => void;
   /** Requests for paths no RPC serves. */
   fallback: NodeHandler;
@@ -30,7 +26,8 @@ export interface RpcAdapterOptions extends ConnectRouterOptions {
  * parses a unary request before any interceptor runs and answers a message it cannot parse with `internal`, so the
  * only place to answer `invalid_argument` (and to bound the time a body may take) is between the socket and Connect.
  * It also ends an HTTP/2 request stream whose body the answer left unread (RST_STREAM NO_ERROR, RFC 9113 §8.1), so a
- * client still sending a refused message stops at once instead of waiting on flow control forever.
+ * client still sending a refused message stops at once instead of waiting on flow control forever. Answers are
+ * written by {@link writeUniversalResponse}, so a stream whose client is gone or stalled always ends.
  */
 export function rpcAdapter(opts: RpcAdapterOptions): (req: NodeRequest, res: NodeResponse) => void {
   const log = opts.logger;
@@ -68,11 +65,12 @@ export function rpcAdapter(opts: RpcAdapterOptions): (req: NodeRequest, res: Nod
       });
       request.body = guarded;
     }
-    // universalResponseToNodeResponse waits for an "end" event Node's responses may never emit: only errors are sure to settle it.
     handler(request)
-      .then((response) => universalResponseToNodeResponse(response, res))
+      .then((response) => writeUniversalResponse(response, res, opts))
       .catch((reason: unknown) => {
-        if (ConnectError.from(reason).code !== Code.Aborted) {
+        const code = ConnectError.from(reason).code;
+        // A client that went away (canceled, or aborted by Node) is no news; anything else is worth a debug line.
+        if (code !== Code.Aborted && code !== Code.Canceled) {
           log.debug("rpc answer not written", { method: methodName(handler), error: String(reason) });
         }
       });

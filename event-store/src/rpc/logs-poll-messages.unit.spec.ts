@@ -1,0 +1,59 @@
+import { fromBinary, toBinary, toJsonString } from "@bufbuild/protobuf";
+import { LogsPollResponseSchema } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
+import { describe, expect, it } from "vitest";
+import type { LogEntry } from "../domain/event.js";
+import { maxMessageBytes } from "./chunk-entries.js";
+import { logsPollMessages } from "./logs-poll-messages.js";
+
+// A LogsPoll message is bounded by its size on the wire, not by the string length of its payloads: CJK text takes
+// 3 UTF-8 bytes per UTF-16 code unit, so counting code units let a "3 MiB" message reach about 9 MiB.
+
+const MiB = 1024 * 1024;
+
+function entries(count: number, payloadBytes: number): LogEntry[] {
+  // "漢" is 3 bytes in UTF-8 and one code unit in JavaScript.
+  const payload = JSON.stringify("漢".repeat(Math.floor((payloadBytes - 2) / 3)));
+  return Array.from({ length: count }, (_, i) => ({
+    id: BigInt(i + 1),
+    event: {
+      originatorId: `o-${i}`,
+      version: 1n,
+      eventType: "Text.Written",
+      entityType: "Text",
+      action: "Written",
+      payload,
+      metadata: {},
+      occurredOn: { seconds: 1_700_000_000n, nanos: 0 },
+      eventId: "00000000-0000-4000-8000-000000000000",
+    },
+  }));
+}
+
+const wireBytes = (binary: boolean, message: Parameters<typeof toBinary<typeof LogsPollResponseSchema>>[1]) =>
+  binary
+    ? toBinary(LogsPollResponseSchema, message).length
+    : Buffer.byteLength(toJsonString(LogsPollResponseSchema, message));
+
+describe("logsPollMessages", () => {
+  for (const binary of [true, false]) {
+    const protocol = binary ? "protobuf" : "JSON";
+
+    it(`keeps every ${protocol} message within ${maxMessageBytes} bytes on the wire with 100 KB CJK payloads, entries in order`, () => {
+      const all = entries(40, 100_000);
+      const messages = [...logsPollMessages(all, false, binary)];
+      expect(messages.length).toBeGreaterThan(1);
+      // JSON's wrapper `{"entries":[…]}` adds a few bytes around the entries.
+      for (const m of messages) expect(wireBytes(binary, m)).toBeLessThanOrEqual(maxMessageBytes + 16);
+      const ids = messages.flatMap((m) =>
+        binary ? fromBinary(LogsPollResponseSchema, toBinary(LogsPollResponseSchema, m)).entries : m.entries,
+      );
+      expect(ids.map((e) => e.id)).toEqual(all.map((e) => e.id));
+    });
+
+    it(`sends a 1 MiB CJK payload alone, under 4 MiB (${protocol})`, () => {
+      const messages = [...logsPollMessages(entries(8, MiB), true, binary)];
+      expect(messages).toHaveLength(8);
+      for (const m of messages) expect(wireBytes(binary, m)).toBeLessThan(MiB + 1024);
+    });
+  }
+});

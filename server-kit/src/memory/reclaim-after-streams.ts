@@ -1,0 +1,65 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+
+/** Options of {@link streamEndReclaimer}. */
+export interface ReclaimOptions {
+  /** Collect once at least this many streams ended since the last collection. */
+  readonly minEnded: number;
+  /** ... and no stream ended for this long (the crowd has left), in ms. */
+  readonly quietMs: number;
+  /** At most one collection per this long, in ms. */
+  readonly minIntervalMs: number;
+  /** Told of each collection (for the log). */
+  readonly onCollected?: (ended: number, ms: number) => void;
+}
+
+const secondCollectionMs = 3000;
+let collect: (() => void) | undefined;
+
+/** V8's full collection, without starting node with `--expose-gc`. */
+function fullCollection(): () => void {
+  if (collect === undefined) {
+    const exposed = (globalThis as { gc?: () => void }).gc;
+    if (exposed !== undefined) collect = exposed;
+    else {
+      setFlagsFromString("--expose-gc");
+      collect = runInNewContext("gc") as () => void;
+    }
+  }
+  return collect;
+}
+
+/**
+ * Returns the function to call whenever a server stream ends. When a crowd of streams ends (many clients leaving at
+ * once), it runs one full garbage collection after they have gone, so the memory they held (their buffered messages,
+ * most of it outside V8's heap) returns to the system within seconds. Without it that memory is garbage but stays:
+ * V8 collects when allocation asks for it, and a server whose clients just left allocates almost nothing.
+ */
+export function streamEndReclaimer(options: ReclaimOptions): () => void {
+  let ended = 0;
+  let lastCollection = -Infinity;
+  let timer: NodeJS.Timeout | undefined;
+  const run = (): void => {
+    timer = undefined;
+    const wait = lastCollection + options.minIntervalMs - performance.now();
+    if (wait > 0) {
+      timer = setTimeout(run, wait).unref();
+      return;
+    }
+    const count = ended;
+    ended = 0;
+    const started = performance.now();
+    fullCollection()();
+    lastCollection = performance.now();
+    options.onCollected?.(count, lastCollection - started);
+    // Buffers found dead are freed by a background sweep after the collection, and heap pages emptied by it are
+    // given back by the next one: a second collection a little later returns those pages too.
+    setTimeout(() => fullCollection()(), secondCollectionMs).unref();
+  };
+  return () => {
+    ended++;
+    if (ended < options.minEnded) return;
+    clearTimeout(timer);
+    timer = setTimeout(run, options.quietMs).unref();
+  };
+}
