@@ -20,6 +20,8 @@ describe("loadConfig", () => {
       metricsAuth: "open",
       maxStreams: 1000,
       defaultDeadlineMs: 30000,
+      headersTimeoutMs: 10000,
+      requestBodyTimeoutMs: 30000,
       logLevel: "info",
       shutdownTimeoutMs: 8000,
     });
