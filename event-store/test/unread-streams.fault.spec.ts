@@ -102,12 +102,12 @@ describe.skipIf(databaseUrl === undefined || databaseUrl === "")("unread LogsPol
         );
         expect(peak, "peak RSS").toBeLessThan(1024 * MiB);
         expect(maxGauge, "eskit_rpc_streams_open never above ESKIT_MAX_STREAMS").toBeLessThanOrEqual(streams);
-        // The issue's targets are an Append p99 under 100 ms and RSS back within 20 %; on the shared 2-core test
-        // machines they are not met yet (see the figures printed above), so by default the bounds are those still
-        // far below the defect (seconds-long stalls; RSS staying at several GiB): ESKIT_FAULT_STRICT=1 asks for the
-        // targets themselves.
+        // The targets: appends stay fast while the streams are open (p99 under 100 ms), and RSS returns to within 20 %
+        // of the start within 60 s of the clients leaving. The first holds here. The second is met over HTTP/1.1
+        // (1.01-1.18x) but not yet reliably over HTTP/2 (1.16-1.48x measured on the 2-core machines, issue 10), so by
+        // default RSS must come back under 2x the start (the defect kept about 9x); ESKIT_FAULT_STRICT=1 asks for 20 %.
+        expect(p99, "Append p99 (ms) while the streams are open").toBeLessThan(100);
         const strict = process.env["ESKIT_FAULT_STRICT"] === "1";
-        expect(p99, "Append p99 (ms) while the streams are open").toBeLessThan(strict ? 100 : 3000);
         expect(after, "RSS back near the start 60 s after the clients left").toBeLessThanOrEqual(
           baseline * (strict ? 1.2 : 2),
         );
