@@ -18,29 +18,41 @@ const deadlineHeaders = ["grpc-timeout", "connect-timeout-ms"];
 export function defaultDeadlineInterceptor(defaultTimeoutMs: number): Interceptor {
   return (next) => async (req) => {
     if (req.stream) return next(req);
-    const useDefault = defaultTimeoutMs > 0 && !deadlineHeaders.some((name) => req.header.has(name));
+    if (defaultTimeoutMs <= 0 || deadlineHeaders.some((name) => req.header.has(name))) {
+      return answerByDeadline(next(req), req.signal);
+    }
+    // Only calls that get the default pay for its timer, controller and error.
     const deadline = new AbortController();
-    const expired = new ConnectError(
-      `the call took longer than the server's default deadline of ${defaultTimeoutMs} ms; set a deadline on the call to allow more`,
-      Code.DeadlineExceeded,
-    );
-    const timer = useDefault ? setTimeout(() => deadline.abort(expired), defaultTimeoutMs) : undefined;
-    const signal = useDefault ? AbortSignal.any([req.signal, deadline.signal]) : req.signal;
+    const expire = (): void =>
+      deadline.abort(
+        new ConnectError(
+          `the call took longer than the server's default deadline of ${defaultTimeoutMs} ms; set a deadline on the call to allow more`,
+          Code.DeadlineExceeded,
+        ),
+      );
+    const timer = setTimeout(expire, defaultTimeoutMs);
+    const signal = AbortSignal.any([req.signal, deadline.signal]);
     const started = performance.now();
     try {
-      const res = await untilAborted(next({ ...req, signal }), signal);
-      // A handler that never yields to the event loop (CPU-bound work, an in-process database) finishes before a
+      const res = await answerByDeadline(next({ ...req, signal }), signal);
+      // A handler that never yields to the event loop (CPU-bound work, an in-process database) finishes before the
       // timer can fire: past the deadline, its answer is late all the same.
-      if (signal.aborted) throw abortReason(signal);
-      if (useDefault && performance.now() - started >= defaultTimeoutMs) {
-        deadline.abort(expired);
-        throw expired;
+      if (performance.now() - started >= defaultTimeoutMs) {
+        expire();
+        throw abortReason(deadline.signal);
       }
       return res;
     } finally {
       clearTimeout(timer);
     }
   };
+}
+
+/** `work`'s result, unless `signal` fired first or while it ran: then the signal's reason, at once. */
+async function answerByDeadline<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  const res = await untilAborted(work, signal);
+  if (signal.aborted) throw abortReason(signal);
+  return res;
 }
 
 /** Settles with `work`, or rejects with the signal's reason as soon as it fires (the work is left to notice it). */

@@ -34,35 +34,34 @@ function fieldProblem(field: DescField, value: unknown, where: string): string |
     case "list": {
       const items = value as unknown[];
       for (let i = 0; i < items.length; i++) {
-        const item = items[i];
-        const at = `${where}[${i}]`;
-        const problem =
-          field.listKind === "scalar"
-            ? scalarProblem(field.scalar, item, at)
-            : field.listKind === "message"
-              ? requestFieldProblem(field.message, item as object, at)
-              : undefined;
+        const problem = elementProblem(field, items[i], `${where}[${i}]`);
         if (problem !== undefined) return problem;
       }
       return undefined;
     }
     case "map":
       for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-        const keyProblem = scalarProblem(field.mapKey, key, `${where} key`);
-        if (keyProblem !== undefined) return keyProblem;
-        const at = `${where}[${JSON.stringify(key)}]`;
         const problem =
-          field.mapKind === "scalar"
-            ? scalarProblem(field.scalar, item, at)
-            : field.mapKind === "message"
-              ? requestFieldProblem(field.message, item as object, at)
-              : undefined;
+          scalarProblem(field.mapKey, key, `${where} key`) ??
+          elementProblem(field, item, `${where}[${JSON.stringify(key)}]`);
         if (problem !== undefined) return problem;
       }
       return undefined;
     default:
       return undefined;
   }
+}
+
+/** The problem of one element of a list or one value of a map (enums have none). */
+function elementProblem(
+  field: DescField & { fieldKind: "list" | "map" },
+  item: unknown,
+  at: string,
+): string | undefined {
+  const kind = field.fieldKind === "list" ? field.listKind : field.mapKind;
+  if (kind === "scalar") return scalarProblem(field.scalar!, item, at);
+  if (kind === "message") return requestFieldProblem(field.message!, item as object, at);
+  return undefined;
 }
 
 /** `String.prototype.isWellFormed` (Node 20+), which our `lib` setting (ES2023) does not declare yet. */
