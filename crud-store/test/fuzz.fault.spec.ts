@@ -4,7 +4,7 @@
  * out-of-range numbers, NUL and lone surrogates, deep and huge JSON, wrong JSON types, corrupted binary, bad frames.
  * Whatever comes in, the answer is never `internal` or `unknown` (our faults), a refused request changes nothing,
  * nothing is logged at error level, and both processes are healthy after. `FUZZ_RUNS` sets the cases per RPC and
- * wire format (6 by default, 15 when `CI=true`).
+ * wire format (6 by default, 15 when `CI=true`), and `FUZZ_SEED` replays a failure with the seed fast-check printed.
  */
 import * as http2 from "node:http2";
 import { Writable } from "node:stream";
@@ -32,6 +32,8 @@ import { transportFor, healthz } from "./harness.js";
 
 const defaultDeadlineMs = 5000;
 const runs = Number(process.env["FUZZ_RUNS"] ?? (process.env["CI"] === "true" ? 15 : 6));
+/** `FUZZ_SEED` replays a failure (fast-check prints the seed of each failing property). */
+const seed = process.env["FUZZ_SEED"] === undefined ? {} : { seed: Number(process.env["FUZZ_SEED"]) };
 const wireFormats: RawProtocol[] = ["connect-json", "connect-proto", "grpc-web", "grpc"];
 /** Codes that mean a fault of ours, or no proper answer at all. */
 const faultCode = /^(internal|unknown|reset-|http-5|no-trailer|grpc-status-)/u;
@@ -188,7 +190,7 @@ describe.each(wireFormats)("hostile requests over %s", (protocol) => {
               const refused = answer.code !== "ok" && answer.code !== "deadline_exceeded";
               if (refused && checkEach) expect(await state(), where).toBe(baseline);
             }),
-            { numRuns: runs, endOnFailure: true },
+            { numRuns: runs, endOnFailure: true, ...seed },
           );
           if (!checkEach) expect(await state(), `${path} over ${protocol}`).toBe(before);
         }

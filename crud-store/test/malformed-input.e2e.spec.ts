@@ -43,6 +43,21 @@ describe.each(protocols)("malformed input to the Crud Store over %s", (protocol)
     expect((await ours.list({ entityType })).results.map((d) => d.originator?.id)).toEqual([id]);
   });
 
+  it("answers a payload whose JSON error names half of a surrogate pair (before: no answer at all over gRPC)", async () => {
+    // V8's JSON.parse names the UTF-16 unit it stopped at, here the high half of U+2C19B; gRPC and gRPC-Web send the
+    // message percent-encoded, and encodeURIComponent throws on a lone surrogate, so the answer was never written.
+    const ours = harness.clients(protocol).crud;
+    const entityType = freshType("surrogate");
+    const head = (await harness.eventStoreClient().getHead({})).headId;
+    const refused = await rejection(
+      ours.create({ entityType, originator: { id: freshId() }, payload: "\t\u{2c19b}\u{10fffd}" }, { timeoutMs: 4000 }),
+    );
+    expect(refused.code).toBe(Code.InvalidArgument);
+    expect(refused.message).toMatch(/^payload is not valid JSON/u);
+    expect(refused.message).toContain("\ufffd");
+    expect((await harness.eventStoreClient().getHead({})).headId).toBe(head);
+  });
+
   it("refuses a uint64 above 2^63-1 (version, schema version) with invalid_argument", async () => {
     const ours = harness.clients(protocol).crud;
     const entityType = freshType("big");

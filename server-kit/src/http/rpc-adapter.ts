@@ -68,9 +68,14 @@ export function rpcAdapter(opts: RpcAdapterOptions): (req: NodeRequest, res: Nod
     handler(request)
       .then((response) => writeUniversalResponse(response, res, opts))
       .catch((reason: unknown) => {
-        const code = ConnectError.from(reason).code;
-        // A client that went away (canceled, or aborted by Node) is no news; anything else is worth a debug line.
-        if (code !== Code.Aborted && code !== Code.Canceled) {
+        // Whatever failed, the client must not wait for an answer that will never come: end the exchange (an
+        // HTTP/2 stream is reset with INTERNAL_ERROR, an HTTP/1.1 connection closed).
+        if (!res.writableEnded) res.destroy(new Error("the answer could not be written"));
+        if (!(reason instanceof ConnectError)) {
+          // Not a client's doing (a gone or stalled client ends as a ConnectError): a bug of ours.
+          log.error("rpc answer could not be written", { method: methodName(handler), error: String(reason) });
+        } else if (reason.code !== Code.Aborted && reason.code !== Code.Canceled) {
+          // A client that went away (canceled, or aborted by Node) is no news; a stalled one is worth a debug line.
           log.debug("rpc answer not written", { method: methodName(handler), error: String(reason) });
         }
       });

@@ -63,6 +63,11 @@ function goneError(): ConnectError {
   return new ConnectError("the client closed the stream", Code.Canceled);
 }
 
+/** A write the transport failed (a reset stream, a broken socket): the network's doing, not ours. */
+function failedWrite(cause: Error): ConnectError {
+  return new ConnectError(`the connection failed: ${cause.message}`, Code.Unavailable, undefined, undefined, cause);
+}
+
 function write(
   res: NodeResponse,
   data: Uint8Array,
@@ -82,7 +87,7 @@ function write(
     };
     const onDrain = (): void => settle();
     const onClose = (): void => settle(goneError());
-    const onError = (error: Error): void => settle(error);
+    const onError = (error: Error): void => settle(failedWrite(error));
     res.once("drain", onDrain);
     res.once("close", onClose);
     res.once("error", onError);
@@ -90,7 +95,7 @@ function write(
     const taken = (res as { write(chunk: Uint8Array, cb: (error?: Error | null) => void): boolean }).write(
       data,
       (error) => {
-        if (error) settle(error);
+        if (error) settle(failedWrite(error));
       },
     );
     if (taken) return settle();

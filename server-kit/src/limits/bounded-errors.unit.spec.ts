@@ -25,3 +25,33 @@ describe("boundedError", () => {
     expect(bounded.cause).toBe(cause);
   });
 });
+
+describe("boundedError and Unicode", () => {
+  const loneHigh = "\ud870";
+  const pair = "\u{2c19b}";
+
+  it("replaces a lone surrogate (as V8's JSON.parse error names it) with U+FFFD, so gRPC can percent-encode it", () => {
+    let message = "";
+    try {
+      JSON.parse(`\t${pair}`);
+    } catch (error) {
+      message = `payload is not valid JSON: ${(error as Error).message}`;
+    }
+    expect(message).toContain(loneHigh);
+    expect(() => encodeURIComponent(message)).toThrow(URIError);
+    const bounded = boundedError(new ConnectError(message, Code.InvalidArgument));
+    expect(() => encodeURIComponent(bounded.rawMessage)).not.toThrow();
+    expect(bounded.rawMessage).toContain("\ufffd");
+    expect(bounded.rawMessage).toContain(pair);
+    expect(bounded.code).toBe(Code.InvalidArgument);
+  });
+
+  it("never cuts a long message inside a surrogate pair", () => {
+    for (let prefix = 0; prefix < 4; prefix++) {
+      const error = new ConnectError("a".repeat(prefix) + pair.repeat(maxErrorMessageLength), Code.InvalidArgument);
+      const bounded = boundedError(error);
+      expect(bounded.rawMessage.length).toBeLessThanOrEqual(maxErrorMessageLength);
+      expect(() => encodeURIComponent(bounded.rawMessage)).not.toThrow();
+    }
+  });
+});
