@@ -24,7 +24,9 @@ RUN node --import tsx deploy/image/bundle.ts /out
 
 # What the three service images share: a non-root user and production mode.
 FROM ${NODE_IMAGE} AS runtime
-ENV NODE_ENV=production
+# glibc malloc settings that let memory freed after a burst of clients go back to the system: see
+# server-kit/src/memory/allocator-env.ts (a unit test keeps the two the same).
+ENV NODE_ENV=production MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=32768
 WORKDIR /app
 USER node
 

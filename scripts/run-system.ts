@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseTokenFile, parseTokenList } from "../server-kit/src/auth/token-list.js";
+import { allocatorEnv } from "../server-kit/src/memory/allocator-env.js";
 
 interface Service {
   name: string;
@@ -91,7 +92,7 @@ process.on("SIGTERM", () => void stopAll(0));
 
 for (const service of services) {
   const child = spawn(process.execPath, ["--import", "tsx", service.entry], {
-    env: { ...process.env, ...service.env, PORT: service.port, HOST: process.env["HOST"] ?? host },
+    env: { ...allocatorEnv, ...process.env, ...service.env, PORT: service.port, HOST: process.env["HOST"] ?? host },
     stdio: ["ignore", "inherit", "inherit"],
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));

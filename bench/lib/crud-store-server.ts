@@ -1,3 +1,4 @@
+import { allocatorEnv } from "@eskit/server-kit/memory/allocator-env.js";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
@@ -34,7 +35,7 @@ export async function startCrudStoreServer(
   const flags = config.cpuProfDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", config.cpuProfDir];
   const child = spawn(process.execPath, ["--import", "tsx", ...flags, "crud-store/src/main.ts"], {
     cwd: repoRoot,
-    env: { ...process.env, ...env },
+    env: { ...allocatorEnv, ...process.env, ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";

@@ -1,3 +1,4 @@
+import { allocatorEnv } from "@eskit/server-kit/memory/allocator-env.js";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:net";
@@ -37,7 +38,7 @@ export async function startBenchServer(
   const flags = config.cpuProfDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", config.cpuProfDir];
   const child = spawn(process.execPath, ["--import", "tsx", ...flags, "event-store/src/main.ts"], {
     cwd: repoRoot,
-    env: { ...process.env, ...storeEnv },
+    env: { ...allocatorEnv, ...process.env, ...storeEnv },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";

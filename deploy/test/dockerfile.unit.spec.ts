@@ -12,6 +12,7 @@ import {
   stageChain,
   workdirOf,
 } from "./support/dockerfile.js";
+import { allocatorEnv } from "@eskit/server-kit/memory/allocator-env.js";
 import { defaultOf, eskitServices } from "./support/services.js";
 
 // The Dockerfile cannot be built here (no Docker engine). These checks read it; deploy/test/image.e2e.spec.ts runs
@@ -33,6 +34,13 @@ describe("Dockerfile", () => {
     expect(major % 2 === 0 && major >= 22, `node ${major} is a maintained LTS`).toBe(true);
     const stageNames = dockerfile.stages.map((s) => s.name);
     for (const stage of dockerfile.stages) expect([image, ...stageNames], stage.name).toContain(stage.from);
+  });
+
+  it("starts every service with the glibc allocator settings `make run` and the tests use", () => {
+    for (const service of eskitServices) {
+      const env = envOf(instructionsOf(dockerfile, service));
+      for (const [name, value] of Object.entries(allocatorEnv)) expect(env[name], `${service} ${name}`).toBe(value);
+    }
   });
 
   it("has one target per service that runs its bundle as the unprivileged node user", () => {

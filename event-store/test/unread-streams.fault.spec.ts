@@ -94,20 +94,23 @@ describe.skipIf(databaseUrl === undefined || databaseUrl === "")("unread LogsPol
           after = await rssBytes(store.pid);
         }
         const returnedMs = Date.now() - closedAt;
+        const heap = await heapFigures(store.url);
         console.info(
           `${protocol}: ${streams} unread streams; RSS baseline ${mib(baseline)}, before ${mib(started)}, peak ${mib(peak)},` +
             ` held ${mib(held)}, after ${mib(after)} (${returnedMs} ms after close); Append p99 ${p99.toFixed(1)} ms (${idleP99.toFixed(1)} ms with no stream;` +
             ` ${slowOnServer} of 200 took over 100 ms in the server);` +
-            ` gauge max ${maxGauge}`,
+            ` gauge max ${maxGauge}; after: ${heap}`,
         );
         expect(peak, "peak RSS").toBeLessThan(1024 * MiB);
         expect(maxGauge, "eskit_rpc_streams_open never above ESKIT_MAX_STREAMS").toBeLessThanOrEqual(streams);
         // The targets: appends stay fast while the streams are open (p99 under 100 ms), and RSS returns to within 20 %
-        // of the start within 60 s of the clients leaving. The first holds here. The second is met over HTTP/1.1
-        // (1.01-1.18x) but not yet reliably over HTTP/2 (1.16-1.48x measured on the 2-core machines, issue 10), so by
-        // default RSS must come back under 2x the start (the defect kept about 9x); ESKIT_FAULT_STRICT=1 asks for 20 %.
+        // of the start within 60 s of the clients leaving. Node 22+ gets there (V8's gc() takes options there, and the
+        // server's collection after a crowd leaves gives back the young generation too; the allocator settings return
+        // what was freed outside V8): asserted there. Node 20's gc() cannot shrink its young generation (32 MiB), so
+        // RSS came back to 1.08-1.31x there: under 2x is asserted (the defect kept about 9x), 20 % with
+        // ESKIT_FAULT_STRICT=1.
         expect(p99, "Append p99 (ms) while the streams are open").toBeLessThan(100);
-        const strict = process.env["ESKIT_FAULT_STRICT"] === "1";
+        const strict = process.env["ESKIT_FAULT_STRICT"] === "1" || Number(process.versions.node.split(".")[0]) >= 22;
         expect(after, "RSS back near the start 60 s after the clients left").toBeLessThanOrEqual(
           baseline * (strict ? 1.2 : 2),
         );
@@ -169,6 +172,16 @@ async function serverSlowAppends(url: string): Promise<number> {
   const all = sampleValue(samples, "eskit_rpc_duration_seconds_count", labels) ?? 0;
   const fast = sampleValue(samples, "eskit_rpc_duration_seconds_bucket", { ...labels, le: "0.1" }) ?? 0;
   return all - fast;
+}
+
+/** The V8 heap and external memory, from the process's own metrics: where the RSS is, when it has not come back. */
+async function heapFigures(url: string): Promise<string> {
+  const samples = (await scrape(url)).samples;
+  const figure = (name: string) => mib(sampleValue(samples, name, {}) ?? 0);
+  return (
+    `heap used ${figure("nodejs_heap_size_used_bytes")} of ${figure("nodejs_heap_size_total_bytes")},` +
+    ` external ${figure("nodejs_external_memory_bytes")}`
+  );
 }
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

@@ -6,6 +6,7 @@
 import { spawn } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
+import { allocatorEnv } from "@eskit/server-kit/memory/allocator-env.js";
 
 /** The repository root, where `node --import tsx` finds tsx and the services find their files. */
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -55,7 +56,8 @@ export async function spawnService(options: SpawnServiceOptions): Promise<Spawne
 
   const child = spawn(process.execPath, ["--import", "tsx", options.entry], {
     cwd: repoRoot,
-    env: { ...inherited, ...options.env, PORT: String(port), HOST: host },
+    // Started as the image and `make run` start a service: with the allocator settings they set.
+    env: { ...allocatorEnv, ...inherited, ...options.env, PORT: String(port), HOST: host },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

@@ -14,19 +14,28 @@ export interface ReclaimOptions {
 }
 
 const secondCollectionMs = 3000;
-let collect: (() => void) | undefined;
+type Gc = (options?: { type: "major"; execution: "sync"; flavor: "last-resort" }) => void;
+let gc: Gc | undefined;
 
-/** V8's full collection, without starting node with `--expose-gc`. */
+/**
+ * Whether V8's `gc()` takes options (V8 12 and later: Node 22+). With `flavor: "last-resort"` it collects all it
+ * can and gives back the pages it freed, the young generation's included (on Node 24 that space alone grows to
+ * 128 MiB under load, and a plain full collection keeps it). V8 11 (Node 20) does nothing at all when given options.
+ */
+const gcTakesOptions = Number(process.versions.v8.split(".", 1)[0]) >= 12;
+
+/** V8's most thorough collection this runtime offers, without starting node with `--expose-gc`. */
 function fullCollection(): () => void {
-  if (collect === undefined) {
-    const exposed = (globalThis as { gc?: () => void }).gc;
-    if (exposed !== undefined) collect = exposed;
+  if (gc === undefined) {
+    const exposed = (globalThis as { gc?: Gc }).gc;
+    if (exposed !== undefined) gc = exposed;
     else {
       setFlagsFromString("--expose-gc");
-      collect = runInNewContext("gc") as () => void;
+      gc = runInNewContext("gc") as Gc;
     }
   }
-  return collect;
+  const collect = gc;
+  return gcTakesOptions ? () => collect({ type: "major", execution: "sync", flavor: "last-resort" }) : () => collect();
 }
 
 /**
