@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEventStoreClient } from "./event-store-client.js";
 import { lostConnectionMessage } from "./lost-connection.js";
 import { createNodeTransport, type NodeProtocol } from "./node.js";
+import { createTransport, type WebProtocol } from "./transport.js";
 
 // A server that dies under calls: a request with `x-die-after-ms` gets its connection (HTTP/1.1) or its whole session
 // (HTTP/2) destroyed that long after it arrived, as when the server process is killed mid-call.
@@ -136,3 +137,38 @@ describe.each(combinations)(
     });
   },
 );
+
+// The fetch-based transport of browsers (and Deno, Bun, Node's fetch): fetch reports a lost connection as a bare
+// TypeError ("Failed to fetch" in Chromium, "fetch failed" in Node), which Connect turns into `unknown`.
+describe.each(["connect", "grpc-web"] as WebProtocol[])("createTransport(%s) when the connection dies", (protocol) => {
+  const events = () => createEventStoreClient(createTransport({ baseUrl: urls["1.1"], protocol }));
+  const dieAfter = (ms: number) => ({ headers: { "x-die-after-ms": String(ms) }, timeoutMs: 5_000 });
+
+  it("reports a unary call cut off mid-way as unavailable, keeping the cause", async () => {
+    const error = await failure(events().append({ events: [] }, dieAfter(50)));
+    expect([Code[error.code], error.rawMessage]).toEqual([Code[Code.Unavailable], lostConnectionMessage]);
+    expect(error.cause).toBeDefined();
+  });
+
+  it("reports a stream cut off after a message as unavailable", async () => {
+    const received: bigint[] = [];
+    const error = await failure(
+      (async () => {
+        for await (const response of events().logsPoll({ fromId: 7n }, dieAfter(100))) {
+          received.push(...response.entries.map((e) => e.id));
+        }
+      })(),
+    );
+    expect(received).toEqual([7n]);
+    expect([Code[error.code], error.rawMessage]).toEqual([Code[Code.Unavailable], lostConnectionMessage]);
+  });
+
+  it("passes a code the server sent, and the caller's own cancellation, unchanged", async () => {
+    const refused = await failure(events().getHead({}));
+    expect([Code[refused.code], refused.rawMessage]).toEqual([Code[Code.Aborted], 'originator "a" is at version 2']);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const cancelled = await failure(events().append({ events: [] }, { signal: controller.signal }));
+    expect(Code[cancelled.code]).toBe(Code[Code.Canceled]);
+  });
+});

@@ -12,7 +12,8 @@ export const lostConnectionMessage =
  * Node's transports report a connection that dies under a call with codes that mean something else to ESKIT:
  * connect-node turns ECONNRESET (a server that crashed mid-call, over HTTP/1.1) into `aborted`, which ESKIT answers
  * for a version conflict (re-read, then write on top: after a crash that duplicates the write if it was stored), and
- * an HTTP/2 session torn down under a call into `canceled`, which says the caller cancelled. This interceptor gives
+ * an HTTP/2 session torn down under a call into `canceled`, which says the caller cancelled; fetch-based transports
+ * (browsers) report it as `unknown` with a bare TypeError. This interceptor gives
  * such failures the code they are, `unavailable`, with `message` (the Node error stays as the `cause`, for logs). A
  * code the server sent, and the caller's own cancellation, pass unchanged.
  */
@@ -45,15 +46,29 @@ export function lostConnectionInterceptor(message: string = lostConnectionMessag
 
 /**
  * Whether `error` is the loss of the connection rather than an answer: a Node error lies under it (ECONNRESET, EPIPE,
- * a destroyed stream), or it is `canceled` while the caller's `signal` was not aborted.
+ * a destroyed stream), fetch reported a network error, or it is `canceled` while the caller's `signal` was not
+ * aborted.
  */
 export function isLostConnection(error: unknown, signal: AbortSignal): boolean {
   const failure = ConnectError.from(error);
   if (failure.code === Code.Unavailable || failure.code === Code.DeadlineExceeded) return false;
   if (failure.code === Code.Canceled && !signal.aborted) return true;
+  if (failure.code === Code.Unknown && isFetchNetworkError(failure.cause)) return !signal.aborted;
   for (let cause: unknown = failure.cause, depth = 0; cause instanceof Error && depth < 10; depth++) {
     if (typeof (cause as NodeJS.ErrnoException).code === "string") return !signal.aborted;
     cause = cause.cause;
   }
   return false;
+}
+
+/**
+ * fetch's network errors: the Fetch standard makes them a TypeError, whose message each runtime words its own way
+ * (Chromium, Firefox, Safari, Node's undici before and during the body). Only these: a TypeError from a bug in the
+ * caller's code is not a lost connection.
+ */
+const fetchNetworkMessages =
+  /^(Failed to fetch|NetworkError when attempting to fetch resource\.|Load failed|network error|fetch failed|terminated)$/u;
+
+function isFetchNetworkError(error: unknown): boolean {
+  return error instanceof TypeError && fetchNetworkMessages.test(error.message);
 }

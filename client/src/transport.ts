@@ -2,6 +2,7 @@ import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { bearerTokenInterceptor, type TokenSource } from "./bearer-token.js";
 import { headersInterceptor } from "./headers-interceptor.js";
+import { lostConnectionInterceptor } from "./lost-connection.js";
 
 /** The protocols a browser can speak: plain gRPC needs HTTP/2 trailers, which fetch does not expose. */
 export type WebProtocol = "connect" | "grpc-web";
@@ -41,6 +42,8 @@ export function createTransport(options: TransportOptions): Transport {
   if (options.token !== undefined) {
     interceptors.unshift(bearerTokenInterceptor(options.token));
   }
+  // Innermost, so every interceptor sees a lost connection as `unavailable`, whatever fetch called it.
+  interceptors.push(lostConnectionInterceptor());
   const common = {
     baseUrl: options.baseUrl,
     interceptors,
