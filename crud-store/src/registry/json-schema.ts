@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject, type Options } from "ajv";
 import { Ajv2019 } from "ajv/dist/2019.js";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
+import { LRUCache } from "lru-cache";
 import { ValidationError } from "../domain/errors.js";
 import { checkJsonDepth } from "../domain/json-depth.js";
 import type { JsonObject } from "../domain/json-document.js";
@@ -28,14 +29,22 @@ const dialects: ReadonlyMap<string, AjvClass> = new Map<string, AjvClass>([
 
 // strict: false because users' schemas may carry keywords of their own; logger: false keeps ajv off the console.
 const options: Options = { allErrors: true, strict: false, logger: false };
+/** Compiled schemas kept: at most this many, and at most this many characters of schema text together. */
 const cacheSize = 256;
+const cacheChars = 16 * 1024 * 1024;
 /**
  * Deepest nesting of a JSON Schema's text. ajv compiles recursively and overflowed the stack at about 2,000 levels
  * (measured); a schema describing a document as deep as ESKIT_MAX_DOCUMENT_DEPTH allows (at most 200, and each level
  * of a document takes two in its schema: the subschema and its `properties`) fits.
  */
 export const maxSchemaDepth = 512;
-const cache = new Map<string, CompiledSchema>();
+// Bounded by total text too: a compiled schema's memory grows with its text, and 256 schemas of megabytes would not
+// fit. A schema larger than the whole bound is compiled each time, never kept.
+const cache = new LRUCache<string, CompiledSchema>({
+  max: cacheSize,
+  maxSize: cacheChars,
+  sizeCalculation: (_compiled, text) => Math.max(1, text.length),
+});
 // Checks schemas against their dialect's meta-schema. It only ever validates, never adds a schema, so sharing it is
 // safe; building one per compile would recompile the meta-schema each time (about 5 ms instead of 1).
 const metaValidators = new Map<AjvClass, InstanceType<AjvClass>>();
@@ -46,15 +55,9 @@ const metaValidators = new Map<AjvClass, InstanceType<AjvClass>>();
  */
 export function compileJsonSchema(text: string): CompiledSchema {
   const cached = cache.get(text);
-  if (cached !== undefined) {
-    // Re-insert so the Map's insertion order doubles as least-recently-used order.
-    cache.delete(text);
-    cache.set(text, cached);
-    return cached;
-  }
+  if (cached !== undefined) return cached;
   const compiled = compile(text);
   cache.set(text, compiled);
-  if (cache.size > cacheSize) cache.delete(cache.keys().next().value as string);
   return compiled;
 }
 

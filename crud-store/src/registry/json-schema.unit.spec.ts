@@ -161,6 +161,16 @@ describe("compileJsonSchema", () => {
     for (let i = 0; i < 256; i++) compile({ title: `filler ${i}` });
     expect(compileJsonSchema(text)).not.toBe(first);
   });
+
+  it("keeps at most 16 Mi characters of schema text: large schemas push the oldest out sooner", () => {
+    const text = JSON.stringify({ ...person, title: "size test" });
+    const first = compileJsonSchema(text);
+    const big = (i: number) => JSON.stringify({ type: "object", description: `${i}`.padEnd(4 * 1024 * 1024, "d") });
+    for (let i = 0; i < 3; i++) compileJsonSchema(big(i));
+    expect(compileJsonSchema(text)).toBe(first);
+    for (let i = 3; i < 8; i++) compileJsonSchema(big(i));
+    expect(compileJsonSchema(text)).not.toBe(first);
+  });
 });
 
 describe("formatViolations", () => {
