@@ -1,13 +1,16 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 const packages = "{server-kit,event-store,client,crud-store,metrics-consumer,deploy}";
+/** Files run side by side: one per core here, two in CI (its machines have 2 cores, and timings there must hold). */
+const suiteWorkers = process.env["CI"] === "true" ? 2 : Math.max(2, availableParallelism());
 
 /**
  * One configuration for every package, in two projects. Tests are named by tier (`*.unit.spec.ts`, `*.int.spec.ts`,
  * `*.e2e.spec.ts`, `*.fault.spec.ts`), so `npx vitest run unit` runs one tier alone (a file-name filter), and
  * `npx vitest run --project fault` the fault tier alone.
  *
- * - `suite`: unit, integration and end-to-end tests, two files at a time.
+ * - `suite`: unit, integration and end-to-end tests, a file per core at a time (two in CI).
  * - `fault`: tests that drive real service processes from outside under faults (kill -9, a cut database, unread
  *   streams, hostile clients). They measure RSS and latency, so they run one file at a time, after `suite` has
  *   finished (`sequence.groupOrder`), never sharing the two cores with another heavy file.
@@ -27,7 +30,7 @@ export default defineConfig({
           // End-to-end tests start servers and, on PGlite, initialise a database (about 3 s each).
           testTimeout: 30_000,
           hookTimeout: 60_000,
-          maxWorkers: 2,
+          maxWorkers: suiteWorkers,
           fileParallelism: true,
         },
       },
