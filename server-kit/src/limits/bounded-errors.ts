@@ -1,4 +1,4 @@
-import { ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 
 /** Longest error message a client receives, in characters. */
 export const maxErrorMessageLength = 1024;
@@ -28,7 +28,7 @@ export function boundedError(error: ConnectError): ConnectError {
 
 /**
  * Bounds the message of every error a call ends with (see {@link boundedError}), also inside a response stream. An
- * error that is not a ConnectError becomes one first, as Connect would make it (code `internal`).
+ * error that is not a ConnectError becomes one first, as Connect would make it: `internal`, a bug of ours.
  */
 export const boundedErrorsInterceptor: Interceptor = (next) => async (req) => {
   try {
@@ -41,11 +41,11 @@ export const boundedErrorsInterceptor: Interceptor = (next) => async (req) => {
         try {
           yield* messages;
         } catch (error) {
-          throw boundedError(ConnectError.from(error));
+          throw boundedError(ConnectError.from(error, Code.Internal));
         }
       })(),
     };
   } catch (error) {
-    throw boundedError(ConnectError.from(error));
+    throw boundedError(ConnectError.from(error, Code.Internal));
   }
 };
