@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { cp, mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { repoRoot } from "./compose-file.js";
 import { envOf, execForm, instructionsOf, type Dockerfile, workdirOf } from "./dockerfile.js";
 
@@ -39,7 +39,8 @@ export async function layOutTarget(
     const [source, destination, ...more] = copy.args.split(/\s+/u);
     if (source === undefined || destination === undefined || more.length > 0)
       throw new Error(`unexpected COPY ${copy.args}`);
-    await mkdir(join(imageRoot, destination), { recursive: true });
+    // Only the parent: Node 24's cp refuses (EEXIST, with errorOnExist) a directory copied onto one that exists.
+    await mkdir(dirname(join(imageRoot, destination)), { recursive: true });
     await cp(join(buildRoot, source), join(imageRoot, destination), {
       recursive: true,
       errorOnExist: true,
