@@ -11,6 +11,12 @@ const pageSize = 2000;
  * client that never reads holds it (and its copies in the transport) for as long as it stays.
  */
 const firstBatchBytes = 16 * 1024;
+/**
+ * Bytes a stream sends before its batches start to grow. The transport takes the first ones whether the client reads
+ * or not (an HTTP/2 stream's flow-control window is 64 KiB by default; socket buffers take more), so their being taken
+ * proves nothing: growing on them left a 64 KiB batch, and its copies, stuck in each unread HTTP/2 stream.
+ */
+const growAfterBytes = 256 * 1024;
 
 /** Entries for one stream; `shared` when they come from the tail's memory, where other streams see the same objects. */
 export interface LogBatch {
@@ -39,8 +45,9 @@ export interface StreamLogOptions {
  * `signal` aborts.
  *
  * Pull-driven: the next batch is read only when the consumer asks for it, i.e. once the transport has taken the
- * previous one, so a client that does not read costs one batch. Batches start small and double with every batch the
- * client takes (as TCP's slow start): a client that never reads holds 16 KiB, one that keeps up gets large pages
+ * previous one, so a client that does not read costs one batch. Batches start small and, once the client has taken
+ * more than its transport would take unread (`growAfterBytes`), double with every batch it takes (as TCP's slow
+ * start): a client that never reads holds 16 KiB, one that keeps up gets large pages
  * (and, budget permitting, the next page read ahead: at most two per stream).
  */
 export async function* streamLog(
@@ -54,6 +61,7 @@ export async function* streamLog(
   let position = fromId < 1n ? 1n : fromId;
   let lastSent = performance.now();
   let batchBytes = Math.min(firstBatchBytes, options.batchBytes);
+  let sentBytes = 0;
   // The next database page, read while the current one is sent, so the query overlaps the sending. Only for a client
   // that has shown it keeps up (its batches grew to full size) and only with bytes free in the budget right away: a
   // client that does not read never has a page read ahead for it.
@@ -113,7 +121,8 @@ export async function* streamLog(
         if (entries.length > 0 || heartbeatDue()) {
           lastSent = performance.now();
           yield { entries, shared };
-          batchBytes = Math.min(batchBytes * 2, options.batchBytes);
+          if (sentBytes >= growAfterBytes) batchBytes = Math.min(batchBytes * 2, options.batchBytes);
+          else sentBytes += entries.reduce((sum, e) => sum + entryBytes(e), 0);
         }
       } finally {
         if (held > 0) options.budget.give(held);
