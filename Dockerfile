@@ -24,9 +24,9 @@ RUN node --import tsx deploy/image/bundle.ts /out
 
 # What the three service images share: a non-root user and production mode.
 FROM ${NODE_IMAGE} AS runtime
-# glibc malloc settings that let memory freed after a burst of clients go back to the system: see
+# glibc malloc settings for memory freed after a burst of clients: see
 # server-kit/src/memory/allocator-env.ts (a unit test keeps the two the same).
-ENV NODE_ENV=production MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=32768
+ENV NODE_ENV=production MALLOC_ARENA_MAX=2
 WORKDIR /app
 USER node
 
