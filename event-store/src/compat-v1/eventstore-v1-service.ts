@@ -9,18 +9,13 @@ import {
 import type { EventstoreService } from "@eskit/gen/contracts/eventstore/service_pb.js";
 import { ConcurrencyError, ValidationError } from "../domain/errors.js";
 import { checkEntityType } from "../domain/event-type.js";
-import { parseSelector } from "../domain/selector.js";
 import { checkId, validateAppend } from "../domain/validate-append.js";
 import type { EventStoreServiceDeps } from "../rpc/event-store-service.js";
 import { readEvents } from "../store/read-events.js";
-import { readLogPage } from "../store/read-log.js";
-import { streamLog, streamNothing } from "../store/stream-log.js";
+import { followLog, pageOfLog } from "../store/log-reading.js";
 import { fromV1Event, toV1Event, toV1LogEntry } from "./convert-v1.js";
 import { parseOptionalDecimal } from "./decimal.js";
 import { healtz } from "./healtz.js";
-
-const defaultPageSize = 20;
-const maxPageSize = 1000;
 
 /**
  * The original ESKIT v1 `contracts.eventstore.EventstoreService`, served on the same core as our own
@@ -58,32 +53,20 @@ export function eventstoreV1Service(deps: EventStoreServiceDeps): ServiceImpl<ty
       return create(GetEventsResponseSchema, { events: matching.map(toV1Event) });
     },
 
-    async logs(request) {
-      const filter = parseSelector(request.selector, request.pipelineId);
+    async logs(request, context) {
       const fromId = parseOptionalDecimal(request.fromId, "from_id", 1n);
-      if (request.size > maxPageSize) {
-        throw new ValidationError(`size is ${request.size}: at most ${maxPageSize} entries per page`);
-      }
-      const size = request.size === 0 ? defaultPageSize : request.size;
-      const entries = filter.matchesNothing ? [] : (await readLogPage(deps.database, fromId, filter, size)).entries;
-      return create(AppLogResponseSchema, { results: entries.map(toV1LogEntry) });
+      const page = await pageOfLog(deps.database, { ...request, fromId }, context.signal);
+      return create(AppLogResponseSchema, { results: page.entries.map(toV1LogEntry) });
     },
 
     async *logsPoll(request, context) {
-      const filter = parseSelector(request.selector, request.pipelineId);
       const fromId = parseOptionalDecimal(request.fromId, "from_id", 1n);
-      const { signal } = context;
       // No heartbeats: v1 streams one AppLogEntry per message (ours sends batches), so an empty message would read
       // as an entry with id 0. A v1 client detects a dead connection with HTTP/2 PINGs (gRPC keepalive) instead.
       const streams = { ...deps.streams, heartbeatMs: 0 };
-      const batches = filter.matchesNothing
-        ? streamNothing(signal, 0)
-        : streamLog(deps.database, deps.tail, fromId, filter, signal, streams);
-      for await (const batch of batches) {
+      for await (const batch of followLog(deps.database, deps.tail, { ...request, fromId }, context.signal, streams)) {
         for (const entry of batch.entries) yield toV1LogEntry(entry);
       }
-      // As our LogsPoll: the log never ends, so the stream stops only when aborted, and says why.
-      throw signal.reason;
     },
   };
 }

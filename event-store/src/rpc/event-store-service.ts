@@ -10,14 +10,14 @@ import {
   LogsResponseSchema,
 } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
 import { LimitExceededError, ValidationError } from "../domain/errors.js";
-import { parseSelector } from "../domain/selector.js";
 import { type AppendLimits, checkId, validateAppend } from "../domain/validate-append.js";
 import type { Database } from "../storage/database.js";
 import type { AppendBatcher } from "../store/append-batcher.js";
 import type { LogTail } from "../store/log-tail.js";
 import { readEvents, readManyEvents } from "../store/read-events.js";
-import { readLogHead, readLogPage } from "../store/read-log.js";
-import { type StreamLogOptions, streamLog, streamNothing } from "../store/stream-log.js";
+import { followLog, pageOfLog } from "../store/log-reading.js";
+import { readLogHead } from "../store/read-log.js";
+import type { StreamLogOptions } from "../store/stream-log.js";
 import { toEventMessage, toLogEntryMessage, toNewEvent } from "./convert.js";
 import { logsPollMessages } from "./logs-poll-messages.js";
 import { originatorRpcs } from "./originator-rpcs.js";
@@ -31,10 +31,8 @@ export interface EventStoreServiceDeps {
   readonly streams: StreamLogOptions;
 }
 
-const defaultPageSize = 20;
 const maxBatchRanges = 1000;
 const maxBatchEvents = 100_000;
-const maxPageSize = 1000;
 
 /** The RPC edge of the Event Store: protobuf in, protobuf out; the work is in `store/`. */
 export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<typeof EventStoreService> {
@@ -73,14 +71,7 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
     },
 
     async logs(request, context) {
-      const filter = parseSelector(request.selector, request.pipelineId);
-      if (request.size > maxPageSize) {
-        throw new ValidationError(`size is ${request.size}: at most ${maxPageSize} entries per page`);
-      }
-      const size = request.size === 0 ? defaultPageSize : request.size;
-      const page = filter.matchesNothing
-        ? { entries: [], nextFromId: request.fromId }
-        : await readLogPage(deps.database, request.fromId, filter, size, context.signal);
+      const page = await pageOfLog(deps.database, request, context.signal);
       return create(LogsResponseSchema, {
         entries: page.entries.map(toLogEntryMessage),
         nextFromId: page.nextFromId,
@@ -88,21 +79,13 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
     },
 
     async *logsPoll(request, context) {
-      const filter = parseSelector(request.selector, request.pipelineId);
-      const { signal } = context;
       // Binary protocols get the entries pre-encoded (see log-entry-codec.ts); JSON gets ordinary messages.
       const binary = !(context.requestHeader.get("content-type") ?? "").includes("json");
-      const batches = filter.matchesNothing
-        ? streamNothing(signal, deps.streams.heartbeatMs)
-        : streamLog(deps.database, deps.tail, request.fromId, filter, signal, deps.streams);
-      for await (const batch of batches) {
+      for await (const batch of followLog(deps.database, deps.tail, request, context.signal, deps.streams)) {
         // An empty batch is a heartbeat: an empty message tells the client the connection is alive.
         if (batch.entries.length === 0) yield create(LogsPollResponseSchema);
         else yield* logsPollMessages(batch.entries, batch.shared, binary);
       }
-      // The log never ends: the stream stops only when aborted. Say why (shutdown → unavailable), so a client does
-      // not take a closed stream for "no more events" and stop consuming.
-      throw signal.reason;
     },
   };
 }
