@@ -24,6 +24,18 @@ export {
   type LogConsumer,
 } from "./consume.js";
 export { isTransient } from "./transient-error.js";
+export {
+  documentConflictOf,
+  documentExistsOf,
+  eventIdTakenOf,
+  versionConflictOf,
+  versionGapOf,
+  type DocumentConflict,
+  type DocumentExists,
+  type EventIdTaken,
+  type VersionConflict,
+  type VersionGap,
+} from "./error-details.js";
 export { createCrudClient, type CrudClient } from "./crud-client.js";
 export type {
   CreateOptions,
@@ -51,4 +63,6 @@ export * from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
 export * from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
 export * from "@eskit/gen/eskit/eventstore/v1/consumer_pb.js";
 export * from "@eskit/gen/eskit/crudstore/v1/crud_store_pb.js";
+export * from "@eskit/gen/eskit/crudstore/v1/errors_pb.js";
+export * from "@eskit/gen/eskit/eventstore/v1/errors_pb.js";
 export * from "@eskit/gen/grpc/health/v1/health_pb.js";

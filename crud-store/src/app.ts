@@ -5,6 +5,7 @@ import { Health } from "@eskit/gen/grpc/health/v1/health_pb.js";
 import { healthService } from "@eskit/server-kit/health-service.js";
 import { startHttpServer } from "@eskit/server-kit/http/http-server.js";
 import { type Logger, silentLogger } from "@eskit/server-kit/logger.js";
+import { errorInterceptor } from "@eskit/server-kit/error-interceptor.js";
 import { loggingInterceptor } from "@eskit/server-kit/logging-interceptor.js";
 import { clientCallsInterceptor } from "@eskit/server-kit/metrics/client-call-metrics.js";
 import { createMetricsRegistry } from "@eskit/server-kit/metrics/registry.js";
@@ -12,7 +13,7 @@ import { crudStoreV1Service } from "./compat-v1/crud-store-v1-service.js";
 import type { CrudStoreConfig } from "./config.js";
 import { EventStoreGateway } from "./gateway/event-store-gateway.js";
 import { TypeRegistry } from "./registry/type-registry.js";
-import { errorInterceptor } from "./rpc/connect-errors.js";
+import { crudStoreErrors } from "./rpc/connect-errors.js";
 import { crudStoreService } from "./rpc/crud-store-service.js";
 import { DocumentStore } from "./store/documents.js";
 import { StateReader } from "./store/state-reader.js";
@@ -63,7 +64,7 @@ export async function startCrudStore(
     port: config.port,
     host: config.host,
     routes,
-    interceptors: [loggingInterceptor(logger), errorInterceptor(logger)],
+    interceptors: [loggingInterceptor(logger), errorInterceptor(crudStoreErrors)],
     corsOrigins: config.corsOrigins,
     healthz: () => gateway.ping(),
     readMaxBytes: config.maxRequestBytes,

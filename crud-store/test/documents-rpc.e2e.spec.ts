@@ -1,6 +1,6 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
-import type { EventStoreClient } from "@eskit/client";
+import { documentConflictOf, documentExistsOf, type EventStoreClient } from "@eskit/client";
 import { Action, type ListResult, type Revision } from "@eskit/gen/eskit/crudstore/v1/crud_store_pb.js";
 import { HealthCheckResponse_ServingStatus as ServingStatus } from "@eskit/gen/grpc/health/v1/health_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -254,10 +254,11 @@ describe("Create", () => {
     const id = await createDoc(crud, typeA, { owner: "a" });
     for (const entityType of [typeA, typeB]) {
       for (const version of [0n, 1n]) {
-        const { code, message } = await rejection(
+        const { code, message, error } = await rejection(
           crud.create({ entityType, originator: { id, version }, payload: json({ owner: "b" }) }),
         );
         expect(code, message).toBe(Code.AlreadyExists);
+        expect(documentExistsOf(error)).toMatchObject({ entityType, id });
       }
     }
     expect(parse((await crud.get({ entityType: typeA, originator: { id } })).payload)).toStrictEqual({ owner: "a" });
@@ -314,10 +315,17 @@ describe("Update", () => {
     const id = await createDoc(crud, entityType, { a: 1 });
     await crud.update({ entityType, originator: { id, version: 1n }, payload: json({ a: 2 }) });
     for (const version of [1n, 3n, 9n]) {
-      const { code, message } = await rejection(
+      const { code, message, error } = await rejection(
         crud.update({ entityType, originator: { id, version }, payload: json({ a: 99 }) }),
       );
       expect(code, `version ${version}: ${message}`).toBe(Code.Aborted);
+      // What a client acts on travels as a typed detail, not only in the text.
+      expect(documentConflictOf(error)).toMatchObject({
+        entityType,
+        id,
+        basedOnVersion: version,
+        currentVersion: 2n,
+      });
     }
     const read = await crud.get({ entityType, originator: { id } });
     expect(read.originator?.version).toBe(2n);

@@ -8,10 +8,11 @@ import type { EventStoreConfig } from "./config.js";
 import { type Logger, silentLogger } from "@eskit/server-kit/logger.js";
 import { consumerV1Service } from "./compat-v1/consumer-v1-service.js";
 import { eventstoreV1Service } from "./compat-v1/eventstore-v1-service.js";
-import { errorInterceptor } from "./rpc/connect-errors.js";
+import { eventStoreErrors } from "./rpc/connect-errors.js";
 import { consumerService } from "./rpc/consumer-service.js";
 import { eventStoreService } from "./rpc/event-store-service.js";
 import { healthService } from "@eskit/server-kit/health-service.js";
+import { errorInterceptor } from "@eskit/server-kit/error-interceptor.js";
 import { loggingInterceptor } from "@eskit/server-kit/logging-interceptor.js";
 import { startHttpServer } from "@eskit/server-kit/http/http-server.js";
 import { ByteBudget } from "@eskit/server-kit/limits/byte-budget.js";
@@ -110,7 +111,11 @@ export async function startEventStore(
     port: config.port,
     host: config.host,
     routes,
-    interceptors: [loggingInterceptor(logger), errorInterceptor, untilReady(() => ready, Health.typeName)],
+    interceptors: [
+      loggingInterceptor(logger),
+      errorInterceptor(eventStoreErrors),
+      untilReady(() => ready, Health.typeName),
+    ],
     corsOrigins: config.corsOrigins,
     healthz: check,
     // Room for a request of maxRequestBytes of payloads plus the rest of the events.

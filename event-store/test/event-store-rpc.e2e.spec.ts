@@ -3,6 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { AppLogEntry } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Clients, type TestEventStore, clientsFor, protocols, startTestEventStore } from "./harness.js";
+import { eventIdTakenOf, versionConflictOf, versionGapOf } from "@eskit/client";
 import { rejection } from "./support/rejection.js";
 
 // Every RPC of EventStoreService and every error case, through a real server on a real port, once per protocol.
@@ -89,11 +90,13 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
     it("rejects a stale version with aborted, naming the current version, and stores nothing", async () => {
       const id = unique("u");
       await c.eventStore.append({ events: [event(id, 1, "User.Created"), event(id, 2, "User.Renamed")] });
-      const { code, message } = await rejection(
+      const { code, message, error } = await rejection(
         c.eventStore.append({ events: [event(id, 2, "User.Renamed", '{"late":true}')] }),
       );
       expect(code).toBe(Code.Aborted);
       expect(message).toContain("is at version 2");
+      // What a client acts on travels as a typed detail, not only in the text.
+      expect(versionConflictOf(error)).toMatchObject({ originatorId: id, expectedVersion: 2n, currentVersion: 2n });
       const { events } = await c.eventStore.getEvents({ originatorId: id });
       expect(events.map((e) => e.payload)).toEqual(["{}", "{}"]);
     });
@@ -101,9 +104,11 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
     it("rejects a version beyond current + 1 with failed_precondition", async () => {
       const id = unique("u");
       await c.eventStore.append({ events: [event(id, 1, "User.Created")] });
-      const { code, message } = await rejection(c.eventStore.append({ events: [event(id, 3, "User.Renamed")] }));
+      const { code, message, error } = await rejection(c.eventStore.append({ events: [event(id, 3, "User.Renamed")] }));
       expect(code).toBe(Code.FailedPrecondition);
       expect(message).toContain("is at version 1");
+      expect(versionGapOf(error)).toMatchObject({ originatorId: id, expectedVersion: 3n, currentVersion: 1n });
+      expect(versionConflictOf(error)).toBeUndefined();
       expect((await c.eventStore.getEvents({ originatorId: id })).events).toHaveLength(1);
     });
 
@@ -216,11 +221,12 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
       const id = unique("u");
       const eventId = randomUUID();
       await c.eventStore.append({ events: [event(id, 1, "User.Created", '{"n":1}', { eventId })] });
-      const { code, message } = await rejection(
+      const { code, message, error } = await rejection(
         c.eventStore.append({ events: [event(id, 1, "User.Created", '{"n":2}', { eventId })] }),
       );
       expect(code).toBe(Code.AlreadyExists);
       expect(message).toContain(eventId);
+      expect(eventIdTakenOf(error)).toMatchObject({ eventId, index: 0 });
       const { events } = await c.eventStore.getEvents({ originatorId: id });
       expect(events.map((e) => e.payload)).toEqual(['{"n":1}']);
     });

@@ -95,6 +95,8 @@ describe("loggingInterceptor", () => {
     await expect(client.check({ service: "boom" })).rejects.toMatchObject({ code: Code.Internal });
     const [line] = await waitForRpcLines(1);
     expect(line).toMatchObject({ level: "error", code: "internal", protocol: "grpc_web", error: "Error: handler bug" });
+    // Once, with where it was raised: the stack of the handler's error, not of the ConnectError wrapping it.
+    expect(line?.stack).toMatch(/^Error: handler bug\n\s+at /u);
   });
 
   it("logs a server stream once, when the client cancels it", async () => {

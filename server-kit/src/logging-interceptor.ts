@@ -19,6 +19,11 @@ function causeMessage(err: unknown): string {
   return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
 }
 
+function causeStack(err: unknown): string | undefined {
+  const cause = err instanceof ConnectError && err.cause !== undefined ? err.cause : err;
+  return cause instanceof Error ? cause.stack : undefined;
+}
+
 /** The message of the innermost cause of `err`, when it has one (the error a driver raised). */
 function rootCause(err: unknown): string | undefined {
   let e: unknown = err;
@@ -49,8 +54,12 @@ export function loggingInterceptor(logger: Logger): Interceptor {
         if (root !== undefined) fields.error = root;
       }
       if (!serverFault.has(code)) return logger.info("rpc", fields);
-      // A server fault is a bug to fix: keep its cause (a message, not the request).
-      if (err !== undefined) fields.error = causeMessage(err);
+      // A server fault is a bug to fix: keep its cause and where it was raised (never the request).
+      if (err !== undefined) {
+        fields.error = causeMessage(err);
+        const stack = causeStack(err);
+        if (stack !== undefined) fields.stack = stack;
+      }
       logger.error("rpc", fields);
     };
     let res: Awaited<ReturnType<typeof next>>;

@@ -15,11 +15,31 @@ export class ValidationError extends CrudStoreError {}
 /** No such document (or type), not at that version, deleted, or of another entity type. */
 export class NotFoundError extends CrudStoreError {}
 
+/** Which document an error is about, for the typed details its client gets (proto/eskit/crudstore/v1/errors.proto). */
+export interface DocumentKey {
+  readonly entityType: string;
+  readonly id: string;
+}
+
 /** A document (or type) with that id already exists. */
-export class AlreadyExistsError extends CrudStoreError {}
+export class AlreadyExistsError extends CrudStoreError {
+  /** The document whose id is taken (none for a type). */
+  readonly document: DocumentKey | undefined;
+  constructor(message: string, options?: ErrorOptions & { document?: DocumentKey }) {
+    super(message, options);
+    this.document = options?.document;
+  }
+}
 
 /** The caller's version is not the latest: somebody else wrote first. Read again and retry. */
-export class ConcurrencyError extends CrudStoreError {}
+export class ConcurrencyError extends CrudStoreError {
+  /** The document, the version the caller gave and, when known, the current one (none for a type). */
+  readonly document: (DocumentKey & { readonly basedOnVersion: bigint; readonly currentVersion?: bigint }) | undefined;
+  constructor(message: string, options?: ErrorOptions & { document?: ConcurrencyError["document"] }) {
+    super(message, options);
+    this.document = options?.document;
+  }
+}
 
 /** The request is well-formed but the current state forbids it (e.g. a schema_version that does not increase). */
 export class PreconditionError extends CrudStoreError {}

@@ -53,7 +53,9 @@ export class DocumentStore {
       await this.eventStore.append([changeEvent(entityType, documentId, 1n, "created", change)], scope);
     } catch (error) {
       if (error instanceof VersionTakenError) {
-        throw new AlreadyExistsError(`a document with id "${documentId}" already exists`);
+        throw new AlreadyExistsError(`a document with id "${documentId}" already exists`, {
+          document: { entityType, id: documentId },
+        });
       }
       throw error;
     }
@@ -139,6 +141,7 @@ export class DocumentStore {
       if (error instanceof VersionTakenError) {
         throw new ConcurrencyError(
           `${entityType} "${id}" was changed concurrently: read it again (version ${version} or later) and retry`,
+          { document: { entityType, id, basedOnVersion: version - 1n } },
         );
       }
       throw error;
@@ -151,6 +154,7 @@ function checkVersion(entityType: string, id: string, given: bigint, current: bi
   if (given !== current) {
     throw new ConcurrencyError(
       `${entityType} "${id}" is at version ${current}, not ${given}: read it again and retry with version ${current}`,
+      { document: { entityType, id, basedOnVersion: given, currentVersion: current } },
     );
   }
 }

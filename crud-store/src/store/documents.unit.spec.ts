@@ -61,7 +61,9 @@ describe("DocumentStore on an in-memory Event Store", () => {
     await documents.create(type, "u1", 0n, '{"n":1}', scope);
     await documents.update(type, "u1", 1n, '{"n":2}', scope);
     await expect(documents.update(type, "u1", 1n, '{"n":3}', scope)).rejects.toThrow(
-      new ConcurrencyError('acme.User "u1" is at version 2, not 1: read it again and retry with version 2'),
+      new ConcurrencyError('acme.User "u1" is at version 2, not 1: read it again and retry with version 2', {
+        document: { entityType: type, id: "u1", basedOnVersion: 1n, currentVersion: 2n },
+      }),
     );
     expect(eventStore.eventsOf("u1")).toHaveLength(2);
   });

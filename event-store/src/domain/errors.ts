@@ -44,13 +44,20 @@ export class VersionGapError extends EventStoreError {
 export class PreconditionError extends EventStoreError {}
 
 /** An event_id is already stored with other content: a different event reused the id. */
-export class DuplicateEventError extends EventStoreError {}
+export class DuplicateEventError extends EventStoreError {
+  constructor(
+    message: string,
+    /** The reused id. */
+    readonly eventId: string,
+    /** Its index in the request's events. */
+    readonly index: number,
+  ) {
+    super(message);
+  }
+}
 
 /** A payload or a request is larger than the configured limit. */
 export class LimitExceededError extends EventStoreError {}
 
 /** A named thing (a consumer) does not exist. */
 export class NotFoundError extends EventStoreError {}
-
-/** The database cannot be reached; the request may be retried. */
-export class UnavailableError extends EventStoreError {}

@@ -1,4 +1,3 @@
-import { UnavailableError } from "../domain/errors.js";
 import type { ValidEvent } from "../domain/validate-append.js";
 import type { Database } from "../storage/database.js";
 import { isCancelled, isConnectionError } from "../storage/errors.js";
@@ -16,9 +15,6 @@ interface Pending {
 
 /** How long a batch cancelled for its callers' deadlines may keep its turn before it counts as stuck. */
 const abandonAfterMs = 500;
-
-/** What clients are told when the database fails: the driver's words name internal hosts and ports (logs get them). */
-const unavailableMessage = "the database is unavailable; retry later";
 
 export interface AppendBatcherOptions {
   /** Transactions that may run at once; requests arriving while all are busy wait and share the next commit. */
@@ -147,9 +143,9 @@ export class AppendBatcher {
         await Promise.all(batch.map((p) => this.run([p])));
         return;
       }
-      // A cancel that was not ours (an operator's pg_cancel_backend) is as retryable as a lost connection.
-      const failure = lost ? new UnavailableError(unavailableMessage, { cause: error }) : error;
-      for (const p of batch) p.reject(failure);
+      // Each caller gets the driver's error; rpc/connect-errors.ts makes a lost connection (or a cancel that was not
+      // ours, an operator's pg_cancel_backend) `unavailable`, in the one place where errors become codes.
+      for (const p of batch) p.reject(error);
       return;
     } finally {
       everyoneGone.dispose();

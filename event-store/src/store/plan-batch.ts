@@ -65,20 +65,26 @@ function planRetry(
       return reject(
         `events[${i}].event_id ${event.eventId} is new, but other events of this request are already stored:` +
           " a retry must resend exactly the original request",
+        event.eventId,
+        i,
       );
     }
     const stored = "logId" in found ? found : found.event;
     const difference = differs(event, stored);
     if (difference !== undefined) {
-      return reject(`events[${i}].event_id ${event.eventId} is already stored with another ${difference}`);
+      return reject(
+        `events[${i}].event_id ${event.eventId} is already stored with another ${difference}`,
+        event.eventId,
+        i,
+      );
     }
     sources.push("logId" in found ? found : { request: found.request, index: found.index });
   }
   return { kind: "replay", sources };
 }
 
-function reject(message: string): RequestPlan {
-  return { kind: "reject", error: new DuplicateEventError(message) };
+function reject(message: string, eventId: string, index: number): RequestPlan {
+  return { kind: "reject", error: new DuplicateEventError(message, eventId, index) };
 }
 
 /** The first field in which a retried event differs from the stored one, or undefined when it is the same event. */
