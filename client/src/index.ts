@@ -25,6 +25,17 @@ export {
 } from "./consume.js";
 export { isTransient } from "./transient-error.js";
 export {
+  entityTypeProblem,
+  eventTypeProblem,
+  maxEntityTypeLength,
+  maxEventTypeLength,
+  maxOriginatorIdLength,
+  parseSelectorText,
+  splitEventType,
+  type EventTypeParts,
+  type Selector,
+} from "./event-type.js";
+export {
   documentConflictOf,
   documentExistsOf,
   eventIdTakenOf,

@@ -5,7 +5,16 @@ import { Action, type ListResult, type Revision } from "@eskit/gen/eskit/crudsto
 import { HealthCheckResponse_ServingStatus as ServingStatus } from "@eskit/gen/grpc/health/v1/health_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { healthz, protocols, startCrudStoreHarness, type CrudClient, type CrudStoreHarness } from "./harness.js";
-import { applyMergePatch, freshId, freshType, outcome, parse, rejection, uuidPattern } from "./support/documents.js";
+import {
+  applyMergePatch,
+  freshId,
+  freshType,
+  outcome,
+  parse,
+  rejection,
+  rejectionError,
+  uuidPattern,
+} from "./support/documents.js";
 
 // One Event Store and Crud Store serve every test of this file (a PGlite start costs seconds); each test works in
 // entity types and ids of its own, so none sees another's documents.
@@ -254,9 +263,10 @@ describe("Create", () => {
     const id = await createDoc(crud, typeA, { owner: "a" });
     for (const entityType of [typeA, typeB]) {
       for (const version of [0n, 1n]) {
-        const { code, message, error } = await rejection(
+        const error = await rejectionError(
           crud.create({ entityType, originator: { id, version }, payload: json({ owner: "b" }) }),
         );
+        const { code, rawMessage: message } = error;
         expect(code, message).toBe(Code.AlreadyExists);
         expect(documentExistsOf(error)).toMatchObject({ entityType, id });
       }
@@ -315,9 +325,10 @@ describe("Update", () => {
     const id = await createDoc(crud, entityType, { a: 1 });
     await crud.update({ entityType, originator: { id, version: 1n }, payload: json({ a: 2 }) });
     for (const version of [1n, 3n, 9n]) {
-      const { code, message, error } = await rejection(
+      const error = await rejectionError(
         crud.update({ entityType, originator: { id, version }, payload: json({ a: 99 }) }),
       );
+      const { code, rawMessage: message } = error;
       expect(code, `version ${version}: ${message}`).toBe(Code.Aborted);
       // What a client acts on travels as a typed detail, not only in the text.
       expect(documentConflictOf(error)).toMatchObject({

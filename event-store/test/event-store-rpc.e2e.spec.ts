@@ -4,7 +4,7 @@ import type { AppLogEntry } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Clients, type TestEventStore, clientsFor, protocols, startTestEventStore } from "./harness.js";
 import { eventIdTakenOf, versionConflictOf, versionGapOf } from "@eskit/client";
-import { rejection } from "./support/rejection.js";
+import { rejection, rejectionError } from "./support/rejection.js";
 
 // Every RPC of EventStoreService and every error case, through a real server on a real port, once per protocol.
 // Tests share one store, so each uses its own originators and entity types.
@@ -90,9 +90,10 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
     it("rejects a stale version with aborted, naming the current version, and stores nothing", async () => {
       const id = unique("u");
       await c.eventStore.append({ events: [event(id, 1, "User.Created"), event(id, 2, "User.Renamed")] });
-      const { code, message, error } = await rejection(
+      const error = await rejectionError(
         c.eventStore.append({ events: [event(id, 2, "User.Renamed", '{"late":true}')] }),
       );
+      const { code, rawMessage: message } = error;
       expect(code).toBe(Code.Aborted);
       expect(message).toContain("is at version 2");
       // What a client acts on travels as a typed detail, not only in the text.
@@ -104,7 +105,8 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
     it("rejects a version beyond current + 1 with failed_precondition", async () => {
       const id = unique("u");
       await c.eventStore.append({ events: [event(id, 1, "User.Created")] });
-      const { code, message, error } = await rejection(c.eventStore.append({ events: [event(id, 3, "User.Renamed")] }));
+      const error = await rejectionError(c.eventStore.append({ events: [event(id, 3, "User.Renamed")] }));
+      const { code, rawMessage: message } = error;
       expect(code).toBe(Code.FailedPrecondition);
       expect(message).toContain("is at version 1");
       expect(versionGapOf(error)).toMatchObject({ originatorId: id, expectedVersion: 3n, currentVersion: 1n });
@@ -221,9 +223,10 @@ describe.each(protocols)("EventStoreService over %s", (protocol) => {
       const id = unique("u");
       const eventId = randomUUID();
       await c.eventStore.append({ events: [event(id, 1, "User.Created", '{"n":1}', { eventId })] });
-      const { code, message, error } = await rejection(
+      const error = await rejectionError(
         c.eventStore.append({ events: [event(id, 1, "User.Created", '{"n":2}', { eventId })] }),
       );
+      const { code, rawMessage: message } = error;
       expect(code).toBe(Code.AlreadyExists);
       expect(message).toContain(eventId);
       expect(eventIdTakenOf(error)).toMatchObject({ eventId, index: 0 });

@@ -1,33 +1,51 @@
+import {
+  entityTypeProblem,
+  maxEventTypeLength,
+  maxOriginatorIdLength,
+  splitEventType,
+} from "@eskit/client/event-type.js";
 import { ValidationError } from "./errors.js";
+import type { CrudAction } from "./replay.js";
 
 /** The entity type under which the type registry keeps its own records (as events, like any document). */
 export const registryEntityType = "eskit.crudstore.EntityType";
 /** Ids starting with this are the Crud Store's own (registry records); documents cannot use them. */
 export const reservedIdPrefix = "eskit.crudstore.";
-
-const maxEntityTypeLength = 200;
-const maxIdLength = 255;
-// As in the Event Store: '*' is for selectors, white space and control characters would make selectors ambiguous.
-const forbidden = /[\s*\u0000-\u001f\u007f]/u;
+/** The type registry keeps each entity type T as the originator `eskit.crudstore.type:<T>`. */
+export const registryIdPrefix = `${reservedIdPrefix}type:`;
+/** The action of the event each change of a document is stored as: `<T>.Created`, `<T>.Updated`, `<T>.Deleted`. */
+export const actionNames: Readonly<Record<CrudAction, string>> = {
+  created: "Created",
+  updated: "Updated",
+  deleted: "Deleted",
+};
 
 /**
- * Checks a document's entity type (e.g. `acme.users.v1.User`): 1 to 200 characters (its event types add an action,
- * and registry ids a prefix, within the Event Store's 255), none of '*', white space or control characters.
+ * The longest entity type of a document, from ESKIT's one grammar of names (@eskit/client/event-type.js): its event
+ * types `<T>.<Action>` must fit the Event Store's event types, and its registry originator
+ * `eskit.crudstore.type:<T>` the Event Store's originator ids (the tighter of the two: 234).
+ */
+export const maxEntityTypeLength = Math.min(
+  maxEventTypeLength - 1 - Math.max(...Object.values(actionNames).map((name) => name.length)),
+  maxOriginatorIdLength - registryIdPrefix.length,
+);
+const maxIdLength = maxOriginatorIdLength;
+
+/**
+ * Checks a document's entity type (e.g. `acme.users.v1.User`): a name of ESKIT's grammar (no '*', white space or
+ * control characters) of 1 to {@link maxEntityTypeLength} characters, other than the registry's own.
  */
 export function checkEntityType(entityType: string, where = "entity_type"): void {
-  if (entityType.length === 0) throw new ValidationError(`${where} is empty`);
-  if (entityType.length > maxEntityTypeLength) {
-    throw new ValidationError(`${where} is ${entityType.length} characters long: at most ${maxEntityTypeLength}`);
-  }
-  if (forbidden.test(entityType)) {
-    throw new ValidationError(`${where} "${entityType}" contains '*', white space or a control character`);
-  }
-  if (entityType.startsWith(".") || entityType.endsWith(".")) {
-    throw new ValidationError(`${where} "${entityType}" starts or ends with a dot`);
-  }
+  const problem = entityTypeProblem(entityType, where, maxEntityTypeLength);
+  if (problem !== undefined) throw new ValidationError(problem);
   if (entityType === registryEntityType) {
     throw new ValidationError(`${where} "${entityType}" is reserved for the type registry`);
   }
+}
+
+/** The entity type of an event type (everything before its last dot; "" without one). */
+export function entityTypeOf(eventType: string): string {
+  return splitEventType(eventType).entityType;
 }
 
 /** Checks a document id: 1 to 255 characters, no NUL, not in the Crud Store's reserved range. */

@@ -8,7 +8,7 @@ import {
   VersionTakenError,
 } from "../domain/errors.js";
 import type { JsonObject } from "../domain/json-document.js";
-import { checkEntityType, registryEntityType, reservedIdPrefix } from "../domain/names.js";
+import { checkEntityType, registryEntityType, registryIdPrefix } from "../domain/names.js";
 import { sourceKey, sourceValue } from "../store/event-codec.js";
 import type { CallScope, EventStorePort, StoredEvent } from "../store/event-store-port.js";
 import { decodePageToken, encodePageToken } from "../store/page-token.js";
@@ -21,7 +21,7 @@ export interface TypeSpec {
   readonly jsonSchema: string;
 }
 
-const idPrefix = `${reservedIdPrefix}type:`;
+const idPrefix = registryIdPrefix;
 const defaultLimit = 100;
 const maxLimit = 1000;
 

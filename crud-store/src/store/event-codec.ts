@@ -1,5 +1,6 @@
 import type { ChangeEncoding, EncodedChange } from "../domain/changes.js";
 import { CorruptHistoryError } from "../domain/errors.js";
+import { actionNames, entityTypeOf } from "../domain/names.js";
 import type { CrudAction, StoredChange } from "../domain/replay.js";
 import type { NewEvent, StoredEvent } from "./event-store-port.js";
 
@@ -9,7 +10,6 @@ export const sourceValue = "crud-store";
 /** How an Updated event's payload reads: a JSON Merge Patch, or the whole document. */
 export const encodingKey = "eskit.encoding";
 
-const actionNames: Record<CrudAction, string> = { created: "Created", updated: "Updated", deleted: "Deleted" };
 const actionsByName = new Map(Object.entries(actionNames).map(([action, name]) => [name, action as CrudAction]));
 
 /** The Event Store event type of an action on an entity type, e.g. `acme.User.Updated`. */
@@ -58,6 +58,5 @@ export function toStoredChange(event: StoredEvent, entityType: string): StoredCh
 
 /** The entity type of an event (everything before the last dot of its event type). */
 export function entityTypeOfEvent(event: StoredEvent): string {
-  const dot = event.eventType.lastIndexOf(".");
-  return dot < 0 ? "" : event.eventType.slice(0, dot);
+  return entityTypeOf(event.eventType);
 }

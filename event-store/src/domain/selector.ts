@@ -1,3 +1,4 @@
+import { entityTypeProblem, parseSelectorText } from "@eskit/client/event-type.js";
 import { ValidationError } from "./errors.js";
 
 /**
@@ -9,52 +10,29 @@ export interface LogFilter {
   readonly action?: string;
 }
 
-const wildcard = "*";
-const invalidChars = /[\s\u0000-\u001f\u007f]/u;
-
 /**
  * Parses a selector and a pipeline id into a filter.
  *
- * Grammar: `""` or `*` = every entry; `User.*` = entity type User; `User.Created` = exactly that event type;
- * `*.Deleted` = that action of any entity type; `*.*` = every entry. The entity type is everything before the last
- * dot, as in event types, so `com.acme.User.*` selects entity type `com.acme.User`. `pipelineId`, when set, is one
- * entity type, combined with the selector (an entry must match both; a contradiction matches nothing).
+ * Grammar (ESKIT's one grammar of names, @eskit/client/event-type.js): `""` or `*` = every entry; `User.*` = entity
+ * type User; `User.Created` = exactly that event type; `*.Deleted` = that action of any entity type; `*.*` = every
+ * entry. The entity type is everything before the last dot, as in event types, so `com.acme.User.*` selects entity
+ * type `com.acme.User`; a part that no event type could have (too long, `*` inside a name, white space) is invalid.
+ * `pipelineId`, when set, is one entity type, combined with the selector (an entry must match both; a contradiction
+ * matches nothing).
  */
 export function parseSelector(selector: string, pipelineId = ""): LogFilter & { readonly matchesNothing: boolean } {
-  let entityType: string | undefined;
-  let action: string | undefined;
-  if (selector !== "" && selector !== wildcard) {
-    const dot = selector.lastIndexOf(".");
-    if (dot < 0) {
-      throw new ValidationError(
-        `selector "${selector}" is invalid: expected "", "*", "<EntityType>.*", "<EntityType>.<Action>" or "*.<Action>"`,
-      );
-    }
-    const entity = selector.slice(0, dot);
-    const act = selector.slice(dot + 1);
-    checkPart(selector, entity, "entity type");
-    checkPart(selector, act, "action");
-    entityType = entity === wildcard ? undefined : entity;
-    action = act === wildcard ? undefined : act;
-  }
+  const parsed = parseSelectorText(selector);
+  if ("problem" in parsed) throw new ValidationError(parsed.problem);
+  let { entityType } = parsed;
   let matchesNothing = false;
   if (pipelineId !== "") {
-    if (pipelineId.includes(wildcard) || invalidChars.test(pipelineId) || pipelineId.length > 255) {
+    if (entityTypeProblem(pipelineId) !== undefined) {
       throw new ValidationError(`pipeline_id "${pipelineId}" is not an entity type`);
     }
     if (entityType !== undefined && entityType !== pipelineId) matchesNothing = true;
     entityType = pipelineId;
   }
-  return { entityType, action, matchesNothing };
-}
-
-function checkPart(selector: string, part: string, what: string): void {
-  if (part.length === 0) throw new ValidationError(`selector "${selector}" is invalid: the ${what} is empty`);
-  if (part !== wildcard && (part.includes(wildcard) || invalidChars.test(part))) {
-    throw new ValidationError(
-      `selector "${selector}" is invalid: the ${what} "${part}" must be "*" or a name without '*' or white space`,
-    );
-  }
+  return { entityType, action: parsed.action, matchesNothing };
 }
 
 /** Whether an entry of this entity type and action passes the filter (the in-memory twin of the SQL filter). */
