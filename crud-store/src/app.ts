@@ -64,7 +64,7 @@ export async function startCrudStore(
     port: config.port,
     host: config.host,
     routes,
-    interceptors: [loggingInterceptor(logger), errorInterceptor(crudStoreErrors)],
+    interceptors: [loggingInterceptor(logger, { slowCallMs: config.slowCallMs }), errorInterceptor(crudStoreErrors)],
     corsOrigins: config.corsOrigins,
     healthz: () => gateway.ping(),
     readMaxBytes: config.maxRequestBytes,

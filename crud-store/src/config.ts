@@ -5,6 +5,7 @@ import {
   type LogLevel,
   loadEnv,
   logLevelSpec,
+  slowCallSpec,
   shutdownTimeoutSpec,
   portSpec,
   hostSpec,
@@ -30,6 +31,8 @@ export interface CrudStoreConfig extends AuthConfig, LimitsConfig {
   /** Deepest nesting of arrays and objects in a document. */
   maxDocumentDepth: number;
   logLevel: LogLevel;
+  /** Unary calls at least this slow are logged at info, in ms. */
+  slowCallMs: number;
   shutdownTimeoutMs: number;
 }
 
@@ -84,6 +87,7 @@ const specs = {
   },
   ...limitsSpecs,
   logLevel: logLevelSpec,
+  slowCallMs: slowCallSpec,
   shutdownTimeoutMs: shutdownTimeoutSpec,
 } as const satisfies Record<keyof CrudStoreConfig, EnvSpec>;
 

@@ -112,7 +112,7 @@ export async function startEventStore(
     host: config.host,
     routes,
     interceptors: [
-      loggingInterceptor(logger),
+      loggingInterceptor(logger, { slowCallMs: config.slowCallMs }),
       errorInterceptor(eventStoreErrors),
       untilReady(() => ready, Health.typeName),
     ],

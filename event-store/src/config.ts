@@ -6,6 +6,7 @@ import {
   type LogLevel,
   loadEnv,
   logLevelSpec,
+  slowCallSpec,
   shutdownTimeoutSpec,
   portSpec,
   hostSpec,
@@ -47,6 +48,8 @@ export interface EventStoreConfig extends AuthConfig, LimitsConfig {
   /** An empty LogsPoll message after this long without one; 0 = never. */
   logsPollHeartbeatMs: number;
   logLevel: LogLevel;
+  /** Unary calls at least this slow are logged at info, in ms. */
+  slowCallMs: number;
   shutdownTimeoutMs: number;
 }
 
@@ -169,6 +172,7 @@ const specs = {
       "LogsPoll sends an empty message (no entries) after this long without one, so clients can tell a quiet log from a dead connection, in ms; 0 = never",
   },
   logLevel: logLevelSpec,
+  slowCallMs: slowCallSpec,
   shutdownTimeoutMs: shutdownTimeoutSpec,
 } as const satisfies Record<keyof EventStoreConfig, EnvSpec>;
 

@@ -43,6 +43,7 @@ describe("loadConfig", () => {
       streamStallTimeoutMs: 60000,
       logsPollHeartbeatMs: 15000,
       logLevel: "info",
+      slowCallMs: 1000,
       shutdownTimeoutMs: 8000,
     });
   });
@@ -79,6 +80,7 @@ describe("loadConfig", () => {
       ESKIT_STREAM_STALL_TIMEOUT_MS: "100",
       ESKIT_LOGS_POLL_HEARTBEAT_MS: "0",
       LOG_LEVEL: "debug",
+      ESKIT_SLOW_CALL_MS: "250",
       ESKIT_SHUTDOWN_TIMEOUT_MS: "0",
     });
     expect(config).toEqual({
@@ -107,6 +109,7 @@ describe("loadConfig", () => {
       streamStallTimeoutMs: 100,
       logsPollHeartbeatMs: 0,
       logLevel: "debug",
+      slowCallMs: 250,
       shutdownTimeoutMs: 0,
     });
     expect(loadConfig({ DATABASE_URL: "postgres://postgres@127.0.0.1:5432/test" }).databaseUrl).toBe(
@@ -293,6 +296,7 @@ describe("configDocs", () => {
       ["ESKIT_STREAM_STALL_TIMEOUT_MS", "60000"],
       ["ESKIT_LOGS_POLL_HEARTBEAT_MS", "15000"],
       ["LOG_LEVEL", "info"],
+      ["ESKIT_SLOW_CALL_MS", "1000"],
       ["ESKIT_SHUTDOWN_TIMEOUT_MS", "8000"],
     ]);
     for (const doc of configDocs) expect(doc.meaning.length).toBeGreaterThan(10);

@@ -44,7 +44,8 @@ describe.skipIf(!postgresUrl)(`the event store while PostgreSQL fails${skipReaso
 
   const start = async (env: Record<string, string> = {}): Promise<SpawnedEventStore> => {
     db = await proxiedDatabase(postgresUrl!);
-    store = await spawnEventStore({ DATABASE_URL: db.proxiedUrl, ...env });
+    // Every call's `rpc` line (calls that went well are debug lines): the tests time the server's answers with them.
+    store = await spawnEventStore({ DATABASE_URL: db.proxiedUrl, LOG_LEVEL: "debug", ...env });
     return store;
   };
   const client = (protocol: Protocol, serverDeadlineMs = deadlineMs) => {

@@ -176,6 +176,16 @@ export const logLevelSpec = {
   meaning: "Lowest level of log lines written (debug, info, warn, error)",
 } as const satisfies EnvSpec;
 
+/** `ESKIT_SLOW_CALL_MS`, the same in every service: see server-kit's loggingInterceptor. */
+export const slowCallSpec = {
+  env: "ESKIT_SLOW_CALL_MS",
+  kind: "int",
+  min: 1,
+  max: 3600000,
+  default: 1000,
+  meaning: "A unary call that takes at least this long is logged at info (others at debug), in ms",
+} as const satisfies EnvSpec;
+
 /** `ESKIT_SHUTDOWN_TIMEOUT_MS` of a server; a service that must do more on shutdown says so in its own meaning. */
 export const shutdownTimeoutSpec = {
   env: "ESKIT_SHUTDOWN_TIMEOUT_MS",

@@ -1,14 +1,18 @@
+import { type DestinationStream, pino, type Logger as PinoLogger } from "pino";
 import type { LogLevel } from "./env-config.js";
 
 /**
- * Structured logger: one JSON object per line, so log shippers can index
- * fields such as `method`, `code` and `duration_ms` without parsing prose.
+ * Structured logger: one JSON object per line (`time`, `level`, `msg` and the fields), so log shippers can index
+ * fields such as `method`, `code` and `duration_ms` without parsing prose. Written by pino: fast, and a line below
+ * the level costs a comparison.
  */
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
+  /** Whether lines of this level are written (to skip building fields that would be dropped). */
+  enabled(level: LogLevel): boolean;
   /** A logger that adds `fields` to every line, e.g. a component name. */
   child(fields: Record<string, unknown>): Logger;
 }
@@ -17,59 +21,101 @@ export interface Logger {
 export interface LoggerOptions {
   /** Lines below this level are dropped. */
   level: LogLevel;
-  /** Where lines go; defaults to stdout, as container runtimes expect. */
+  /** Where lines go; defaults to stdout (written synchronously, so no line is lost at exit), as runtimes expect. */
   destination?: NodeJS.WritableStream;
   /** Fields added to every line. */
   base?: Record<string, unknown>;
 }
 
-const severity: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+/** Keys of every line that a field may not replace. */
+const reserved = new Set(["time", "level", "msg"]);
 
 /**
- * Make lines JSON-safe: positions are `bigint` (JSON.stringify throws on them)
- * and errors have no enumerable properties (they would print as `{}`).
+ * Field names whose values never reach a log, wherever they are nested (pino's redaction): credentials a caller
+ * might pass on in headers or options.
  */
-function replacer(_key: string, value: unknown): unknown {
-  if (typeof value === "bigint") return value.toString();
-  if (value instanceof Error) {
-    const cause = (value as { cause?: unknown }).cause;
-    return { name: value.name, message: value.message, stack: value.stack, ...(cause === undefined ? {} : { cause }) };
+const redactedPaths = [
+  "authorization",
+  "*.authorization",
+  "headers.authorization",
+  "*.headers.authorization",
+  "cookie",
+  "*.cookie",
+  "token",
+  "*.token",
+  "password",
+  "*.password",
+];
+
+/**
+ * Fields as JSON can hold them: positions are `bigint` (written as decimal strings, as in the API), errors have no
+ * enumerable properties (they would print as `{}`), and a field may not replace `time`, `level` or `msg`. A circular
+ * structure must not take the process down: the line keeps its message and says what went wrong.
+ */
+function jsonSafe(fields: Record<string, unknown>): Record<string, unknown> {
+  const path = new Set<object>();
+  const convert = (value: unknown): unknown => {
+    if (typeof value === "bigint") return value.toString();
+    if (value === null || typeof value !== "object") return value;
+    if (path.has(value)) throw new TypeError("a field holds a circular structure");
+    path.add(value);
+    try {
+      if (value instanceof Error) {
+        const cause = (value as { cause?: unknown }).cause;
+        return {
+          name: value.name,
+          message: value.message,
+          stack: value.stack,
+          ...(cause === undefined ? {} : { cause: convert(cause) }),
+        };
+      }
+      if (Array.isArray(value)) return value.map(convert);
+      const out: Record<string, unknown> = {};
+      for (const [key, v] of Object.entries(value)) out[key] = convert(v);
+      return out;
+    } finally {
+      path.delete(value);
+    }
+  };
+  try {
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(fields)) if (!reserved.has(key)) out[key] = convert(value);
+    return out;
+  } catch (error) {
+    return { log_error: String(error) };
   }
-  return value;
 }
 
-function serialize(record: Record<string, unknown>): string {
-  try {
-    return JSON.stringify(record, replacer);
-  } catch (err) {
-    // A circular field must not take the process down; keep the message.
-    const { time, level, msg } = record;
-    return JSON.stringify({ time, level, msg, log_error: String(err) });
-  }
+function wrap(instance: PinoLogger): Logger {
+  return {
+    debug: (msg, fields) => instance.debug(fields ?? {}, msg),
+    info: (msg, fields) => instance.info(fields ?? {}, msg),
+    warn: (msg, fields) => instance.warn(fields ?? {}, msg),
+    error: (msg, fields) => instance.error(fields ?? {}, msg),
+    enabled: (level) => instance.isLevelEnabled(level),
+    child: (fields) => wrap(instance.child(jsonSafe(fields))),
+  };
 }
 
 /** Create a JSON-lines logger writing to `destination` (stdout by default). */
 export function createLogger(opts: LoggerOptions): Logger {
-  const destination = opts.destination ?? process.stdout;
-  const threshold = severity[opts.level];
-  const make = (base: Record<string, unknown>): Logger => {
-    const write = (level: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
-      if (severity[level] < threshold) return;
-      const time = new Date().toISOString();
-      // Re-assert the fixed keys after the spread so a field cannot overwrite them.
-      const record = { time, level, msg, ...base, ...fields };
-      Object.assign(record, { time, level, msg });
-      destination.write(serialize(record) + "\n");
-    };
-    return {
-      debug: (msg, fields) => write("debug", msg, fields),
-      info: (msg, fields) => write("info", msg, fields),
-      warn: (msg, fields) => write("warn", msg, fields),
-      error: (msg, fields) => write("error", msg, fields),
-      child: (fields) => make({ ...base, ...fields }),
-    };
-  };
-  return make({ ...opts.base });
+  const destination: DestinationStream =
+    (opts.destination as DestinationStream | undefined) ?? pino.destination({ dest: 1, sync: true });
+  const instance = pino(
+    {
+      level: opts.level,
+      // No pid and hostname: the runtime knows them; the service's own base fields instead.
+      base: opts.base === undefined ? null : jsonSafe(opts.base),
+      messageKey: "msg",
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }), log: jsonSafe },
+      // Errors are written by jsonSafe, whatever their key (pino's own `err` serializer would fold causes in).
+      serializers: { err: (error: unknown) => error },
+      redact: { paths: redactedPaths, censor: "[redacted]" },
+    },
+    destination,
+  );
+  return wrap(instance);
 }
 
 /** A logger that writes nothing; the default for tests and library callers. */
@@ -78,5 +124,6 @@ export const silentLogger: Logger = {
   info: () => {},
   warn: () => {},
   error: () => {},
+  enabled: () => false,
   child: () => silentLogger,
 };

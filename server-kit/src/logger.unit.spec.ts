@@ -24,7 +24,7 @@ describe("createLogger", () => {
     expect(raw).toHaveLength(1);
     expect(raw[0]?.endsWith("}\n")).toBe(true);
     const [line] = lines();
-    expect(Object.keys(line ?? {})).toEqual(["time", "level", "msg", "port"]);
+    expect(Object.keys(line ?? {}).sort()).toEqual(["level", "msg", "port", "time"]);
     expect(line).toMatchObject({ level: "info", msg: "started", port: 8081 });
     expect(new Date(String(line?.time)).toISOString()).toBe(line?.time);
   });
@@ -72,6 +72,22 @@ describe("createLogger", () => {
     const [line] = lines();
     expect(line?.msg).toBe("odd");
     expect(String(line?.log_error)).toContain("circular");
+  });
+});
+
+describe("redaction and levels", () => {
+  it("never writes a credential, wherever it is nested", () => {
+    const { logger, raw } = capture("debug");
+    logger.info("call", { authorization: "Bearer s3cret-1", headers: { authorization: "Bearer s3cret-2" } });
+    logger.child({ request: { token: "s3cret-3" } }).warn("refused", { upstream: { password: "s3cret-4" } });
+    expect(raw).toHaveLength(2);
+    expect(raw.join("")).not.toMatch(/s3cret/u);
+    expect(raw.join("")).toContain("[redacted]");
+  });
+
+  it("says which levels it writes", () => {
+    const { logger } = capture("info");
+    expect([logger.enabled("debug"), logger.enabled("info"), logger.enabled("error")]).toEqual([false, true, true]);
   });
 });
 

@@ -3,7 +3,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import type { HandlerContext } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "@eskit/gen/grpc/health/v1/health_pb.js";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createLogger } from "./logger.js";
 import { startHttpServer, type RunningHttpServer } from "./http/http-server.js";
 import { loggingInterceptor, protocolOf } from "./logging-interceptor.js";
@@ -19,6 +19,9 @@ function aborted(ctx: HandlerContext): Promise<never> {
   });
 }
 
+/** The level of the interceptor's logger in the next server started. */
+let level: "debug" | "info" = "debug";
+
 beforeEach(async () => {
   lines = [];
   const destination = new Writable({
@@ -27,15 +30,16 @@ beforeEach(async () => {
       done();
     },
   });
-  const logger = createLogger({ level: "debug", destination });
+  const logger = createLogger({ level, destination });
   server = await startHttpServer({
     port: 0,
     host: "127.0.0.1",
     routes: (router) => {
       router.service(Health, {
-        check(req) {
+        async check(req) {
           if (req.service === "secret-payload") throw new ConnectError("nope", Code.NotFound);
           if (req.service === "boom") throw new Error("handler bug");
+          if (req.service === "slow") await new Promise((resolve) => setTimeout(resolve, 80));
           return { status: Status.SERVING };
         },
         async *watch(_req, ctx) {
@@ -44,7 +48,7 @@ beforeEach(async () => {
         },
       });
     },
-    interceptors: [loggingInterceptor(logger)],
+    interceptors: [loggingInterceptor(logger, { slowCallMs: 50 })],
     corsOrigins: ["*"],
     healthz: async () => true,
     logger: createLogger({ level: "error", destination }),
@@ -77,9 +81,18 @@ describe("loggingInterceptor", () => {
       "protocol",
       "time",
     ]);
-    expect(line).toMatchObject({ level: "info", method: "grpc.health.v1.Health/Check", code: "ok", protocol: "grpc" });
+    // A call that went well is a debug line: at info, a busy server's log shows only what an operator must see.
+    expect(line).toMatchObject({ level: "debug", method: "grpc.health.v1.Health/Check", code: "ok", protocol: "grpc" });
     expect(typeof line?.duration_ms).toBe("number");
     expect(line?.duration_ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it("logs a unary call slower than slowCallMs at info, marked slow", async () => {
+    const client = createClient(Health, createGrpcTransport({ baseUrl: server.url }));
+    await client.check({ service: "slow" });
+    const [line] = await waitForRpcLines(1);
+    expect(line).toMatchObject({ level: "info", code: "ok", slow: true });
+    expect(line?.duration_ms).toBeGreaterThanOrEqual(50);
   });
 
   it("logs the error code in snake case and never the payload", async () => {
@@ -141,5 +154,28 @@ describe("protocolOf", () => {
     expect(protocolOf("application/connect+json")).toBe("connect");
     expect(protocolOf("application/json")).toBe("connect");
     expect(protocolOf(null)).toBe("connect");
+  });
+});
+
+describe("loggingInterceptor at info", () => {
+  beforeAll(() => {
+    level = "info";
+  });
+  afterAll(() => {
+    level = "debug";
+  });
+
+  it("writes no line for calls that went well, one for a slow call and one for a refused one", async () => {
+    const client = createClient(Health, createGrpcTransport({ baseUrl: server.url }));
+    for (let i = 0; i < 5; i++) await client.check({ service: "" });
+    await client.check({ service: "slow" });
+    await expect(client.check({ service: "secret-payload" })).rejects.toMatchObject({ code: Code.NotFound });
+    const logged = await waitForRpcLines(2);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(rpcLines().map((l) => [l.level, l.code, l.slow])).toEqual([
+      ["info", "ok", true],
+      ["info", "not_found", undefined],
+    ]);
+    expect(logged).toHaveLength(2);
   });
 });

@@ -31,29 +31,50 @@ function rootCause(err: unknown): string | undefined {
   return e === err || !(e instanceof Error) ? undefined : `${e.name}: ${e.message}`;
 }
 
+/** Options of {@link loggingInterceptor}. */
+export interface LoggingOptions {
+  /** A unary call that took at least this long is logged at info (`slow: true`), in ms. Default 1000. */
+  slowCallMs?: number;
+}
+
+/** Codes a server stream ends with in the normal course: its client went, or the server is shutting down. */
+const streamEnds = new Set(["ok", "canceled"]);
+
 /**
- * Server interceptor writing exactly one `rpc` line per call when it ends:
- * method, code, duration and protocol — never payloads, which may hold
- * personal data. Server streams are logged when the stream ends, so the
- * duration covers the whole subscription.
+ * Server interceptor writing exactly one `rpc` line per call when it ends: method, code, duration and protocol —
+ * never payloads, which may hold personal data. Server streams are logged when the stream ends, so the duration covers
+ * the whole subscription.
+ *
+ * The line's level says whether an operator must look: `error` for a server fault (a bug of ours, with its cause and
+ * stack), `info` for a call that failed otherwise (a client's mistake, a refused token, a lost dependency) and for a
+ * unary call slower than `slowCallMs`, `debug` for every other call. So a busy server's log at info shows what matters,
+ * not thousands of lines a second; `LOG_LEVEL=debug` shows every call.
  */
-export function loggingInterceptor(logger: Logger): Interceptor {
+export function loggingInterceptor(logger: Logger, options: LoggingOptions = {}): Interceptor {
+  const slowCallMs = options.slowCallMs ?? 1000;
   return (next) => async (req) => {
     const started = performance.now();
-    const base = {
-      method: `${req.service.typeName}/${req.method.name}`,
-      protocol: protocolOf(req.header.get("content-type")),
-    };
     const log = (code: string, stream: boolean, err?: unknown): void => {
-      const duration_ms = Math.round((performance.now() - started) * 1000) / 1000;
-      const fields: Record<string, unknown> = { ...base, code, duration_ms };
+      const duration = performance.now() - started;
+      const slow = !stream && duration >= slowCallMs;
+      const fault = serverFault.has(code);
+      const quiet = !fault && !slow && (code === "ok" || (stream && streamEnds.has(code)));
+      if (quiet && !logger.enabled("debug")) return;
+      const fields: Record<string, unknown> = {
+        method: `${req.service.typeName}/${req.method.name}`,
+        protocol: protocolOf(req.header.get("content-type")),
+        code,
+        duration_ms: Math.round(duration * 1000) / 1000,
+      };
       if (stream) fields.stream = true;
+      if (slow) fields.slow = true;
       // Clients get a fixed message for a lost dependency (the driver's words name internal hosts): the log keeps why.
       if (code === "unavailable" && err !== undefined) {
         const root = rootCause(err);
         if (root !== undefined) fields.error = root;
       }
-      if (!serverFault.has(code)) return logger.info("rpc", fields);
+      if (quiet) return logger.debug("rpc", fields);
+      if (!fault) return logger.info("rpc", fields);
       // A server fault is a bug to fix: keep its cause and where it was raised (never the request).
       if (err !== undefined) {
         fields.error = causeMessage(err);

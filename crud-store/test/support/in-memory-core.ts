@@ -26,6 +26,7 @@ export function inMemoryCore(snapshotEvery = 0): InMemoryCore {
     info: () => {},
     warn: (msg) => warnings.push(msg),
     error: (msg) => warnings.push(msg),
+    enabled: (level) => level === "warn" || level === "error",
     child: () => logger,
   };
   const eventStore = new InMemoryEventStore();
