@@ -9,6 +9,7 @@ import { errorInterceptor } from "@eskit/server-kit/error-interceptor.js";
 import { loggingInterceptor } from "@eskit/server-kit/logging-interceptor.js";
 import { clientCallsInterceptor } from "@eskit/server-kit/metrics/client-call-metrics.js";
 import { createMetricsRegistry } from "@eskit/server-kit/metrics/registry.js";
+import { crudStoreAccess } from "./rpc-access.js";
 import { crudStoreV1Service } from "./compat-v1/crud-store-v1-service.js";
 import type { CrudStoreConfig } from "./config.js";
 import { EventStoreGateway } from "./gateway/event-store-gateway.js";
@@ -64,6 +65,7 @@ export async function startCrudStore(
     port: config.port,
     host: config.host,
     routes,
+    access: crudStoreAccess,
     interceptors: [loggingInterceptor(logger, { slowCallMs: config.slowCallMs }), errorInterceptor(crudStoreErrors)],
     corsOrigins: config.corsOrigins,
     healthz: () => gateway.ping(),

@@ -1,6 +1,6 @@
 import { Code, createClient } from "@connectrpc/connect";
 import { CrudStoreService as CrudStoreServiceV1 } from "@eskit/gen/contracts/crudstore/service_pb.js";
-import { deepJson } from "@eskit/server-kit/testing/hostile-requests.js";
+import { deepJson } from "@eskit/test-kit/hostile-requests.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { protocols, startCrudStoreHarness, transportFor, type CrudStoreHarness } from "./harness.js";
 import { freshId, freshType, rejection } from "./support/documents.js";

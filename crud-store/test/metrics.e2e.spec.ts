@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { sampleValue } from "@eskit/server-kit/metrics/exposition.js";
+import { sampleValue } from "@eskit/test-kit/exposition.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectPromtoolClean, scrape } from "../../event-store/test/support/metrics.js";
 import { startCrudStoreHarness, type CrudClient, type CrudStoreHarness } from "./harness.js";

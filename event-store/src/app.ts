@@ -4,6 +4,7 @@ import { EventstoreService as EventstoreServiceV1 } from "@eskit/gen/contracts/e
 import { ConsumerService } from "@eskit/gen/eskit/eventstore/v1/consumer_pb.js";
 import { EventStoreService } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
 import { Health } from "@eskit/gen/grpc/health/v1/health_pb.js";
+import { eventStoreAccess } from "./rpc-access.js";
 import type { EventStoreConfig } from "./config.js";
 import { type Logger, silentLogger } from "@eskit/server-kit/logger.js";
 import { consumerV1Service } from "./compat-v1/consumer-v1-service.js";
@@ -111,6 +112,7 @@ export async function startEventStore(
     port: config.port,
     host: config.host,
     routes,
+    access: eventStoreAccess,
     interceptors: [
       loggingInterceptor(logger, { slowCallMs: config.slowCallMs }),
       errorInterceptor(eventStoreErrors),

@@ -1,5 +1,5 @@
 import { Code } from "@connectrpc/connect";
-import { deepJson } from "@eskit/server-kit/testing/hostile-requests.js";
+import { deepJson } from "@eskit/test-kit/hostile-requests.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Clients, type TestEventStore, clientsFor, protocols, startTestEventStore } from "./harness.js";
 import { rejection } from "./support/rejection.js";

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Code } from "@connectrpc/connect";
-import { sampleValue } from "@eskit/server-kit/metrics/exposition.js";
+import { sampleValue } from "@eskit/test-kit/exposition.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Clients, type TestEventStore, clientsFor, startTestEventStore } from "./harness.js";
 import { expectPromtoolClean, scrape, scrapeUntil } from "./support/metrics.js";

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { sampleValue } from "@eskit/server-kit/metrics/exposition.js";
+import { sampleValue } from "@eskit/test-kit/exposition.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Clients, clientsFor, protocols, startTestEventStore, type TestEventStore } from "./harness.js";
 import { scrape } from "./support/metrics.js";

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { sampleValue } from "@eskit/server-kit/metrics/exposition.js";
+import { sampleValue } from "@eskit/test-kit/exposition.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clientsFor, spawnEventStore, type Clients, type SpawnedEventStore } from "./harness.js";
 import { scrape } from "./support/metrics.js";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createNodeTransport } from "@eskit/client/node.js";
 import { CrudStoreService } from "@eskit/gen/eskit/crudstore/v1/crud_store_pb.js";
-import { promtoolCheckMetrics } from "@eskit/server-kit/metrics/promtool.js";
+import { promtoolCheckMetrics } from "@eskit/test-kit/promtool.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../event-store/test/harness.js";
 import type { RunningMetricsConsumer } from "../src/app.js";

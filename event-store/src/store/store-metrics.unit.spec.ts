@@ -1,4 +1,4 @@
-import { parseExposition, sampleValue } from "@eskit/server-kit/metrics/exposition.js";
+import { parseExposition, sampleValue } from "@eskit/test-kit/exposition.js";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import type { Database } from "../storage/database.js";

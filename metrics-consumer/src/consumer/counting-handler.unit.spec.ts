@@ -4,7 +4,7 @@ import { AppLogEntrySchema, type AppLogEntry } from "@eskit/gen/eskit/eventstore
 import { silentLogger } from "@eskit/server-kit/logger.js";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
-import { parseExposition, sampleValue, type MetricSample } from "@eskit/server-kit/metrics/exposition.js";
+import { parseExposition, sampleValue, type MetricSample } from "@eskit/test-kit/exposition.js";
 import { EventMetrics } from "../metrics/event-metrics.js";
 import { PositionMetrics } from "../metrics/position-metrics.js";
 import { CrudTypes } from "./crud-types.js";

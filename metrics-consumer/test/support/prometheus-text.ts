@@ -2,9 +2,9 @@
  * Reading what the Metrics Consumer serves on `GET /metrics`, on top of server-kit's exposition parser: sums and
  * per-label-set counts of a counter, and a scrape.
  */
-import { parseExposition, type MetricSample } from "@eskit/server-kit/metrics/exposition.js";
+import { parseExposition, type MetricSample } from "@eskit/test-kit/exposition.js";
 
-export { sampleValue, type MetricSample } from "@eskit/server-kit/metrics/exposition.js";
+export { sampleValue, type MetricSample } from "@eskit/test-kit/exposition.js";
 
 /** The sum of every sample named `name` (e.g. a counter across all its label sets); 0 when there is none. */
 export function sampleSum(samples: readonly MetricSample[], name: string): number {

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { promtoolPath } from "@eskit/server-kit/metrics/promtool.js";
+import { promtoolPath } from "@eskit/test-kit/promtool.js";
 
 /**
  * Runs `promtool` with `args` and returns its exit code and everything it printed. A missing promtool is an error,

@@ -1,5 +1,5 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { accessOf } from "./rpc-access.js";
+import { type AccessTables, accessOf } from "./rpc-access.js";
 import type { Refusal, TokenVerifier } from "./token-verifier.js";
 
 const refusalMessages: Record<Refusal, string> = {
@@ -9,19 +9,19 @@ const refusalMessages: Record<Refusal, string> = {
 };
 
 /**
- * Server interceptor enforcing bearer tokens on every RPC that is not `open` (see `rpc-access.ts`): no valid token →
+ * Server interceptor enforcing bearer tokens on every RPC that is not `open` in `access` (see `rpc-access.ts`): no valid token →
  * `unauthenticated`; a read token on a write → `permission_denied`. A method missing from the access table counts as
  * a write, so forgetting to classify one never opens it. The messages never repeat what the client sent, and nothing
  * here logs. It runs as a Connect interceptor, so the error reaches each protocol (gRPC, gRPC-Web, Connect) in its
  * own form.
  */
-export function authInterceptor(verifier: TokenVerifier): Interceptor {
+export function authInterceptor(verifier: TokenVerifier, access: AccessTables): Interceptor {
   return (next) => async (req) => {
-    const access = accessOf(req.method) ?? "write";
-    if (access === "open") return next(req);
+    const needs = accessOf(access, req.method) ?? "write";
+    if (needs === "open") return next(req);
     const verdict = verifier.verify(req.header.get("authorization"));
     if (!verdict.ok) throw new ConnectError(refusalMessages[verdict.refusal], Code.Unauthenticated);
-    if (access === "write" && verdict.grant !== "full") {
+    if (needs === "write" && verdict.grant !== "full") {
       throw new ConnectError(
         `${req.method.parent.typeName}/${req.method.name} changes data: it needs a full token, and this one may only read`,
         Code.PermissionDenied,

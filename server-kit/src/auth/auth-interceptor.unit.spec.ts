@@ -1,6 +1,7 @@
 import { Code, ConnectError, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { authInterceptor } from "./auth-interceptor.js";
+import { healthAccess } from "./rpc-access.js";
 import { TokenVerifier } from "./token-verifier.js";
 
 const full = "full-token-0123456789";
@@ -12,7 +13,7 @@ async function callUnclassified(token: string): Promise<Code | "ok"> {
   const req = { method, header: new Headers({ authorization: `Bearer ${token}` }) } as unknown as UnaryRequest;
   const next = async () => ({}) as UnaryResponse;
   try {
-    await authInterceptor(new TokenVerifier({ full: [full], read: [read] }))(next)(req);
+    await authInterceptor(new TokenVerifier({ full: [full], read: [read] }), healthAccess)(next)(req);
     return "ok";
   } catch (error) {
     return ConnectError.from(error).code;

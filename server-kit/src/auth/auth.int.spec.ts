@@ -19,6 +19,7 @@ import { createLogger } from "../logger.js";
 import { loggingInterceptor } from "../logging-interceptor.js";
 import { createMetricsRegistry } from "../metrics/registry.js";
 import type { AuthConfig } from "./auth-config.js";
+import { classify } from "./rpc-access.js";
 
 // A real server with access control, called over gRPC, gRPC-Web and Connect: the Event Store's service descriptor
 // with a stand-in implementation (GetHead a read, Append a write, LogsPoll a streamed read), and the open health
@@ -43,6 +44,21 @@ function routes(router: Parameters<Parameters<typeof startHttpServer>[0]["routes
   router.service(Health, { check: () => ({ status: Status.SERVING }) });
 }
 
+/** The stand-in's access table, as a service hands its own to the server. */
+const access = new Map([
+  classify(EventStoreService, {
+    append: "write",
+    saveSnapshot: "write",
+    getEvents: "read",
+    batchGetEvents: "read",
+    logs: "read",
+    logsPoll: "read",
+    getHead: "read",
+    listOriginators: "read",
+    getSnapshot: "read",
+  }),
+]);
+
 async function start(auth: AuthConfig | undefined): Promise<RunningHttpServer> {
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -55,6 +71,7 @@ async function start(auth: AuthConfig | undefined): Promise<RunningHttpServer> {
     port: 0,
     host: "127.0.0.1",
     routes,
+    access,
     interceptors: [loggingInterceptor(logger)],
     corsOrigins: ["*"],
     healthz: async () => true,

@@ -7,6 +7,7 @@ import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import type { Registry } from "prom-client";
 import type { AuthConfig } from "../auth/auth-config.js";
 import { authInterceptor } from "../auth/auth-interceptor.js";
+import { type AccessTables, healthAccess } from "../auth/rpc-access.js";
 import { requireToken } from "../auth/metrics-guard.js";
 import { TokenVerifier } from "../auth/token-verifier.js";
 import { boundedErrorsInterceptor } from "../limits/bounded-errors.js";
@@ -53,6 +54,11 @@ export interface HttpServerOptions {
    * `/metrics` too when `metricsAuth` is "token". Absent or without tokens: access control is off.
    */
   auth?: AuthConfig;
+  /**
+   * Who may call each RPC of `routes` when tokens are configured: the service's own table (its `src/rpc-access.ts`);
+   * gRPC health, which every server serves, is open. A method of no table needs a full token.
+   */
+  access?: AccessTables;
   /** Open streams and the default deadline of unary calls; the defaults of `limitsSpecs` for what is absent. */
   limits?: Partial<LimitsConfig>;
   /**
@@ -124,7 +130,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   // code their client sees; authentication before the stream limit, so callers without a token take no stream slot;
   // values no service can store are refused before any handler sees them.
   const guards = [
-    ...(verifier.enabled ? [authInterceptor(verifier)] : []),
+    ...(verifier.enabled ? [authInterceptor(verifier, new Map([...healthAccess, ...(opts.access ?? [])]))] : []),
     requestFieldsInterceptor,
     streamLimitInterceptor(limits.maxStreams, reclaim),
     defaultDeadlineInterceptor(limits.defaultDeadlineMs),

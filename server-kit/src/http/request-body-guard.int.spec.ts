@@ -10,7 +10,7 @@ import {
 } from "@eskit/gen/grpc/health/v1/health_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../logger.js";
-import { envelope, rawCall, type RawProtocol } from "../testing/raw-rpc.js";
+import { envelope, rawCall, type RawProtocol } from "@eskit/test-kit/raw-rpc.js";
 import { startHttpServer, type RunningHttpServer } from "./http-server.js";
 
 // A real server (Health stands in for any service) fed bytes no typed client sends, over every wire format. Before

@@ -2,7 +2,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { HealthCheckRequestSchema } from "@eskit/gen/grpc/health/v1/health_pb.js";
 import { describe, expect, it } from "vitest";
-import { envelope } from "../testing/raw-rpc.js";
+import { envelope } from "@eskit/test-kit/raw-rpc.js";
 import { guardRequestBody, requestFraming, type RequestFraming } from "./request-body-guard.js";
 
 const valid = toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema, { service: "svc" }));

@@ -1,7 +1,7 @@
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { CellCounter, CellGauge, CellHistogram } from "./cell-metrics.js";
-import { parseExposition, sampleValue } from "./exposition.js";
+import { parseExposition, sampleValue } from "@eskit/test-kit/exposition.js";
 
 async function scrape(registry: Registry) {
   return parseExposition(await registry.metrics());

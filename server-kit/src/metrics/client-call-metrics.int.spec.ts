@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHttpServer, type RunningHttpServer } from "../http/http-server.js";
 import { silentLogger } from "../logger.js";
 import { clientCallsInterceptor } from "./client-call-metrics.js";
-import { parseExposition, sampleValue } from "./exposition.js";
-import { promtoolCheckMetrics } from "./promtool.js";
+import { parseExposition, sampleValue } from "@eskit/test-kit/exposition.js";
+import { promtoolCheckMetrics } from "@eskit/test-kit/promtool.js";
 import { itWithTools, promtool } from "@eskit/test-kit/system-tools.js";
 
 let server: RunningHttpServer;

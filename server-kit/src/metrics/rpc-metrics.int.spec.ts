@@ -6,8 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Registry } from "prom-client";
 import { startHttpServer, type RunningHttpServer } from "../http/http-server.js";
 import { silentLogger } from "../logger.js";
-import { parseExposition, sampleValue, type MetricSample } from "./exposition.js";
-import { promtoolCheckMetrics } from "./promtool.js";
+import { parseExposition, sampleValue, type MetricSample } from "@eskit/test-kit/exposition.js";
+import { promtoolCheckMetrics } from "@eskit/test-kit/promtool.js";
 import { createMetricsRegistry } from "./registry.js";
 import { itWithTools, promtool } from "@eskit/test-kit/system-tools.js";
 

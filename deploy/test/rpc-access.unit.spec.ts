@@ -1,12 +1,26 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { DescService } from "@bufbuild/protobuf";
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { accessOf, type Access } from "./rpc-access.js";
+import { crudStoreAccess } from "@eskit/crud-store/rpc-access.js";
+import { eventStoreAccess } from "@eskit/event-store/rpc-access.js";
+import {
+  type Access,
+  type AccessTables,
+  accessOf as accessIn,
+  healthAccess,
+} from "@eskit/server-kit/auth/rpc-access.js";
 
-const genRoot = fileURLToPath(new URL("../../../gen/src/", import.meta.url));
-const readmePath = fileURLToPath(new URL("../../../README.md", import.meta.url));
+// The whole system's access control, as the services hand it to their servers: every RPC generated from proto/ is
+// classified by the service that serves it, and the README's access table says the same.
+
+/** Every table a server of the system is given. */
+const systemAccess: AccessTables = new Map([...healthAccess, ...eventStoreAccess, ...crudStoreAccess]);
+const accessOf = (method: DescMethod) => accessIn(systemAccess, method);
+
+const genRoot = fileURLToPath(new URL("../../gen/src/", import.meta.url));
+const readmePath = fileURLToPath(new URL("../../README.md", import.meta.url));
 
 function generatedFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>

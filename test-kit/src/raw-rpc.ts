@@ -1,7 +1,7 @@
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import { Code } from "@connectrpc/connect";
-import { codeName } from "../rpc-outcome.js";
+import { codeName } from "@eskit/server-kit/rpc-outcome.js";
 
 /**
  * A test kit for calling an RPC with bytes no well-behaved client would send (malformed messages, bad frames, odd
