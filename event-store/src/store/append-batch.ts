@@ -3,7 +3,7 @@ import type { ValidEvent } from "../domain/validate-append.js";
 import type { Database } from "../storage/database.js";
 import { violatedConstraint } from "../storage/errors.js";
 import { type EventRowText, eventRowTextColumns, fromEventRowText } from "../storage/event-row-text.js";
-import { type ExistingEvent, planBatch } from "./plan-batch.js";
+import { type ExistingEvent, planBatch } from "../domain/plan-batch.js";
 
 /**
  * The outcome of one request of a batch: its log ids (`written`: by this batch, not an idempotent replay of events

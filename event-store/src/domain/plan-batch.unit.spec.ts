@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ConcurrencyError, DuplicateEventError, VersionGapError } from "../domain/errors.js";
-import type { ValidEvent } from "../domain/validate-append.js";
+import { ConcurrencyError, DuplicateEventError, VersionGapError } from "./errors.js";
+import type { ValidEvent } from "./validate-append.js";
 import { type ExistingEvent, type RequestPlan, planBatch } from "./plan-batch.js";
 
 const uuid = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;

@@ -1,6 +1,6 @@
-import type { StoredEvent } from "../domain/event.js";
-import { ConcurrencyError, DuplicateEventError, type EventStoreError, VersionGapError } from "../domain/errors.js";
-import type { ValidEvent } from "../domain/validate-append.js";
+import type { StoredEvent } from "./event.js";
+import { ConcurrencyError, DuplicateEventError, type EventStoreError, VersionGapError } from "./errors.js";
+import type { ValidEvent } from "./validate-append.js";
 
 /** An event already stored, with its Application Log id. */
 export interface ExistingEvent extends StoredEvent {
