@@ -18,6 +18,8 @@ const suiteWorkers = process.env["CI"] === "true" ? 2 : Math.max(2, availablePar
 export default defineConfig({
   test: {
     exclude: ["**/node_modules/**", "**/data/**"],
+    // Property and stress sizes: small on a developer's machine, full in CI (test-kit/src/test-sizes.ts).
+    setupFiles: ["test-kit/src/vitest-setup.ts"],
     // Forks isolate PGlite's WASM memory and native handles per file; the CI machines have 2 cores.
     pool: "forks",
     projects: [

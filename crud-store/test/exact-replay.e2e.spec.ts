@@ -2,6 +2,7 @@ import { Code } from "@connectrpc/connect";
 import { Action } from "@eskit/gen/eskit/crudstore/v1/crud_store_pb.js";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testSize } from "@eskit/test-kit/test-sizes.js";
 import { startCrudStoreHarness, type CrudClient, type CrudStoreHarness } from "./harness.js";
 import { expectSameJson, freshId, freshType, parse, rejection, sleep, type JsonObject } from "./support/documents.js";
 import { applyEdit, canonical, edit, jsonDocument, type Edit } from "./support/json-arbitraries.js";
@@ -10,7 +11,7 @@ import { applyEdit, canonical, edit, jsonDocument, type Edit } from "./support/j
 // version, whether the state comes from the Created event, merge patches, whole documents or snapshots. One server
 // pair per snapshot setting; each run uses an id of its own.
 
-const numRuns = Number(process.env["ESKIT_TEST_RUNS"] ?? 25);
+const numRuns = Number(process.env["ESKIT_TEST_RUNS"] ?? testSize(25, 5));
 const seed = process.env["ESKIT_TEST_SEED"] === undefined ? undefined : Number(process.env["ESKIT_TEST_SEED"]);
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testSize } from "@eskit/test-kit/test-sizes.js";
 import { Code, ConnectError, type NewEvent } from "@eskit/client";
 import { clientsFor, startTestEventStore, type Clients, type TestEventStore } from "./harness.js";
 import { bigintJson, runAppendWorkload, type AckedEvent } from "./support/append-workload.js";
@@ -241,7 +242,7 @@ describe("random interleavings of appends (property)", () => {
             acked.map((e) => ({ id: e.logId, eventId: e.eventId, payload: e.payload })),
           );
         }),
-        { numRuns: 30 },
+        { numRuns: testSize(30, 5) },
       );
 
       await new Promise((resolve) => setTimeout(resolve, 300));

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Code } from "@connectrpc/connect";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testSize } from "@eskit/test-kit/test-sizes.js";
 import { type Clients, type TestEventStore, clientsFor, protocols, startTestEventStore } from "./harness.js";
 import { rejection } from "./support/rejection.js";
 
@@ -80,7 +81,7 @@ describe.each(protocols)("ListOriginators, SaveSnapshot, GetSnapshot over %s", (
           expect([...ids].sort()).toEqual(names.map((n) => `${type}/${n}`).sort());
         },
       ),
-      { numRuns: 8 },
+      { numRuns: testSize(8, 2) },
     );
   });
 

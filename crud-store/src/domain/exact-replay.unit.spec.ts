@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { testSize } from "@eskit/test-kit/test-sizes.js";
 import { encodeChange } from "./changes.js";
 import {
   cloneJson,
@@ -142,7 +143,7 @@ describe("exact replay", () => {
           }
         }
       }),
-      { numRuns: 300 },
+      { numRuns: testSize(300) },
     );
     // The property proves little if everything fell back to whole documents (about 45% are patches).
     expect(encodings["merge-patch"]).toBeGreaterThan((encodings["merge-patch"] + encodings.document) / 4);

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { testSize } from "@eskit/test-kit/test-sizes.js";
 import { ConcurrencyError, DuplicateEventError, VersionGapError } from "./errors.js";
 import type { ValidEvent } from "./validate-append.js";
 import { type ExistingEvent, type RequestPlan, planBatch } from "./plan-batch.js";
@@ -110,7 +111,7 @@ describe("planBatch", () => {
           expect(batched).toEqual(alone);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: testSize(300) },
     );
   });
 });

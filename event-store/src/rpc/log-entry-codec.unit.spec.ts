@@ -4,6 +4,7 @@ import { AppLogEntrySchema } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
 import { LogsPollResponseSchema } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { testSize } from "@eskit/test-kit/test-sizes.js";
 import type { LogEntry } from "../domain/event.js";
 import { toLogEntryMessage } from "./convert.js";
 import { encodeLogEntryDelimited, preEncodedLogsPollResponse } from "./log-entry-codec.js";
@@ -39,7 +40,7 @@ describe("encodeLogEntryDelimited", () => {
       fc.property(entry, (e) => {
         expect(Buffer.from(encodeLogEntryDelimited(e)).toString("hex")).toBe(Buffer.from(reference(e)).toString("hex"));
       }),
-      { numRuns: 2000 },
+      { numRuns: testSize(2000) },
     );
   });
 
@@ -76,7 +77,7 @@ describe("preEncodedLogsPollResponse", () => {
         expect(decoded.entries).toEqual(entries.map(toLogEntryMessage));
         expect(decoded.$unknown).toBeUndefined();
       }),
-      { numRuns: 300 },
+      { numRuns: testSize(300) },
     );
   });
 });
