@@ -1,8 +1,8 @@
-import { type AuthConfig, authSpecs, checkAuthConfig, peerTokenSpec } from "@eskit/server-kit/auth/auth-config.js";
+import { authSpecs, checkAuthConfig, peerTokenSpec } from "@eskit/server-kit/auth/auth-config.js";
 import {
   configDocsOf,
+  type ConfigOf,
   type EnvSpec,
-  type LogLevel,
   loadEnv,
   logLevelSpec,
   slowCallSpec,
@@ -11,30 +11,7 @@ import {
   hostSpec,
   corsOriginsSpec,
 } from "@eskit/server-kit/env-config.js";
-import { type LimitsConfig, limitsSpecs } from "@eskit/server-kit/limits/limits-config.js";
-
-/** Everything the Crud Store reads from its environment, parsed and validated once at start-up. */
-export interface CrudStoreConfig extends AuthConfig, LimitsConfig {
-  port: number;
-  host: string;
-  /** Base URL of the Event Store, the Crud Store's only storage. */
-  eventStoreUrl: string;
-  /** Bearer token sent to the Event Store; a full one, since the Crud Store writes. */
-  eventStoreToken: string | undefined;
-  /** A snapshot is kept every this many versions of a document; 0 turns snapshots off. */
-  snapshotEvery: number;
-  /** Deadline of each call to the Event Store when the caller set none (a caller's deadline always applies). */
-  eventStoreTimeoutMs: number;
-  /** Browser origins allowed by CORS; `["*"]` allows any origin. */
-  corsOrigins: string[];
-  maxRequestBytes: number;
-  /** Deepest nesting of arrays and objects in a document. */
-  maxDocumentDepth: number;
-  logLevel: LogLevel;
-  /** Unary calls at least this slow are logged at info, in ms. */
-  slowCallMs: number;
-  shutdownTimeoutMs: number;
-}
+import { limitsSpecs } from "@eskit/server-kit/limits/limits-config.js";
 
 const specs = {
   port: portSpec(8082),
@@ -89,12 +66,15 @@ const specs = {
   logLevel: logLevelSpec,
   slowCallMs: slowCallSpec,
   shutdownTimeoutMs: shutdownTimeoutSpec,
-} as const satisfies Record<keyof CrudStoreConfig, EnvSpec>;
+} as const satisfies Record<string, EnvSpec>;
+
+/** Everything the Crud Store reads from its environment, parsed and validated once at start-up. */
+export type CrudStoreConfig = ConfigOf<typeof specs>;
 
 /** One row per environment variable, in declaration order; the README's table is checked against it. */
 export const configDocs = configDocsOf(specs);
 
 /** Parse and validate the configuration from `env`; throws one ConfigError naming every invalid variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): CrudStoreConfig {
-  return loadEnv<CrudStoreConfig>(specs, env, checkAuthConfig);
+  return loadEnv(specs, env, checkAuthConfig);
 }

@@ -1,7 +1,8 @@
-import { type AuthConfig, authSpecs, checkAuthConfig } from "@eskit/server-kit/auth/auth-config.js";
+import { authSpecs, checkAuthConfig } from "@eskit/server-kit/auth/auth-config.js";
 import {
   ConfigError,
   configDocsOf,
+  type ConfigOf,
   type EnvSpec,
   type LogLevel,
   loadEnv,
@@ -12,46 +13,9 @@ import {
   hostSpec,
   corsOriginsSpec,
 } from "@eskit/server-kit/env-config.js";
-import { type LimitsConfig, limitsSpecs } from "@eskit/server-kit/limits/limits-config.js";
+import { limitsSpecs } from "@eskit/server-kit/limits/limits-config.js";
 
 export { ConfigError, type LogLevel };
-
-/**
- * Everything the event store reads from its environment, parsed and validated
- * once at start-up so the rest of the code never sees a raw string.
- */
-export interface EventStoreConfig extends AuthConfig, LimitsConfig {
-  port: number;
-  host: string;
-  /** PostgreSQL URL; when unset the store runs on embedded PGlite under `dataDir`. */
-  databaseUrl: string | undefined;
-  dataDir: string;
-  /** Browser origins allowed by CORS; `["*"]` allows any origin. */
-  corsOrigins: string[];
-  maxEventBytes: number;
-  maxRequestBytes: number;
-  dbPoolSize: number;
-  /** How long dialling one PostgreSQL connection may take before the attempt fails, in ms. */
-  dbConnectTimeoutMs: number;
-  /** How long start-up keeps retrying an unreachable PostgreSQL before the process gives up, in ms. */
-  dbStartupTimeoutMs: number;
-  appendBatchMaxEvents: number;
-  maxEventsPerRequest: number;
-  /** Interval of the slow safety poll of the log tail, in case a NOTIFY was missed. */
-  pollFallbackMs: number;
-  /** Most bytes of log entries one LogsPoll stream holds that its client has not taken. */
-  streamBufferBytes: number;
-  /** Most bytes of log entries all LogsPoll streams together hold that their clients have not taken. */
-  streamBufferTotalBytes: number;
-  /** A server stream whose client took no message for this long is cut. */
-  streamStallTimeoutMs: number;
-  /** An empty LogsPoll message after this long without one; 0 = never. */
-  logsPollHeartbeatMs: number;
-  logLevel: LogLevel;
-  /** Unary calls at least this slow are logged at info, in ms. */
-  slowCallMs: number;
-  shutdownTimeoutMs: number;
-}
 
 const specs = {
   port: portSpec(8081),
@@ -174,7 +138,13 @@ const specs = {
   logLevel: logLevelSpec,
   slowCallMs: slowCallSpec,
   shutdownTimeoutMs: shutdownTimeoutSpec,
-} as const satisfies Record<keyof EventStoreConfig, EnvSpec>;
+} as const satisfies Record<string, EnvSpec>;
+
+/**
+ * Everything the event store reads from its environment, parsed and validated
+ * once at start-up so the rest of the code never sees a raw string.
+ */
+export type EventStoreConfig = ConfigOf<typeof specs>;
 
 /**
  * One row per environment variable, in declaration order; the README's
@@ -187,7 +157,7 @@ export const configDocs = configDocsOf(specs);
  * naming every invalid variable; empty values count as unset.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): EventStoreConfig {
-  return loadEnv<EventStoreConfig>(specs, env, (config, problems) => {
+  return loadEnv(specs, env, (config, problems) => {
     checkAuthConfig(config, problems);
     if (config.streamBufferBytes > config.streamBufferTotalBytes) {
       problems.push(

@@ -1,8 +1,8 @@
-import { type AuthConfig, authSpecs, checkAuthConfig, peerTokenSpec } from "@eskit/server-kit/auth/auth-config.js";
+import { authSpecs, checkAuthConfig, peerTokenSpec } from "@eskit/server-kit/auth/auth-config.js";
 import {
   configDocsOf,
+  type ConfigOf,
   type EnvSpec,
-  type LogLevel,
   loadEnv,
   logLevelSpec,
   shutdownTimeoutSpec,
@@ -10,31 +10,7 @@ import {
   hostSpec,
   corsOriginsSpec,
 } from "@eskit/server-kit/env-config.js";
-import { type LimitsConfig, limitsSpecs } from "@eskit/server-kit/limits/limits-config.js";
-
-/** Everything the Metrics Consumer reads from its environment, parsed and validated once at start-up. */
-export interface MetricsConsumerConfig extends AuthConfig, LimitsConfig {
-  port: number;
-  host: string;
-  /** Base URL of the Event Store, whose Application Log is consumed. */
-  eventStoreUrl: string;
-  /** Bearer token sent to the Event Store; a full one, since the consumer saves its offset there. */
-  eventStoreToken: string | undefined;
-  /** Base URL of the Crud Store, asked once at start-up for its registered types. */
-  crudStoreUrl: string;
-  /** Bearer token sent to the Crud Store (a read one suffices); `eventStoreToken` when not set. */
-  crudStoreToken: string | undefined;
-  /** The consumer's id in the Event Store: where its offset is saved and resumed from. */
-  consumerId: string;
-  /** Most distinct values kept per label; further new values are counted as `other`. */
-  maxLabelValues: number;
-  /** How often the log head is read to compute the lag; also how often the Event Store is known to be reachable. */
-  lagIntervalMs: number;
-  /** Browser origins allowed by CORS; `["*"]` allows any origin. */
-  corsOrigins: string[];
-  logLevel: LogLevel;
-  shutdownTimeoutMs: number;
-}
+import { limitsSpecs } from "@eskit/server-kit/limits/limits-config.js";
 
 const specs = {
   port: { ...portSpec(8083), meaning: "TCP port serving /metrics, /healthz and the gRPC health service" },
@@ -106,14 +82,17 @@ const specs = {
     ...shutdownTimeoutSpec,
     meaning: "How long shutdown waits for the final offset save and in-flight requests, in ms",
   },
-} as const satisfies Record<keyof MetricsConsumerConfig, EnvSpec>;
+} as const satisfies Record<string, EnvSpec>;
+
+/** Everything the Metrics Consumer reads from its environment, parsed and validated once at start-up. */
+export type MetricsConsumerConfig = ConfigOf<typeof specs>;
 
 /** One row per environment variable, in declaration order; the README's table is checked against it. */
 export const configDocs = configDocsOf(specs);
 
 /** Parse and validate the configuration from `env`; throws one ConfigError naming every invalid variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): MetricsConsumerConfig {
-  const config = loadEnv<MetricsConsumerConfig>(specs, env, (config, problems) => {
+  const config = loadEnv(specs, env, (config, problems) => {
     if (config.consumerId.length > 255)
       problems.push(`CONSUMER_ID must be 1 to 255 characters, got ${config.consumerId.length}`);
     checkAuthConfig(config, problems);

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { parseTokenFile, parseTokenList } from "./auth/token-list.js";
 
-/** Log levels in increasing severity; a logger drops lines below its level. */
-export type LogLevel = "debug" | "info" | "warn" | "error";
+/** Log levels in increasing severity; a logger drops lines below its level (see {@link logLevelSpec}). */
+export type LogLevel = (typeof logLevelSpec)["values"][number];
 
 /**
  * Raised when one or more environment variables are invalid. The message lists
@@ -38,6 +38,25 @@ export interface SecretSpec {
   meaning: string;
   fileMeaning: string;
 }
+
+/**
+ * The value a spec parses to. A service's configuration type is derived from its spec table with {@link ConfigOf}, so
+ * the table is the one schema: a variable's type, default, bounds and documentation cannot drift apart.
+ */
+export type ValueOf<S extends EnvSpec> = S extends { kind: "int" }
+  ? number
+  : S extends { kind: "enum"; values: readonly (infer V)[] }
+    ? V
+    : S extends { kind: "string" | "httpUrl" }
+      ? string
+      : S extends { kind: "origins" | "tokens" }
+        ? string[]
+        : S extends { kind: "postgresUrl" | "token" }
+          ? string | undefined
+          : never;
+
+/** The configuration a spec table parses to: one field per spec, of the type its kind parses to. */
+export type ConfigOf<S extends Record<string, EnvSpec>> = { -readonly [K in keyof S]: ValueOf<S[K]> };
 
 type Parsed = { ok: true; value: unknown } | { ok: false; expected: string };
 
@@ -140,11 +159,11 @@ function loadSecret(spec: SecretSpec, env: NodeJS.ProcessEnv, problems: string[]
  * Parses `env` by `specs` (empty values count as unset). `check` may add cross-variable problems once each variable
  * parsed. Throws one ConfigError naming every invalid variable.
  */
-export function loadEnv<T>(
-  specs: { [K in keyof T]: EnvSpec },
+export function loadEnv<S extends Record<string, EnvSpec>>(
+  specs: S,
   env: NodeJS.ProcessEnv,
-  check?: (config: T, problems: string[]) => void,
-): T {
+  check?: (config: ConfigOf<S>, problems: string[]) => void,
+): ConfigOf<S> {
   const problems: string[] = [];
   const values: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(specs) as Array<[string, EnvSpec]>) {
@@ -161,7 +180,8 @@ export function loadEnv<T>(
     if (parsed.ok) values[key] = parsed.value;
     else problems.push(`${spec.env} must be ${parsed.expected}, got ${JSON.stringify(raw)}`);
   }
-  const config = values as T;
+  // Each value came from the parser of its spec's kind, which gives exactly ValueOf of that spec.
+  const config = values as ConfigOf<S>;
   if (problems.length === 0) check?.(config, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

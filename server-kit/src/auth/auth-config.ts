@@ -1,14 +1,4 @@
-import type { EnvSpec, SecretSpec } from "../env-config.js";
-
-/** The access control of one server, as configured: the tokens it accepts and whether `/metrics` needs one. */
-export interface AuthConfig {
-  /** Tokens that may call every RPC; with `readTokens` empty too, access control is off. */
-  authTokens: string[];
-  /** Tokens that may call the reads only. */
-  readTokens: string[];
-  /** `open`: `GET /metrics` needs no token; `token`: a full or read one. */
-  metricsAuth: "open" | "token";
-}
+import type { ConfigOf, EnvSpec, SecretSpec } from "../env-config.js";
 
 /**
  * The variables of {@link AuthConfig}, the same in every service (so one environment configures a whole system). A
@@ -41,10 +31,16 @@ export const authSpecs = {
     default: "open",
     meaning: "open: GET /metrics needs no token; token: it needs a full or read token (Authorization: Bearer)",
   },
-} as const satisfies Record<keyof AuthConfig, EnvSpec>;
+} as const satisfies Record<string, EnvSpec>;
+
+/**
+ * The access control of one server, as configured: `authTokens` may call every RPC (with `readTokens` empty too,
+ * access control is off), `readTokens` the reads only; `metricsAuth` says whether `GET /metrics` needs a token.
+ */
+export type AuthConfig = ConfigOf<typeof authSpecs>;
 
 /** A secret spec for a token this service sends to another one (`EVENT_STORE_TOKEN`, ...). */
-export function peerTokenSpec(env: string, meaning: string): SecretSpec {
+export function peerTokenSpec(env: string, meaning: string): SecretSpec & { kind: "token" } {
   return {
     env,
     kind: "token",

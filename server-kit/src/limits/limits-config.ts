@@ -1,16 +1,4 @@
-import type { EnvSpec } from "../env-config.js";
-
-/** Limits every server applies to the calls it serves, whatever the service. */
-export interface LimitsConfig {
-  /** Most server streams open at once; one more is refused with `resource_exhausted`. */
-  maxStreams: number;
-  /** Deadline of a unary call whose client set none, in ms; 0 = none. */
-  defaultDeadlineMs: number;
-  /** How long a client may take to send a request's headers (HTTP/1.1; HTTP/2 sends them in one frame), in ms. */
-  headersTimeoutMs: number;
-  /** How long a client may take to send a request's body, from its headers on, in ms. */
-  requestBodyTimeoutMs: number;
-}
+import type { ConfigOf, EnvSpec } from "../env-config.js";
 
 /** The variables of {@link LimitsConfig}, the same in every service. */
 export const limitsSpecs = {
@@ -49,7 +37,13 @@ export const limitsSpecs = {
     meaning:
       "Time a client has to send a request's body once its headers arrived, in ms (past it → deadline_exceeded); a stream's answer is not limited by it",
   },
-} as const satisfies Record<keyof LimitsConfig, EnvSpec>;
+} as const satisfies Record<string, EnvSpec>;
+
+/**
+ * Limits every server applies to the calls it serves, whatever the service: open server streams, the default deadline
+ * of unary calls, and how long a client may take to send a request's headers and body (in ms).
+ */
+export type LimitsConfig = ConfigOf<typeof limitsSpecs>;
 
 /** The defaults of {@link limitsSpecs}, for servers started without configuration (tests, tools). */
 export const defaultLimits: LimitsConfig = {
