@@ -71,7 +71,7 @@ const specs = {
 /** Everything the Crud Store reads from its environment, parsed and validated once at start-up. */
 export type CrudStoreConfig = ConfigOf<typeof specs>;
 
-/** One row per environment variable, in declaration order; the README's table is checked against it. */
+/** One row per environment variable, in declaration order; docs/configuration.md's table is checked against it. */
 export const configDocs = configDocsOf(specs);
 
 /** Parse and validate the configuration from `env`; throws one ConfigError naming every invalid variable. */

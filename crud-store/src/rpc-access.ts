@@ -4,7 +4,7 @@ import { type AccessTables, classify } from "@eskit/server-kit/auth/rpc-access.j
 
 /**
  * Who may call each RPC of the Crud Store when access control is on (see server-kit's rpc-access.ts), in one place to
- * audit. A new method fails the type check until it is classified here; the README's access table is checked against
+ * audit. A new method fails the type check until it is classified here; the access table of docs/limits-and-access-control.md is checked against
  * this (deploy/test/rpc-access.unit.spec.ts).
  */
 export const crudStoreAccess: AccessTables = new Map([

@@ -4,7 +4,7 @@ import { repoRoot } from "../../event-store/test/harness.js";
 import { configSection } from "../../event-store/test/support/readme-sections.js";
 import { configDocs } from "../src/config.js";
 
-const section = configSection(readFileSync(`${repoRoot}/README.md`, "utf8"), "Crud Store");
+const section = configSection(readFileSync(`${repoRoot}/docs/configuration.md`, "utf8"), "Crud Store");
 
 describe("README", () => {
   it("documents every configuration variable of the Crud Store with its real default and meaning", () => {

@@ -20,7 +20,7 @@ const systemAccess: AccessTables = new Map([...healthAccess, ...eventStoreAccess
 const accessOf = (method: DescMethod) => accessIn(systemAccess, method);
 
 const genRoot = fileURLToPath(new URL("../../gen/src/", import.meta.url));
-const readmePath = fileURLToPath(new URL("../../README.md", import.meta.url));
+const readmePath = fileURLToPath(new URL("../../docs/limits-and-access-control.md", import.meta.url));
 
 function generatedFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
@@ -127,8 +127,9 @@ describe("the access table", () => {
  */
 function readmeAccessTable(readme: string): Map<string, Access> {
   const start = readme.indexOf("\n## Access control\n");
-  expect(start, "README has an Access control section").toBeGreaterThanOrEqual(0);
-  const section = readme.slice(start + 1, readme.indexOf("\n## ", start + 1));
+  expect(start, "docs/limits-and-access-control.md has an Access control section").toBeGreaterThanOrEqual(0);
+  const end = readme.indexOf("\n## ", start + 1);
+  const section = readme.slice(start + 1, end < 0 ? undefined : end);
   const header = "| Service | Open: no token | Reads: a full or a read token | Writes: a full token |";
   expect(section, "the access table's header in the README's Access control section").toContain(header);
   const rows = section.slice(section.indexOf(header)).split("\n").slice(2);

@@ -147,8 +147,8 @@ const specs = {
 export type EventStoreConfig = ConfigOf<typeof specs>;
 
 /**
- * One row per environment variable, in declaration order; the README's
- * configuration table is generated from (and checked against) it.
+ * One row per environment variable, in declaration order; the configuration table of docs/configuration.md is
+ * checked against it.
  */
 export const configDocs = configDocsOf(specs);
 

@@ -6,7 +6,7 @@ import { type AccessTables, classify } from "@eskit/server-kit/auth/rpc-access.j
 
 /**
  * Who may call each RPC of the Event Store when access control is on (see server-kit's rpc-access.ts), in one place
- * to audit. A new method fails the type check until it is classified here; the README's access table is checked
+ * to audit. A new method fails the type check until it is classified here; the access table of docs/limits-and-access-control.md is checked
  * against this (deploy/test/rpc-access.unit.spec.ts).
  */
 export const eventStoreAccess: AccessTables = new Map([

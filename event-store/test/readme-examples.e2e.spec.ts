@@ -15,18 +15,16 @@
  * in support/readme-examples.ts; they show up as skipped tests.
  */
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestStorage, freePort, repoRoot, type TestStorage } from "./harness.js";
 import { outputMismatch, showsError } from "./support/expected-output.js";
-import { assignmentOf, notRunReason, shellExamples } from "./support/readme-examples.js";
+import { assignmentOf, manualExamples, notRunReason } from "./support/readme-examples.js";
 
 /** Variables of the services without an ESKIT_ prefix, left out of their environment with the ESKIT_ ones. */
 const serviceVariables = ["DATABASE_URL", "PORT", "HOST", "CONSUMER_ID", "LOG_LEVEL"];
 const startTimeoutMs = 50_000;
 const commandTimeoutMs = 15_000;
 const repeatMs = 10_000;
-const readme = readFileSync(`${repoRoot}/README.md`, "utf8");
 
 describe("the README's shell examples, run against the whole system", () => {
   let system: RunningSystem | undefined;
@@ -48,8 +46,8 @@ describe("the README's shell examples, run against the whole system", () => {
   });
 
   const variables: string[] = [];
-  for (const example of shellExamples(readme)) {
-    const title = `line ${example.line}: ${example.command.split("\n")[0]?.trim().slice(0, 100)}`;
+  for (const example of manualExamples(repoRoot)) {
+    const title = `${example.page}:${example.line}: ${example.command.split("\n")[0]?.trim().slice(0, 100)}`;
     const skip = notRunReason(example.command);
     if (skip !== undefined) {
       it.skip(`${title} (not run: ${skip})`, () => {});
@@ -75,7 +73,7 @@ describe("the README's shell examples, run against the whole system", () => {
         );
       }
       const mismatch = outputMismatch(result.output, example.expected);
-      expect(mismatch, `output:\n${result.output}\nexpected (README):\n${example.expected}`).toBeUndefined();
+      expect(mismatch, `output:\n${result.output}\nexpected (${example.page}):\n${example.expected}`).toBeUndefined();
       if (!showsError(example.expected)) expect(result.code, `exit code; output:\n${result.output}`).toBe(0);
     });
   }

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import type { DescService } from "@bufbuild/protobuf";
 import { CrudStoreService } from "@eskit/gen/eskit/crudstore/v1/crud_store_pb.js";
 import { ConsumerService } from "@eskit/gen/eskit/eventstore/v1/consumer_pb.js";
@@ -7,9 +6,14 @@ import { Health } from "@eskit/gen/grpc/health/v1/health_pb.js";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "./harness.js";
 import { outputMismatch, showsError } from "./support/expected-output.js";
-import { assignmentOf, expandVariables, notRunReason, shellExamples } from "./support/readme-examples.js";
+import {
+  assignmentOf,
+  expandVariables,
+  manualExamples,
+  notRunReason,
+  shellExamples,
+} from "./support/readme-examples.js";
 
-const readme = readFileSync(`${repoRoot}/README.md`, "utf8");
 const services: DescService[] = [EventStoreService, ConsumerService, CrudStoreService, Health];
 
 /** The URLs that the README's examples call, each also as its path (`package.Service/Method`), by tool; only the run ones. */
@@ -17,7 +21,7 @@ function calledByTool(): { curl: Set<string>; bufCurl: Set<string> } {
   const curl = new Set<string>();
   const bufCurl = new Set<string>();
   const variables = new Map<string, string>();
-  for (const { command } of shellExamples(readme)) {
+  for (const { command } of manualExamples(repoRoot)) {
     const assignment = assignmentOf(command);
     if (assignment !== undefined) variables.set(assignment.name, assignment.value);
     if (assignment !== undefined || notRunReason(command) !== undefined) continue;

@@ -4,7 +4,7 @@ import { configDocs } from "../src/config.js";
 import { repoRoot } from "./harness.js";
 import { configSection } from "./support/readme-sections.js";
 
-const readme = readFileSync(`${repoRoot}/README.md`, "utf8");
+const readme = readFileSync(`${repoRoot}/docs/configuration.md`, "utf8");
 
 describe("README", () => {
   const section = configSection(readme, "Event Store");

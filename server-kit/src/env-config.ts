@@ -96,7 +96,7 @@ function parseValue(spec: Exclude<EnvSpec, SecretSpec>, raw: string): Parsed {
   }
 }
 
-/** One row of a service's configuration table (the README's tables are checked against these). */
+/** One row of a service's configuration table (docs/configuration.md's tables are checked against these). */
 export interface ConfigDoc {
   name: string;
   default: string;

@@ -1,3 +1,5 @@
+import { manualPage, manualPages } from "./readme-sections.js";
+
 /**
  * The shell examples of a Markdown manual, as a reader would paste them: every ```sh block split into commands
  * (a command goes on across `\` line ends and across line ends inside quotes, as in bash), each with the output the
@@ -129,4 +131,17 @@ function continues(text: string): boolean {
 
 function unquote(value: string): string {
   return /^(['"]).*\1$/u.test(value) ? value.slice(1, -1) : value;
+}
+
+/** A command of the manual, with the page it is on. */
+export interface ManualExample extends ShellExample {
+  /** The page, relative to the repository (README.md, docs/api.md, ...). */
+  readonly page: string;
+}
+
+/** The shell examples of every page of the manual, in the order they run (see readme-sections.ts). */
+export function manualExamples(repoRoot: string): ManualExample[] {
+  return manualPages.flatMap((page) =>
+    shellExamples(manualPage(repoRoot, page)).map((example) => ({ ...example, page })),
+  );
 }
