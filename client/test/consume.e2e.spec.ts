@@ -283,7 +283,8 @@ describe("consume against an event store process that is killed and restarted", 
 
   beforeAll(async () => {
     storage = await createTestStorage();
-    store = await spawnEventStore(storage.env);
+    // Every call's `rpc` line: a stream its client cancelled ends as a debug line, which the test looks for.
+    store = await spawnEventStore({ ...storage.env, LOG_LEVEL: "debug" });
     writer = createEventStoreClient(transportTo(store.url));
   });
   afterAll(async () => {
@@ -327,7 +328,7 @@ describe("consume against an event store process that is killed and restarted", 
       await store.exited;
       const handledAtKill = consumer.handled.length;
       await new Promise((resolve) => setTimeout(resolve, 300));
-      store = await spawnEventStore({ ...storage.env, PORT: String(store.port) });
+      store = await spawnEventStore({ ...storage.env, LOG_LEVEL: "debug", PORT: String(store.port) });
       const ackedAtRestart = steady.acked;
       await waitFor(() => steady.acked >= ackedAtRestart + 40, "appends after the restart", 20_000);
       await waitFor(() => consumer.handled.length > handledAtKill + 20, "entries after the restart");
