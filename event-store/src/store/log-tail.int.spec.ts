@@ -1,0 +1,122 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestStorage, type TestStorage } from "../../test/harness.js";
+import { validateAppend } from "../domain/validate-append.js";
+import { type Database, openDatabase } from "../storage/database.js";
+import { AppendBatcher } from "./append-batcher.js";
+import { LogTail } from "./log-tail.js";
+
+// The one tail of the log per process, on a real database: waiters wake when entries commit (from this process, or
+// from another through NOTIFY), the ring holds exactly the recent entries, and a quiet tail reads nothing.
+describe("LogTail", () => {
+  let storage: TestStorage;
+  let database: Database;
+  let other: Database;
+  const limits = { maxEventBytes: 1 << 20, maxRequestBytes: 4 << 20, maxEvents: 1000 };
+  const events = (count: number) =>
+    validateAppend(
+      Array.from({ length: count }, (_, i) => ({
+        originatorId: randomUUID(),
+        version: 1n,
+        eventType: "Tail.Tested",
+        payload: `{"i":${i}}`,
+        metadata: {},
+      })),
+      limits,
+    );
+
+  beforeAll(async () => {
+    storage = await createTestStorage();
+    database = await openDatabase({ ...storage.config, dataDir: storage.config.dataDir, poolSize: 4 });
+    // A second pool stands for another process writing to the same database: only NOTIFY tells this tail.
+    other =
+      storage.config.databaseUrl === undefined ? database : await openDatabase({ ...storage.config, poolSize: 2 });
+  });
+  afterAll(async () => {
+    if (other !== database) await other.close();
+    await database.close();
+    await storage.remove();
+  });
+
+  async function started(maxEntries: number) {
+    const tail = new LogTail(database, { fallbackPollMs: 60_000, maxEntries });
+    await tail.start();
+    const batcher = new AppendBatcher(database, { parallelism: 1, maxBatchEvents: 1000, onCommit: () => tail.wake() });
+    return { tail, batcher };
+  }
+
+  it("wakes a waiter when entries commit, and hands out exactly the new entries in id order", async () => {
+    const { tail, batcher } = await started(100);
+    try {
+      const before = tail.head;
+      expect(tail.readFrom(before + 1n, 10)).toEqual([]);
+      const waited = tail.changed(new AbortController().signal);
+      const ids = await batcher.append(events(3));
+      expect(await waited).toBe(true);
+      expect(tail.head).toBe(ids.at(-1));
+      expect(tail.readFrom(before + 1n, 10)?.map((e) => e.id)).toEqual(ids);
+      expect(tail.readFrom(ids[1]!, 10)?.map((e) => e.id)).toEqual(ids.slice(1));
+    } finally {
+      await tail.close();
+    }
+  });
+
+  it("keeps at most maxEntries in its ring: an older position is read from the database (undefined)", async () => {
+    const { tail, batcher } = await started(5);
+    try {
+      const abort = new AbortController();
+      const waited = tail.changed(abort.signal);
+      const ids = await batcher.append(events(12));
+      await waited;
+      // Let any fetch the commit started finish, so the ring has settled at the head.
+      while (tail.head !== ids.at(-1)) await tail.changed(abort.signal, 50);
+      expect(tail.readFrom(ids[0]!, 100)).toBeUndefined();
+      expect(tail.readFrom(ids[7]!, 100)?.map((e) => e.id)).toEqual(ids.slice(7));
+      expect(tail.readFrom(ids[9]!, 2)?.map((e) => e.id)).toEqual(ids.slice(9, 11));
+    } finally {
+      await tail.close();
+    }
+  });
+
+  it("reads nothing while nobody waits; the first waiter catches it up", async () => {
+    const { tail, batcher } = await started(100);
+    try {
+      const before = tail.head;
+      const ids = await batcher.append(events(4));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(tail.head).toBe(before);
+      const waited = tail.changed(new AbortController().signal);
+      expect(await waited).toBe(true);
+      expect(tail.head).toBe(ids.at(-1));
+    } finally {
+      await tail.close();
+    }
+  });
+
+  it("hears commits of another process through NOTIFY, without a local wake", async () => {
+    const { tail } = await started(100);
+    const elsewhere = new AppendBatcher(other, { parallelism: 1, maxBatchEvents: 1000, onCommit: () => {} });
+    try {
+      const waited = tail.changed(new AbortController().signal, 5000);
+      const ids = await elsewhere.append(events(2));
+      expect(await waited).toBe(true);
+      while (tail.head < ids.at(-1)!) expect(await tail.changed(new AbortController().signal, 5000)).toBe(true);
+      expect(tail.readFrom(ids[0]!, 10)?.map((e) => e.id)).toEqual(ids);
+    } finally {
+      await tail.close();
+    }
+  });
+
+  it("answers false when the wait is aborted, times out or the tail closes, and forgets the wait", async () => {
+    const { tail } = await started(100);
+    const abort = new AbortController();
+    const aborted = tail.changed(abort.signal);
+    abort.abort();
+    expect(await aborted).toBe(false);
+    expect(await tail.changed(new AbortController().signal, 20)).toBe(false);
+    const closing = tail.changed(new AbortController().signal);
+    await tail.close();
+    expect(await closing).toBe(false);
+    expect(await tail.changed(new AbortController().signal)).toBe(false);
+  });
+});
