@@ -92,7 +92,7 @@ export async function startEventStore(
       },
     };
     router.service(EventStoreService, eventStoreService(deps));
-    router.service(ConsumerService, consumerService(database.db));
+    router.service(ConsumerService, consumerService(database));
     // The original ESKIT v1 contracts (package `contracts.*`, so no route clashes with ours), on the same core.
     router.service(EventstoreServiceV1, eventstoreV1Service(deps));
     router.service(ConsumerServiceV1, consumerV1Service(database));

@@ -9,24 +9,24 @@ import {
 } from "@eskit/gen/eskit/eventstore/v1/consumer_pb.js";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { checkId } from "../domain/validate-append.js";
-import type { Db } from "../storage/database.js";
+import type { Database } from "../storage/database.js";
 import { getOffset, listConsumers, saveOffset } from "../store/offsets.js";
 
 /** The RPC edge of consumer offsets. */
-export function consumerService(db: Db): ServiceImpl<typeof ConsumerService> {
+export function consumerService(database: Database): ServiceImpl<typeof ConsumerService> {
   return {
     async saveOffset(request) {
       checkId(request.consumerId, "consumer_id");
-      await saveOffset(db, request.consumerId, request.offset);
+      await saveOffset(database.db, request.consumerId, request.offset);
       return create(SaveOffsetResponseSchema);
     },
     async getOffset(request) {
       checkId(request.consumerId, "consumer_id");
-      const offset = await getOffset(db, request.consumerId);
+      const offset = await getOffset(database.db, request.consumerId);
       return create(GetOffsetResponseSchema, { offset: offset.offset, updatedAt: timestampFromDate(offset.updatedAt) });
     },
     async listConsumers() {
-      const consumers = await listConsumers(db);
+      const consumers = await listConsumers(database.db);
       return create(ListConsumersResponseSchema, {
         consumers: consumers.map((c) =>
           create(ConsumerSchema, {

@@ -1,3 +1,4 @@
+import { ev } from "./sql-names.js";
 import type { StoredEvent } from "../domain/event.js";
 
 /** The event columns as the raw-SQL hot paths select them: int8 as text, metadata as JSON text. */
@@ -13,9 +14,11 @@ export type EventRowText = {
   event_id: string;
 };
 
-/** The select list that produces an EventRowText from `events e`. */
-export const eventRowTextColumns = `e.originator_id, e.version::text, e.entity_type, e.event_type, e.payload,
-  e.metadata::text, e.occurred_on_seconds::text, e.occurred_on_nanos, e.event_id::text`;
+/** The select list that produces an EventRowText from the events table aliased `e` (names from sql-names.ts). */
+export const eventRowTextColumns = `e.${ev.originatorId} as originator_id, e.${ev.version}::text as version,
+  e.${ev.entityType} as entity_type, e.${ev.eventType} as event_type, e.${ev.payload} as payload,
+  e.${ev.metadata}::text as metadata, e.${ev.occurredOnSeconds}::text as occurred_on_seconds,
+  e.${ev.occurredOnNanos} as occurred_on_nanos, e.${ev.eventId}::text as event_id`;
 
 // Most events carry no metadata: share one frozen empty map instead of parsing "{}" per row.
 const noMetadata: Readonly<Record<string, string>> = Object.freeze({});

@@ -3,6 +3,7 @@ import type { ValidEvent } from "../domain/validate-append.js";
 import type { Database } from "../storage/database.js";
 import { violatedConstraint } from "../storage/errors.js";
 import { type EventRowText, eventRowTextColumns, fromEventRowText } from "../storage/event-row-text.js";
+import { ev, log } from "../storage/sql-names.js";
 import { type ExistingEvent, planBatch } from "../domain/plan-batch.js";
 
 /**
@@ -16,34 +17,37 @@ export type AppendOutcome =
 const maxAttempts = 8;
 
 const readExistingSql = `
-  select ${eventRowTextColumns}, l.id::text as log_id
-  from events e join app_log l on l.event_seq = e.seq
-  where e.event_id in (select value::uuid from json_array_elements_text($1::text::json))`;
+  select ${eventRowTextColumns}, l.${log.id}::text as log_id
+  from ${ev.$} e join ${log.$} l on l.${log.eventSeq} = e.${ev.seq}
+  where e.${ev.eventId} in (select value::uuid from json_array_elements_text($1::text::json))`;
 
 const readVersionsSql = `
-  select o.value as originator_id, (select max(e.version) from events e where e.originator_id = o.value)::text as version
+  select o.value as originator_id,
+    (select max(e.${ev.version}) from ${ev.$} e where e.${ev.originatorId} = o.value)::text as version
   from json_array_elements_text($1::text::json) o`;
 
 // One statement writes the whole batch: the events, then their log entries in input order (`n`), so one request's
 // events get increasing ids. A statement is atomic on its own; doing without BEGIN/COMMIT means the log's advisory
 // lock (taken by the app_log trigger) is held for the statement and its commit only, never across a network round
-// trip. Rows travel as one JSON parameter: fixed SQL text (prepared once), no parameter-count limit.
+// trip. Rows travel as one JSON parameter: fixed SQL text (prepared once), no parameter-count limit. The input's
+// field names are this statement's own; every table and column name comes from the schema (sql-names.ts).
 const writeSql = `
   with input as (
     select * from json_to_recordset($1::text::json) as x(
       n int, event_id uuid, originator_id text, version bigint, entity_type text, action text, event_type text,
       payload text, metadata jsonb, seconds bigint, nanos int)
   ), inserted as (
-    insert into events (event_id, originator_id, version, entity_type, event_type, payload, metadata,
-                        occurred_on_seconds, occurred_on_nanos)
+    insert into ${ev.$} (${ev.eventId}, ${ev.originatorId}, ${ev.version}, ${ev.entityType}, ${ev.eventType},
+                         ${ev.payload}, ${ev.metadata}, ${ev.occurredOnSeconds}, ${ev.occurredOnNanos})
     select event_id, originator_id, version, entity_type, event_type, payload, metadata, seconds, nanos from input
-    returning seq, event_id
+    returning ${ev.seq} as seq, ${ev.eventId} as event_id
   ), logged as (
-    insert into app_log (event_seq, entity_type, action)
+    insert into ${log.$} (${log.eventSeq}, ${log.entityType}, ${log.action})
     select inserted.seq, input.entity_type, input.action from input join inserted using (event_id) order by input.n
-    returning id, event_seq
+    returning ${log.id} as id, ${log.eventSeq} as event_seq
   )
-  select inserted.event_id::text, logged.id::text as log_id from logged join inserted on inserted.seq = logged.event_seq`;
+  select inserted.event_id::text as event_id, logged.id::text as log_id
+  from logged join inserted on inserted.seq = logged.event_seq`;
 
 /**
  * Appends several independent requests in ONE atomic write (group commit): each request is still all-or-nothing and

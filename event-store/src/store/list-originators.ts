@@ -1,4 +1,5 @@
 import type { Database } from "../storage/database.js";
+import { ev } from "../storage/sql-names.js";
 
 /** One originator and where its history stands. */
 export interface OriginatorSummary {
@@ -11,15 +12,15 @@ export interface OriginatorSummary {
 // originator's latest event through the (originator_id, version) index: the cost of a page is one index step per
 // originator, whatever the length of the histories or the size of other types.
 export const listOriginatorsSql = `
-  select f.originator_id, last.version::text, last.event_type
-  from events f
+  select f.${ev.originatorId} as originator_id, last.version::text as version, last.event_type as event_type
+  from ${ev.$} f
   cross join lateral (
-    select l.version, l.event_type from events l
-    where l.originator_id = f.originator_id order by l.version desc limit 1
+    select l.${ev.version} as version, l.${ev.eventType} as event_type from ${ev.$} l
+    where l.${ev.originatorId} = f.${ev.originatorId} order by l.${ev.version} desc limit 1
   ) last
-  where f.entity_type = $1 and f.version = 1 and f.originator_id > $2
+  where f.${ev.entityType} = $1 and f.${ev.version} = 1 and f.${ev.originatorId} > $2
     and ($3::text is null or last.event_type <> $3::text)
-  order by f.originator_id
+  order by f.${ev.originatorId}
   limit $4`;
 
 /**

@@ -2,12 +2,13 @@ import { LimitExceededError } from "../domain/errors.js";
 import type { StoredEvent } from "../domain/event.js";
 import type { Database } from "../storage/database.js";
 import { type EventRowText, eventRowTextColumns, fromEventRowText } from "../storage/event-row-text.js";
+import { ev } from "../storage/sql-names.js";
 
 // 0 means unbounded on either side; the (originator_id, version) unique index serves the range.
 const readEventsSql = `
-  select ${eventRowTextColumns} from events e
-  where e.originator_id = $1 and e.version >= $2 and ($3::bigint = 0 or e.version <= $3::bigint)
-  order by e.version`;
+  select ${eventRowTextColumns} from ${ev.$} e
+  where e.${ev.originatorId} = $1 and e.${ev.version} >= $2 and ($3::bigint = 0 or e.${ev.version} <= $3::bigint)
+  order by e.${ev.version}`;
 
 /** One originator's events in version order, `fromVersion`..`toVersion` inclusive (0 = unbounded). */
 export async function readEvents(
@@ -35,10 +36,10 @@ export interface EventRange {
 // The ranges travel as one JSON parameter (as appends do), each with its index so the rows come back grouped in
 // request order; each range is one step through the (originator_id, version) index.
 const readManySql = `
-  select r.i, ${eventRowTextColumns}
-  from json_to_recordset($1::json) as r(i int, id text, f bigint, t bigint)
-  join events e on e.originator_id = r.id and e.version >= r.f and (r.t = 0 or e.version <= r.t)
-  order by r.i, e.version
+  select ranges.i, ${eventRowTextColumns}
+  from json_to_recordset($1::json) as ranges(i int, id text, f bigint, t bigint)
+  join ${ev.$} e on e.${ev.originatorId} = ranges.id and e.${ev.version} >= ranges.f and (ranges.t = 0 or e.${ev.version} <= ranges.t)
+  order by ranges.i, e.${ev.version}
   limit $2`;
 
 /**

@@ -2,6 +2,7 @@ import type { LogEntry } from "../domain/event.js";
 import type { LogFilter } from "../domain/selector.js";
 import type { Database } from "../storage/database.js";
 import { type EventRowText, eventRowTextColumns, fromEventRowText } from "../storage/event-row-text.js";
+import { ev, log } from "../storage/sql-names.js";
 
 /**
  * What one entry costs a stream beyond its text (ids, numbers, object headers), for the byte bound of a page. The
@@ -19,19 +20,19 @@ function bytesQuery(filter: LogFilter): string {
   const key = `${filter.entityType !== undefined}${filter.action !== undefined}`;
   let text = bytesSql.get(key);
   if (text === undefined) {
-    const conditions = ["l.id >= $1"];
-    if (filter.entityType !== undefined) conditions.push(`l.entity_type = $${conditions.length + 3}`);
-    if (filter.action !== undefined) conditions.push(`l.action = $${conditions.length + 3}`);
+    const conditions = [`l.${log.id} >= $1`];
+    if (filter.entityType !== undefined) conditions.push(`l.${log.entityType} = $${conditions.length + 3}`);
+    if (filter.action !== undefined) conditions.push(`l.${log.action} = $${conditions.length + 3}`);
     // The running sum is computed over the id-ordered scan that LIMIT stops, so the plan stays that of a plain page
     // (an index scan by id); the outer filter keeps the rows that start within the budget, so the large payloads past
     // it are never sent. `upto` is the sum up to and including the row.
-    const size = `octet_length(e.payload) + octet_length(e.originator_id) + octet_length(e.event_type) + ${entryOverheadBytes}`;
-    text = `select id::text as log_id, page.* from (
-        select l.id, ${eventRowTextColumns},
-          (sum(${size}) over (order by l.id))::int8 as upto, (${size})::int8 as size
-        from app_log l join events e on e.seq = l.event_seq
-        where ${conditions.join(" and ")} order by l.id limit $2
-      ) page where upto - size < $3 order by id`;
+    const size = `octet_length(e.${ev.payload}) + octet_length(e.${ev.originatorId}) + octet_length(e.${ev.eventType}) + ${entryOverheadBytes}`;
+    text = `select page_id::text as log_id, page.* from (
+        select l.${log.id} as page_id, ${eventRowTextColumns},
+          (sum(${size}) over (order by l.${log.id}))::int8 as upto, (${size})::int8 as size
+        from ${log.$} l join ${ev.$} e on e.${ev.seq} = l.${log.eventSeq}
+        where ${conditions.join(" and ")} order by l.${log.id} limit $2
+      ) page where upto - size < $3 order by page_id`;
     bytesSql.set(key, text);
   }
   return text;

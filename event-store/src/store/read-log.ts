@@ -2,10 +2,15 @@ import type { LogEntry } from "../domain/event.js";
 import type { LogFilter } from "../domain/selector.js";
 import type { Database } from "../storage/database.js";
 import { type EventRowText, eventRowTextColumns, fromEventRowText } from "../storage/event-row-text.js";
+import { ev, log } from "../storage/sql-names.js";
 
 /** The highest log id committed so far (0 when the log is empty). Every lower id is committed or never will be. */
 export async function readLogHead(database: Database, signal?: AbortSignal): Promise<bigint> {
-  const [row] = await database.query<{ head: string | null }>("select max(id)::text as head from app_log", [], signal);
+  const [row] = await database.query<{ head: string | null }>(
+    `select max(${log.id})::text as head from ${log.$}`,
+    [],
+    signal,
+  );
   return BigInt(row?.head ?? 0);
 }
 
@@ -16,12 +21,12 @@ function rangeQuery(filter: LogFilter): string {
   const key = `${filter.entityType !== undefined}${filter.action !== undefined}`;
   let text = rangeSql.get(key);
   if (text === undefined) {
-    const conditions = ["l.id >= $1"];
-    if (filter.entityType !== undefined) conditions.push(`l.entity_type = $${conditions.length + 2}`);
-    if (filter.action !== undefined) conditions.push(`l.action = $${conditions.length + 2}`);
-    text = `select l.id::text as log_id, ${eventRowTextColumns}
-      from app_log l join events e on e.seq = l.event_seq
-      where ${conditions.join(" and ")} order by l.id limit $2`;
+    const conditions = [`l.${log.id} >= $1`];
+    if (filter.entityType !== undefined) conditions.push(`l.${log.entityType} = $${conditions.length + 2}`);
+    if (filter.action !== undefined) conditions.push(`l.${log.action} = $${conditions.length + 2}`);
+    text = `select l.${log.id}::text as log_id, ${eventRowTextColumns}
+      from ${log.$} l join ${ev.$} e on e.${ev.seq} = l.${log.eventSeq}
+      where ${conditions.join(" and ")} order by l.${log.id} limit $2`;
     rangeSql.set(key, text);
   }
   return text;
