@@ -6,9 +6,9 @@
  */
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestEventStore, type TestEventStore } from "../../event-store/test/harness.js";
-import { proxiedDatabase, type ProxiedDatabase } from "../../event-store/test/support/proxied-database.js";
-import { startTcpProxy, type TcpProxy } from "../../event-store/test/support/tcp-proxy.js";
+import { startTestEventStore, type TestEventStore } from "@eskit/test-kit/event-store.js";
+import { proxiedDatabase, type ProxiedDatabase } from "@eskit/test-kit/proxied-database.js";
+import { startTcpProxy, type TcpProxy } from "@eskit/test-kit/tcp-proxy.js";
 import { createEventStoreClient, type EventStoreClient } from "../src/event-store-client.js";
 import { createNodeTransport, type NodeTransport } from "../src/node.js";
 

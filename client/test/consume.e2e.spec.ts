@@ -16,8 +16,8 @@ import {
   type SpawnedEventStore,
   type TestEventStore,
   type TestStorage,
-} from "../../event-store/test/harness.js";
-import { startTcpProxy, type TcpProxy } from "../../event-store/test/support/tcp-proxy.js";
+} from "@eskit/test-kit/event-store.js";
+import { startTcpProxy, type TcpProxy } from "@eskit/test-kit/tcp-proxy.js";
 import { createConsumerClient } from "../src/consumer-client.js";
 import { createLogConsumer, type ConsumeOptions, type ConsumeSummary } from "../src/consume.js";
 import { createEventStoreClient, type EventStoreClient } from "../src/event-store-client.js";

@@ -9,9 +9,9 @@ import { Code } from "@connectrpc/connect";
 import { Action } from "@eskit/gen/eskit/crudstore/v1/crud_store_pb.js";
 import { TestNoteSchema, TestUserSchema, type TestUser } from "@eskit/gen/eskit/testing/v1/test_user_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startCrudStore, type RunningCrudStore } from "../../crud-store/src/app.js";
-import { loadConfig } from "../../crud-store/src/config.js";
-import { startTestEventStore, type TestEventStore } from "../../event-store/test/harness.js";
+import { startCrudStore, type RunningCrudStore } from "@eskit/crud-store/app.js";
+import { loadConfig } from "@eskit/crud-store/config.js";
+import { startTestEventStore, type TestEventStore } from "@eskit/test-kit/event-store.js";
 import { createCrudClient, type CrudClient } from "../src/crud-client.js";
 import { createNodeTransport, type NodeTransport } from "../src/node.js";
 

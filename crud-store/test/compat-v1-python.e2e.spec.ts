@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeWithTools, pythonGrpc, pythonPath } from "@eskit/test-kit/system-tools.js";
-import { repoRoot } from "../../event-store/test/harness.js";
+import { repoRoot } from "@eskit/test-kit/event-store.js";
 import { startCrudStoreHarness, type CrudStoreHarness } from "./harness.js";
 
 const run = promisify(execFile);

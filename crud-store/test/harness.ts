@@ -9,12 +9,12 @@ import { createNodeTransport, type NodeTransport } from "@eskit/client/node.js";
 import { CrudStoreService } from "@eskit/gen/eskit/crudstore/v1/crud_store_pb.js";
 import { createLogger, silentLogger, type Logger } from "@eskit/server-kit/logger.js";
 import type { LogLevel } from "@eskit/server-kit/env-config.js";
-import type { EventStoreConfig } from "../../event-store/src/config.js";
-import { startTestEventStore, type Protocol, type TestEventStore } from "../../event-store/test/harness.js";
+import type { EventStoreConfig } from "@eskit/event-store/config.js";
+import { startTestEventStore, type Protocol, type TestEventStore } from "@eskit/test-kit/event-store.js";
 import { startCrudStore } from "../src/app.js";
 import { loadConfig, type CrudStoreConfig } from "../src/config.js";
 
-export { protocols, type Protocol } from "../../event-store/test/harness.js";
+export { protocols, type Protocol } from "@eskit/test-kit/event-store.js";
 
 /** The generated Crud Store client: every RPC, proto in and out. */
 export type CrudClient = Client<typeof CrudStoreService>;

@@ -7,8 +7,8 @@ import {
   spawnEventStore,
   type SpawnedEventStore,
   type TestStorage,
-} from "../../event-store/test/harness.js";
-import { spawnService, type SpawnedService } from "../../event-store/test/support/service-process.js";
+} from "@eskit/test-kit/event-store.js";
+import { spawnService, type SpawnedService } from "@eskit/test-kit/service-process.js";
 import { transportFor } from "./harness.js";
 import { startDocumentWriters } from "./support/crash-document-writers.js";
 import { freshType } from "./support/documents.js";

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { sampleValue } from "@eskit/test-kit/exposition.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectPromtoolClean, scrape } from "../../event-store/test/support/metrics.js";
+import { expectPromtoolClean, scrape } from "@eskit/test-kit/metrics.js";
 import { startCrudStoreHarness, type CrudClient, type CrudStoreHarness } from "./harness.js";
 import { itWithTools, promtool } from "@eskit/test-kit/system-tools.js";
 

@@ -3,8 +3,8 @@ import { HealthCheckResponse_ServingStatus as ServingStatus } from "@eskit/gen/g
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { healthz, protocols, startCrudStoreHarness, type CrudClients, type CrudStoreHarness } from "./harness.js";
 import { freshId, freshType, outcome, parse, sleep } from "./support/documents.js";
-import { startTcpProxy, type TcpProxy } from "../../event-store/test/support/tcp-proxy.js";
-import { driverText } from "../../event-store/test/support/timed-call.js";
+import { startTcpProxy, type TcpProxy } from "@eskit/test-kit/tcp-proxy.js";
+import { driverText } from "@eskit/test-kit/timed-call.js";
 
 // The Crud Store reaches its Event Store through a proxy the tests cut (an outage) or slow down (deadlines).
 

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dropDatabase, freePort, freshDatabaseUrl } from "../../event-store/test/harness.js";
+import { dropDatabase, freePort, freshDatabaseUrl } from "@eskit/test-kit/event-store.js";
 import { layout } from "../image/bundle.js";
 import { loadCompose, repoRoot } from "./support/compose-file.js";
 import { parseDockerfile } from "./support/dockerfile.js";

@@ -11,8 +11,8 @@ import {
   spawnEventStore,
   startTestEventStore,
 } from "./harness.js";
-import { rejection } from "./support/rejection.js";
-import { runEventStoreProcess } from "./support/run-process.js";
+import { rejection } from "@eskit/test-kit/rejection.js";
+import { runEventStoreProcess } from "@eskit/test-kit/run-process.js";
 
 // Access control and request limits of a real Event Store: a process started as in production (its log lines are
 // read back to check that no token ever reaches them), with two full tokens, a read token, /metrics protected and at

@@ -7,7 +7,7 @@ import { type AppLogEntry, type Event, EventSchema } from "@eskit/gen/contracts/
 import { EventstoreService } from "@eskit/gen/contracts/eventstore/service_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Clients, type TestEventStore, clientsFor, startTestEventStore } from "./harness.js";
-import { rejection } from "./support/rejection.js";
+import { rejection } from "@eskit/test-kit/rejection.js";
 
 // The original ESKIT v1 contracts on the Event Store's port, driven the way v1 clients call them: gRPC over HTTP/2
 // with clients generated from proto-compat/, plus Connect JSON as curl sends it. Tests share one store, so each

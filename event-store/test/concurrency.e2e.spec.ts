@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testSize } from "@eskit/test-kit/test-sizes.js";
 import { Code, ConnectError, type NewEvent } from "@eskit/client";
 import { clientsFor, startTestEventStore, type Clients, type TestEventStore } from "./harness.js";
-import { bigintJson, runAppendWorkload, type AckedEvent } from "./support/append-workload.js";
+import { bigintJson, runAppendWorkload, type AckedEvent } from "@eskit/test-kit/append-workload.js";
 import { expectHistoriesMatchAcked, expectLogMatchesAcked, orderViolations } from "./support/log-checks.js";
 import { startLogReader, type LogReader } from "./support/log-reader.js";
 import { findSerialOrder, type SentRequest } from "./support/serial-model.js";

@@ -3,7 +3,7 @@ import { createLogConsumer } from "@eskit/client";
 import { createNodeTransport } from "@eskit/client/node.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Clients, clientsFor, startTestEventStore, type TestEventStore } from "./harness.js";
-import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.js";
+import { startTcpProxy, type TcpProxy } from "@eskit/test-kit/tcp-proxy.js";
 
 // A connection that dies without a reset (a NAT that forgot it) looks like a quiet log to a LogsPoll reader. The
 // Event Store's heartbeats make silence mean "dead": consume() reconnects when not even a heartbeat came.

@@ -3,7 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { HealthCheckResponse_ServingStatus as Status } from "@eskit/gen/grpc/health/v1/health_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Clients, type TestEventStore, clientsFor, protocols, startTestEventStore } from "./harness.js";
-import { rejection } from "./support/rejection.js";
+import { rejection } from "@eskit/test-kit/rejection.js";
 
 let store: TestEventStore;
 beforeAll(async () => {

@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { Code, type NewEvent } from "@eskit/client";
 import { clientsFor, protocols, spawnEventStore, type Protocol, type SpawnedEventStore } from "./harness.js";
-import { proxiedDatabase, type ProxiedDatabase } from "./support/proxied-database.js";
-import { serverDeadlineClient } from "./support/server-deadline.js";
+import { proxiedDatabase, type ProxiedDatabase } from "@eskit/test-kit/proxied-database.js";
+import { serverDeadlineClient } from "@eskit/test-kit/server-deadline.js";
 import {
   codeName,
   driverText,
@@ -12,7 +12,7 @@ import {
   timedCall,
   type CallOutcome,
   type RpcLogLine,
-} from "./support/timed-call.js";
+} from "@eskit/test-kit/timed-call.js";
 
 // The faults are made with a TCP proxy (and a lock) in front of PostgreSQL; PGlite runs inside the process.
 const postgresUrl = process.env["DATABASE_URL"];

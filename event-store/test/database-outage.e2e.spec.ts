@@ -9,10 +9,10 @@ import {
   type Clients,
   type TestEventStore,
 } from "./harness.js";
-import type { AckedEvent } from "./support/append-workload.js";
+import type { AckedEvent } from "@eskit/test-kit/append-workload.js";
 import { expectHistoriesMatchAcked, expectLogMatchesAcked } from "./support/log-checks.js";
 import { startLogReader, type LogReader } from "./support/log-reader.js";
-import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.js";
+import { startTcpProxy, type TcpProxy } from "@eskit/test-kit/tcp-proxy.js";
 
 // The outage is made with a TCP proxy in front of PostgreSQL; PGlite runs inside the process and cannot go away.
 const postgresUrl = process.env["DATABASE_URL"];

@@ -2,9 +2,9 @@ import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { Code, ConnectError } from "@eskit/client";
 import { clientsFor, freePort, spawnEventStore, type SpawnedEventStore } from "./harness.js";
-import { proxiedDatabase, type ProxiedDatabase } from "./support/proxied-database.js";
-import { runEventStoreProcess } from "./support/run-process.js";
-import { driverText } from "./support/timed-call.js";
+import { proxiedDatabase, type ProxiedDatabase } from "@eskit/test-kit/proxied-database.js";
+import { runEventStoreProcess } from "@eskit/test-kit/run-process.js";
+import { driverText } from "@eskit/test-kit/timed-call.js";
 
 // The database is made unreachable with a TCP proxy that is not listening yet; PGlite runs inside the process.
 const postgresUrl = process.env["DATABASE_URL"];

@@ -4,7 +4,7 @@ import type { AppLogEntry } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Clients, type TestEventStore, clientsFor, protocols, startTestEventStore } from "./harness.js";
 import { eventIdTakenOf, versionConflictOf, versionGapOf } from "@eskit/client";
-import { rejection, rejectionError } from "./support/rejection.js";
+import { rejection, rejectionError } from "@eskit/test-kit/rejection.js";
 
 // Every RPC of EventStoreService and every error case, through a real server on a real port, once per protocol.
 // Tests share one store, so each uses its own originators and entity types.

@@ -10,8 +10,8 @@ import {
   type SpawnedEventStore,
   type TestStorage,
 } from "./harness.js";
-import { bigintJson } from "./support/append-workload.js";
-import { isRefusal, startCrashWriters, type SentAppend } from "./support/crash-writers.js";
+import { bigintJson } from "@eskit/test-kit/append-workload.js";
+import { isRefusal, startCrashWriters, type SentAppend } from "@eskit/test-kit/crash-writers.js";
 import { startLogReader, type LogReader } from "./support/log-reader.js";
 import { reconcileAppends } from "./support/reconcile-appends.js";
 

@@ -2,7 +2,7 @@ import { Code } from "@connectrpc/connect";
 import { deepJson } from "@eskit/test-kit/hostile-requests.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Clients, type TestEventStore, clientsFor, protocols, startTestEventStore } from "./harness.js";
-import { rejection } from "./support/rejection.js";
+import { rejection } from "@eskit/test-kit/rejection.js";
 
 // Values that pass the protocols but cannot be stored, through a real server, once per protocol. Before, each of
 // these reached SQL and came back `internal` ("value ... is out of range for type bigint", "invalid byte sequence for

@@ -3,8 +3,8 @@ import { Code } from "@connectrpc/connect";
 import { sampleValue } from "@eskit/test-kit/exposition.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Clients, type TestEventStore, clientsFor, startTestEventStore } from "./harness.js";
-import { expectPromtoolClean, scrape, scrapeUntil } from "./support/metrics.js";
-import { rejection } from "./support/rejection.js";
+import { expectPromtoolClean, scrape, scrapeUntil } from "@eskit/test-kit/metrics.js";
+import { rejection } from "@eskit/test-kit/rejection.js";
 import { itWithTools, promtool } from "@eskit/test-kit/system-tools.js";
 
 // GET /metrics of a real Event Store after known traffic: every figure is checked for its exact value. The tests

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testSize } from "@eskit/test-kit/test-sizes.js";
 import { type Clients, type TestEventStore, clientsFor, protocols, startTestEventStore } from "./harness.js";
-import { rejection } from "./support/rejection.js";
+import { rejection } from "@eskit/test-kit/rejection.js";
 
 // The Event Store RPCs that stores built on it (the Crud Store) need: originators by entity type, and snapshots.
 

@@ -17,8 +17,8 @@
 import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestStorage, freePort, repoRoot, type TestStorage } from "./harness.js";
-import { outputMismatch, showsError } from "./support/expected-output.js";
-import { assignmentOf, manualExamples, notRunReason } from "./support/readme-examples.js";
+import { outputMismatch, showsError } from "@eskit/test-kit/expected-output.js";
+import { assignmentOf, manualExamples, notRunReason } from "@eskit/test-kit/readme-examples.js";
 
 /** Variables of the services without an ESKIT_ prefix, left out of their environment with the ESKIT_ ones. */
 const serviceVariables = ["DATABASE_URL", "PORT", "HOST", "CONSUMER_ID", "LOG_LEVEL"];

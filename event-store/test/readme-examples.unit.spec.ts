@@ -5,14 +5,14 @@ import { EventStoreService } from "@eskit/gen/eskit/eventstore/v1/event_store_pb
 import { Health } from "@eskit/gen/grpc/health/v1/health_pb.js";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "./harness.js";
-import { outputMismatch, showsError } from "./support/expected-output.js";
+import { outputMismatch, showsError } from "@eskit/test-kit/expected-output.js";
 import {
   assignmentOf,
   expandVariables,
   manualExamples,
   notRunReason,
   shellExamples,
-} from "./support/readme-examples.js";
+} from "@eskit/test-kit/readme-examples.js";
 
 const services: DescService[] = [EventStoreService, ConsumerService, CrudStoreService, Health];
 

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { configDocs } from "../src/config.js";
 import { repoRoot } from "./harness.js";
-import { configSection } from "./support/readme-sections.js";
+import { configSection } from "@eskit/test-kit/readme-sections.js";
 
 const readme = readFileSync(`${repoRoot}/docs/configuration.md`, "utf8");
 

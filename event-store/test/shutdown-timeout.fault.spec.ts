@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { clientsFor, spawnEventStore, type SpawnedEventStore } from "./harness.js";
-import { proxiedDatabase, type ProxiedDatabase } from "./support/proxied-database.js";
+import { proxiedDatabase, type ProxiedDatabase } from "@eskit/test-kit/proxied-database.js";
 
 // An append is kept in flight by holding, from the test, the lock every append takes: PostgreSQL only.
 const postgresUrl = process.env["DATABASE_URL"];

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Code, ConnectError, HealthCheckResponse_ServingStatus } from "@eskit/client";
 import { clientsFor, spawnEventStore, type Clients, type SpawnedEventStore } from "./harness.js";
 import { startLogReader } from "./support/log-reader.js";
-import { runEventStoreProcess } from "./support/run-process.js";
+import { runEventStoreProcess } from "@eskit/test-kit/run-process.js";
 
 // The process runs on PGlite, or on a fresh PostgreSQL database when DATABASE_URL is set (see the harness).
 

@@ -3,7 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { sampleValue } from "@eskit/test-kit/exposition.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Clients, clientsFor, protocols, startTestEventStore, type TestEventStore } from "./harness.js";
-import { scrape } from "./support/metrics.js";
+import { scrape } from "@eskit/test-kit/metrics.js";
 import { openUnreadHttp1Streams, openUnreadHttp2Streams, type UnreadStreams } from "./support/unread-streams.js";
 
 // What a LogsPoll stream holds ends with it: abandoned and stalled streams give back their slot (ESKIT_MAX_STREAMS)

@@ -8,7 +8,7 @@ import {
   type Clients,
   type SpawnedEventStore,
 } from "./harness.js";
-import { runAppendWorkload } from "./support/append-workload.js";
+import { runAppendWorkload } from "@eskit/test-kit/append-workload.js";
 import { expectHistoriesMatchAcked, expectLogMatchesAcked } from "./support/log-checks.js";
 import { startLogReader } from "./support/log-reader.js";
 

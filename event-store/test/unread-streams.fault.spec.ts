@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { sampleValue } from "@eskit/test-kit/exposition.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clientsFor, spawnEventStore, type Clients, type SpawnedEventStore } from "./harness.js";
-import { scrape } from "./support/metrics.js";
+import { scrape } from "@eskit/test-kit/metrics.js";
 import {
   openUnreadHttp1Streams,
   openUnreadHttp2Streams,

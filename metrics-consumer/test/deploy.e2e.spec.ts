@@ -6,7 +6,7 @@ import { createNodeTransport } from "@eskit/client/node.js";
 import { CrudStoreService } from "@eskit/gen/eskit/crudstore/v1/crud_store_pb.js";
 import { promtoolCheckMetrics } from "@eskit/test-kit/promtool.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repoRoot } from "../../event-store/test/harness.js";
+import { repoRoot } from "@eskit/test-kit/event-store.js";
 import type { RunningMetricsConsumer } from "../src/app.js";
 import {
   appendEvents,

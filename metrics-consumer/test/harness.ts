@@ -12,11 +12,11 @@ import {
 import { createNodeTransport } from "@eskit/client/node.js";
 import type { LogLevel } from "@eskit/server-kit/env-config.js";
 import { createLogger, silentLogger, type Logger } from "@eskit/server-kit/logger.js";
-import { startCrudStore } from "../../crud-store/src/app.js";
-import { loadConfig as loadCrudStoreConfig, type CrudStoreConfig } from "../../crud-store/src/config.js";
-import type { EventStoreConfig } from "../../event-store/src/config.js";
-import { startTestEventStore, type TestEventStore } from "../../event-store/test/harness.js";
-import { spawnService, type SpawnedService } from "../../event-store/test/support/service-process.js";
+import { startCrudStore } from "@eskit/crud-store/app.js";
+import { loadConfig as loadCrudStoreConfig, type CrudStoreConfig } from "@eskit/crud-store/config.js";
+import type { EventStoreConfig } from "@eskit/event-store/config.js";
+import { startTestEventStore, type TestEventStore } from "@eskit/test-kit/event-store.js";
+import { spawnService, type SpawnedService } from "@eskit/test-kit/service-process.js";
 import { startMetricsConsumer, type RunningMetricsConsumer } from "../src/app.js";
 import { loadConfig, type MetricsConsumerConfig } from "../src/config.js";
 import { eventLabels } from "../src/metrics/event-labels.js";

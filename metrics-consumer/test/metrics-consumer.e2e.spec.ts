@@ -5,8 +5,8 @@ import { createNodeTransport } from "@eskit/client/node.js";
 import { CrudStoreService } from "@eskit/gen/eskit/crudstore/v1/crud_store_pb.js";
 import { HealthCheckResponse_ServingStatus as ServingStatus } from "@eskit/gen/grpc/health/v1/health_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../event-store/test/harness.js";
-import { startTcpProxy } from "../../event-store/test/support/tcp-proxy.js";
+import { freePort } from "@eskit/test-kit/event-store.js";
+import { startTcpProxy } from "@eskit/test-kit/tcp-proxy.js";
 import type { RunningMetricsConsumer } from "../src/app.js";
 import {
   appendEvents,

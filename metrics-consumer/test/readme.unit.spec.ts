@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { repoRoot } from "../../event-store/test/harness.js";
-import { configSection } from "../../event-store/test/support/readme-sections.js";
+import { repoRoot } from "@eskit/test-kit/event-store.js";
+import { configSection } from "@eskit/test-kit/readme-sections.js";
 import { configDocs } from "../src/config.js";
 
 const section = configSection(readFileSync(`${repoRoot}/docs/configuration.md`, "utf8"), "Metrics Consumer");

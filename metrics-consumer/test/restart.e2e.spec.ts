@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repoRoot } from "../../event-store/test/harness.js";
+import { repoRoot } from "@eskit/test-kit/event-store.js";
 import {
   appendEvents,
   countsOf,

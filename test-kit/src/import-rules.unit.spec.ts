@@ -84,6 +84,21 @@ function violations(rule: Rule, file: string): string[] {
     .map((specifier) => `${file} → ${specifier}`);
 }
 
+/** The workspaces (and deploy/, whose tests check the whole system) whose tests the package rule covers. */
+const packages = ["event-store", "crud-store", "metrics-consumer", "client", "server-kit", "test-kit", "deploy"];
+
+/** The relative imports of a package's tests that leave the package: another package is reached by its name. */
+function testImportsLeaving(pkg: string): string[] {
+  return sourcesUnder(pkg)
+    .filter((file) => file.endsWith(".spec.ts") || file.startsWith(`${pkg}/test/`) || file.startsWith("test-kit/"))
+    .flatMap((file) =>
+      importsOf(readFileSync(join(repo, file), "utf8"))
+        .filter((specifier) => specifier.startsWith("."))
+        .filter((specifier) => !relative(repo, resolve(join(repo, dirname(file)), specifier)).startsWith(`${pkg}/`))
+        .map((specifier) => `${file} → ${specifier}`),
+    );
+}
+
 describe("import rules", () => {
   it("finds every kind of import in a source text", () => {
     const source = [
@@ -102,6 +117,10 @@ describe("import rules", () => {
       "./side-effect.js",
       "drizzle-orm",
     ]);
+  });
+
+  it("no test reaches into another package by a relative path: it uses the package by name, or the test kit", () => {
+    expect(packages.flatMap(testImportsLeaving)).toEqual([]);
   });
 
   for (const rule of rules) {

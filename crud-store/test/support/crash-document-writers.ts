@@ -6,8 +6,8 @@
  * unacknowledged is not written by that writer again, so the crash's outcome stays as it was.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
-import { mulberry32 } from "../../../event-store/test/support/append-workload.js";
-import { isRefusal } from "../../../event-store/test/support/crash-writers.js";
+import { mulberry32 } from "@eskit/test-kit/append-workload.js";
+import { isRefusal } from "@eskit/test-kit/crash-writers.js";
 import type { CrudClient } from "../harness.js";
 
 /** What writers know of one document: the payload of each version, by how the write ended. */

@@ -7,7 +7,7 @@ import { isDeepStrictEqual } from "node:util";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { expect } from "vitest";
 
-export { rejection, rejectionError } from "../../../event-store/test/support/rejection.js";
+export { rejection, rejectionError } from "@eskit/test-kit/rejection.js";
 
 /** A lower-case UUID of any version, as the Crud Store generates for documents created without an id. */
 export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/u;

@@ -3,9 +3,9 @@
  * the same rows the README's tables are checked against) and the port it listens on by default.
  */
 import type { ConfigDoc } from "@eskit/server-kit/env-config.js";
-import { configDocs as crudStoreDocs } from "../../../crud-store/src/config.js";
-import { configDocs as eventStoreDocs } from "../../../event-store/src/config.js";
-import { configDocs as metricsConsumerDocs } from "../../../metrics-consumer/src/config.js";
+import { configDocs as crudStoreDocs } from "@eskit/crud-store/config.js";
+import { configDocs as eventStoreDocs } from "@eskit/event-store/config.js";
+import { configDocs as metricsConsumerDocs } from "@eskit/metrics-consumer/config.js";
 
 export const eskitServices = ["event-store", "crud-store", "metrics-consumer"] as const;
 export type EskitService = (typeof eskitServices)[number];

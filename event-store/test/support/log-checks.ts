@@ -4,7 +4,7 @@
  */
 import { expect } from "vitest";
 import type { AppLogEntry, EventStoreClient } from "@eskit/client";
-import type { AckedEvent } from "./append-workload.js";
+import type { AckedEvent } from "@eskit/test-kit/append-workload.js";
 
 /** Pairs of consecutive entries whose ids do not strictly increase, as readable strings (empty when ordered). */
 export function orderViolations(entries: readonly AppLogEntry[]): string[] {

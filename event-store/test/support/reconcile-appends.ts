@@ -4,7 +4,7 @@
  * shows all of them at once, and the figures say how the unacknowledged requests ended.
  */
 import type { AppLogEntry, EventStoreClient } from "@eskit/client";
-import type { SentAppend } from "./crash-writers.js";
+import type { SentAppend } from "@eskit/test-kit/crash-writers.js";
 
 /** The outcome of {@link reconcileAppends}. */
 export interface Reconciliation {

@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { repoRoot } from "../../../event-store/test/harness.js";
+import { repoRoot } from "@eskit/test-kit/event-store.js";
 
 export const dashboardsDir = join(repoRoot, "deploy/grafana/dashboards");
 

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../../../event-store/test/harness.js";
+import { freePort } from "@eskit/test-kit/event-store.js";
 
 /** Where the Prometheus binary is looked for: `PROMETHEUS`, else the Debian package's path. */
 export const prometheusPath = process.env["PROMETHEUS"] || "/usr/bin/prometheus";

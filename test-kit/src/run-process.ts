@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { repoRoot } from "../harness.js";
+import { repoRoot } from "./event-store.js";
 
 /** How a process ended. */
 export interface ProcessOutcome {

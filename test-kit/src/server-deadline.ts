@@ -6,7 +6,7 @@
 import type { Interceptor } from "@connectrpc/connect";
 import { createEventStoreClient, type EventStoreClient } from "@eskit/client";
 import { createNodeTransport } from "@eskit/client/node.js";
-import type { Protocol } from "../harness.js";
+import type { Protocol } from "./event-store.js";
 
 /** Sets the protocol's deadline header to `deadlineMs`, whatever the client's own timeout is. */
 function deadlineHeader(deadlineMs: number): Interceptor {

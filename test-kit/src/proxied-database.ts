@@ -3,7 +3,7 @@
  * Event Store and its database without touching the server other tests share.
  */
 import postgres from "postgres";
-import { dropDatabase, freshDatabaseUrl } from "../harness.js";
+import { dropDatabase, freshDatabaseUrl } from "./event-store.js";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 
 /** A database behind a proxy: `proxiedUrl` for the store, `directUrl` for the test's own checks. */

@@ -1,5 +1,5 @@
-import { parseExposition, type MetricSample } from "@eskit/test-kit/exposition.js";
-import { promtoolCheckMetrics } from "@eskit/test-kit/promtool.js";
+import { parseExposition, type MetricSample } from "./exposition.js";
+import { promtoolCheckMetrics } from "./promtool.js";
 import { expect } from "vitest";
 
 /** One `GET /metrics`: the raw answer and its samples. */

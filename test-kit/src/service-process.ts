@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { allocatorEnv } from "@eskit/server-kit/memory/allocator-env.js";
 
 /** The repository root, where `node --import tsx` finds tsx and the services find their files. */
-export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
 /** A service running as a child process. */
 export interface SpawnedService {
