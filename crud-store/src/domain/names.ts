@@ -1,9 +1,4 @@
-import {
-  entityTypeProblem,
-  maxEventTypeLength,
-  maxOriginatorIdLength,
-  splitEventType,
-} from "@eskit/client/event-type.js";
+import { entityTypeProblem, maxEventTypeLength, maxOriginatorIdLength } from "@eskit/client/event-type.js";
 import { ValidationError } from "./errors.js";
 import type { CrudAction } from "./replay.js";
 
@@ -41,11 +36,6 @@ export function checkEntityType(entityType: string, where = "entity_type"): void
   if (entityType === registryEntityType) {
     throw new ValidationError(`${where} "${entityType}" is reserved for the type registry`);
   }
-}
-
-/** The entity type of an event type (everything before its last dot; "" without one). */
-export function entityTypeOf(eventType: string): string {
-  return splitEventType(eventType).entityType;
 }
 
 /** Checks a document id: 1 to 255 characters, no NUL, not in the Crud Store's reserved range. */

@@ -1,6 +1,7 @@
 import type { ChangeEncoding, EncodedChange } from "../domain/changes.js";
 import { CorruptHistoryError } from "../domain/errors.js";
-import { actionNames, entityTypeOf } from "../domain/names.js";
+import { splitEventType } from "@eskit/client/event-type.js";
+import { actionNames } from "../domain/names.js";
 import type { CrudAction, StoredChange } from "../domain/replay.js";
 import type { NewEvent, StoredEvent } from "./event-store-port.js";
 
@@ -58,5 +59,5 @@ export function toStoredChange(event: StoredEvent, entityType: string): StoredCh
 
 /** The entity type of an event (everything before the last dot of its event type). */
 export function entityTypeOfEvent(event: StoredEvent): string {
-  return entityTypeOf(event.eventType);
+  return splitEventType(event.eventType).entityType;
 }

@@ -4,6 +4,7 @@
  * VersionTakenError (the whole append then changes nothing), snapshots are found at or below a version, originators
  * are listed by the entity type of their first event, in id order, a page at a time.
  */
+import { splitEventType } from "@eskit/client/event-type.js";
 import { VersionTakenError } from "../../src/domain/errors.js";
 import type {
   CallScope,
@@ -110,7 +111,7 @@ export class InMemoryEventStore implements EventStorePort {
     const size = limit === 0 ? defaultListLimit : limit;
     const excluded = excludeLastAction === "" ? undefined : `${entityType}.${excludeLastAction}`;
     const originators = [...this.histories.entries()]
-      .filter(([id, history]) => id > afterId && entityTypeOf(history[0]!.eventType) === entityType)
+      .filter(([id, history]) => id > afterId && splitEventType(history[0]!.eventType).entityType === entityType)
       .filter(([, history]) => history.at(-1)!.eventType !== excluded)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .slice(0, size)
@@ -161,11 +162,6 @@ export class InMemoryEventStore implements EventStorePort {
     }
     await arrived;
   }
-}
-
-function entityTypeOf(eventType: string): string {
-  const dot = eventType.lastIndexOf(".");
-  return dot < 0 ? "" : eventType.slice(0, dot);
 }
 
 function now(): { seconds: bigint; nanos: number } {

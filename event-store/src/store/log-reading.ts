@@ -12,8 +12,8 @@ import { type LogBatch, type StreamLogOptions, streamLog, streamNothing } from "
  */
 
 /** Entries per `Logs` page when the request names no size, and the most it may name. */
-export const defaultLogPageSize = 20;
-export const maxLogPageSize = 1000;
+const defaultLogPageSize = 20;
+const maxLogPageSize = 1000;
 
 /** Where to read from and what: a selector (`*`, `Type`, `Type.Action`, ...) or its v1 spelling as a pipeline id. */
 export interface LogQuery {
