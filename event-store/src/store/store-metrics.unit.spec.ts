@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { Database } from "../storage/database.js";
 import type { LogTail } from "./log-tail.js";
 import { registerStoreMetrics } from "./store-metrics.js";
+import { renderMetrics } from "@eskit/server-kit/metrics/cell-metrics.js";
 
 /** A database whose only query (the head) answers `head()`: a value, or a promise that never settles. */
 function fakeDatabase(head: () => Promise<string | null>): Database {
@@ -13,7 +14,7 @@ function fakeDatabase(head: () => Promise<string | null>): Database {
 const tailAt = (head: bigint) => ({ head }) as unknown as LogTail;
 
 async function scrape(registry: Registry) {
-  return parseExposition(await registry.metrics());
+  return parseExposition(await renderMetrics(registry));
 }
 
 describe("store metrics", () => {

@@ -9,6 +9,7 @@ import { EventMetrics } from "../metrics/event-metrics.js";
 import { PositionMetrics } from "../metrics/position-metrics.js";
 import { CrudTypes } from "./crud-types.js";
 import { countingHandler } from "./counting-handler.js";
+import { renderMetrics } from "@eskit/server-kit/metrics/cell-metrics.js";
 
 const now = Date.parse("2030-01-01T00:00:00Z");
 
@@ -34,7 +35,7 @@ function setup(options: { types?: string[]; maxLabelValues?: number } = {}) {
   const events = new EventMetrics(registry, "c1", options.maxLabelValues ?? 1000);
   const position = new PositionMetrics(registry, "c1");
   const handle = countingHandler({ types, events, position, logger: silentLogger, now: () => now });
-  const samples = async (): Promise<MetricSample[]> => parseExposition(await registry.metrics());
+  const samples = async (): Promise<MetricSample[]> => parseExposition(await renderMetrics(registry));
   return { handle, samples, position, types };
 }
 

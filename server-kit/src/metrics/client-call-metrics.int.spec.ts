@@ -9,6 +9,7 @@ import { clientCallsInterceptor } from "./client-call-metrics.js";
 import { parseExposition, sampleValue } from "@eskit/test-kit/exposition.js";
 import { promtoolCheckMetrics } from "@eskit/test-kit/promtool.js";
 import { itWithTools, promtool } from "@eskit/test-kit/system-tools.js";
+import { renderMetrics } from "./cell-metrics.js";
 
 let server: RunningHttpServer;
 beforeAll(async () => {
@@ -57,7 +58,7 @@ describe("clientCallsInterceptor", () => {
       code: Code.Unavailable,
     });
 
-    body = await registry.metrics();
+    body = await renderMetrics(registry);
     const samples = parseExposition(body);
     expect(sampleValue(samples, metric.name, { method: "Check", code: "ok" })).toBe(2);
     expect(sampleValue(samples, metric.name, { method: "Check", code: "not_found" })).toBe(1);

@@ -1,5 +1,6 @@
 import type { Registry } from "prom-client";
 import type { NodeHandler, NodeResponse } from "../http/node-types.js";
+import { renderMetrics } from "./cell-metrics.js";
 
 /**
  * `GET /metrics` in the Prometheus text format (version 0.0.4), for `extraHandlers` of `startHttpServer` (or its
@@ -8,7 +9,7 @@ import type { NodeHandler, NodeResponse } from "../http/node-types.js";
  */
 export function metricsHandler(registry: Registry, onError?: (error: unknown) => void): NodeHandler {
   return (_req, res) => {
-    registry.metrics().then(
+    renderMetrics(registry).then(
       (body) => send(res, 200, registry.contentType, body),
       (error: unknown) => {
         onError?.(error);

@@ -10,6 +10,7 @@ import { parseExposition, sampleValue, type MetricSample } from "@eskit/test-kit
 import { promtoolCheckMetrics } from "@eskit/test-kit/promtool.js";
 import { createMetricsRegistry } from "./registry.js";
 import { itWithTools, promtool } from "@eskit/test-kit/system-tools.js";
+import { renderMetrics } from "./cell-metrics.js";
 
 const service = "grpc.health.v1.Health";
 let registry: Registry;
@@ -125,7 +126,7 @@ describe("rpc metrics over a real server", () => {
     expect(sampleValue((await scrape()).samples, "eskit_rpc_streams_open", { service, method: "Watch" })).toBe(2);
     await server.close({ timeoutMs: 1000 });
     for (const stream of streams) await expect(stream.next()).rejects.toMatchObject({ code: Code.Unavailable });
-    const samples = parseExposition(await registry.metrics());
+    const samples = parseExposition(await renderMetrics(registry));
     expect(sampleValue(samples, "eskit_rpc_streams_open", { service, method: "Watch" })).toBe(0);
     expect(sampleValue(samples, "eskit_rpc_requests_total", { service, method: "Watch", code: "unavailable" })).toBe(2);
   });
