@@ -1,8 +1,8 @@
 import type { Sql } from "postgres";
 
-/** The highest app_log id so far (0 when empty). */
+/** The highest log id so far (0 when empty). */
 export async function logHead(sql: Sql): Promise<bigint> {
-  const [row] = await sql<{ head: string | null }[]>`select max(id)::text as head from app_log`;
+  const [row] = await sql<{ head: string | null }[]>`select max(log_id)::text as head from events`;
   return BigInt(row?.head ?? "0");
 }
 
@@ -12,6 +12,6 @@ export async function logHead(sql: Sql): Promise<bigint> {
  */
 export async function eventsPerCommit(sql: Sql, afterId: bigint): Promise<number> {
   const [row] = await sql<{ rows: number; commits: number }[]>`
-    select count(*)::int as rows, count(distinct xmin::text)::int as commits from app_log where id > ${afterId.toString()}`;
+    select count(*)::int as rows, count(distinct xmin::text)::int as commits from events where log_id > ${afterId.toString()}`;
   return row === undefined || row.commits === 0 ? NaN : row.rows / row.commits;
 }

@@ -43,7 +43,7 @@ export async function createFreshDatabase(baseUrl: string, label: string): Promi
 
 /**
  * Applies event-store/migrations with the same Drizzle migrator the store runs at start-up, so a raw baseline
- * writes into exactly the store's tables, indexes and triggers (including the app_log advisory lock).
+ * writes into exactly the store's tables, indexes and triggers (including the log's advisory lock).
  */
 export async function applyMigrations(url: string): Promise<void> {
   const client = postgres(url, { max: 1, onnotice: () => {} });

@@ -5,8 +5,8 @@ import type { NewEvent } from "@eskit/client/new-event.js";
 
 /**
  * The raw baseline of an append: the rows the store writes for `events`, inserted with postgres.js directly in
- * one transaction — one multi-row INSERT into `events` returning the seqs, one into `app_log` (whose trigger takes
- * the log's advisory lock, as for the store). No idempotency or version checks, no RPC, no validation: the
+ * one statement — one multi-row INSERT into `events` (whose trigger takes the log's advisory lock and so orders the
+ * log ids, as for the store). No idempotency or version checks, no RPC, no validation: the
  * floor cost of the same durable writes.
  */
 export async function rawAppend(sql: Sql, batch: readonly NewEvent[]): Promise<number> {
@@ -18,16 +18,13 @@ export async function rawAppend(sql: Sql, batch: readonly NewEvent[]): Promise<n
     originator_id: e.originatorId,
     version: e.version.toString(),
     entity_type: entityType,
+    action,
     event_type: e.eventType,
     payload: e.payload as string,
     metadata: JSON.stringify(e.metadata ?? {}),
     occurred_on_seconds: seconds,
     occurred_on_nanos: nanos,
   }));
-  await sql.begin(async (tx) => {
-    const inserted = await tx<{ seq: string }[]>`insert into events ${tx(rows)} returning seq`;
-    const log = inserted.map((r) => ({ event_seq: r.seq, entity_type: entityType, action }));
-    await tx`insert into app_log ${tx(log)}`;
-  });
+  await sql`insert into events ${sql(rows)}`;
   return batch.length;
 }

@@ -21,6 +21,7 @@ import { createMetricsRegistry } from "@eskit/server-kit/metrics/registry.js";
 import { connectDatabase } from "./storage/database.js";
 import { waitForDatabase } from "./storage/wait-for-database.js";
 import { untilReady } from "./rpc/until-ready.js";
+import { appendBatchInTransaction } from "./store/append-batch-drizzle.js";
 import { AppendBatcher } from "./store/append-batcher.js";
 import { LogTail } from "./store/log-tail.js";
 import { registerStoreMetrics } from "./store/store-metrics.js";
@@ -68,6 +69,7 @@ export async function startEventStore(
   const batcher = new AppendBatcher(database, {
     parallelism: database.parallelism,
     maxBatchEvents: config.appendBatchMaxEvents,
+    ...(config.appendPath === "drizzle-transaction" ? { write: appendBatchInTransaction } : {}),
     onCommit: (requests, events) => {
       tail.wake();
       observeCommit(requests, events);

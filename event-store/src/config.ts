@@ -82,6 +82,14 @@ const specs = {
     default: 2000,
     meaning: "Group commit: concurrent Append requests share one transaction until it holds this many events",
   },
+  appendPath: {
+    env: "ESKIT_APPEND_PATH",
+    kind: "enum",
+    values: ["statement", "drizzle-transaction"],
+    default: "statement",
+    meaning:
+      "How a batch of appends is written: statement (one checked SQL statement, one round trip) or drizzle-transaction (a Drizzle transaction: reads, insert, commit; kept to be measured beside it, see docs/benchmarks.md)",
+  },
   maxEventsPerRequest: {
     env: "ESKIT_MAX_EVENTS_PER_REQUEST",
     kind: "int",

@@ -12,7 +12,7 @@ export interface ProxiedDatabase {
   readonly proxiedUrl: string;
   readonly proxy: TcpProxy;
   /**
-   * Holds the lock every append takes (the app_log trigger's advisory lock) for `ms` from a connection of the test's
+   * Holds the lock every append takes (the events trigger's advisory lock) for `ms` from a connection of the test's
    * own: appends stall inside PostgreSQL, as behind a long transaction. Resolves once the lock is taken, with a
    * promise of its release.
    */
@@ -21,8 +21,8 @@ export interface ProxiedDatabase {
   remove(): Promise<void>;
 }
 
-/** The advisory lock key of the app_log trigger (migrations/0001_app_log_order.sql). */
-const appLogLockKey = 7245308061;
+/** The advisory lock key of the log's trigger (event-store/migrations/0003_events_are_the_log.sql). */
+const logLockKey = 7245308061;
 
 /** Creates a fresh database on `serverUrl` and a proxy in front of it. */
 export async function proxiedDatabase(serverUrl: string): Promise<ProxiedDatabase> {
@@ -42,7 +42,7 @@ export async function proxiedDatabase(serverUrl: string): Promise<ProxiedDatabas
       const taken = new Promise<void>((resolve) => (locked = resolve));
       const released = sql
         .begin(async (tx) => {
-          await tx`select pg_advisory_xact_lock(${appLogLockKey})`;
+          await tx`select pg_advisory_xact_lock(${logLockKey})`;
           locked();
           await new Promise((resolve) => setTimeout(resolve, ms));
         })

@@ -2,17 +2,29 @@ import { sql } from "drizzle-orm";
 import { bigint, index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
 
 /**
- * Every event ever appended, one row each. `seq` is internal (it orders nothing a user sees); the order users see
- * is the Application Log's id, assigned in `app_log`.
+ * Every event ever appended, one row each, and the Application Log: `log_id` is the event's place in the log, strictly
+ * increasing in commit order. A statement-level trigger (see the migrations) takes a transaction-scoped advisory lock
+ * before any row is inserted, so log ids are drawn and committed one transaction at a time and a reader can never see
+ * id N before a lower id commits. Ids of a transaction that rolled back are never used: the log has holes, never
+ * reorderings.
+ *
+ * Each index serves a query, and a plan test (schema-plans.int.spec.ts) holds it to that query:
+ * - the primary key: log pages in id order (Logs, LogsPoll, catch-up);
+ * - `events_event_id_key`: idempotent retries, found by their event ids;
+ * - `events_originator_version_key`: an originator's events (GetEvents), its current version (every append), and no
+ *   two events at one version;
+ * - `events_entity_type_log_idx`, `events_action_log_idx`: log pages with a selector (`Order.*`, `*.created`);
+ * - `events_entity_type_first_idx`: the originators of a type, each once by its first event (ListOriginators).
  */
 export const events = pgTable(
   "events",
   {
-    seq: bigint("seq", { mode: "bigint" }).primaryKey().generatedAlwaysAsIdentity(),
+    logId: bigint("log_id", { mode: "bigint" }).primaryKey().generatedAlwaysAsIdentity(),
     eventId: uuid("event_id").notNull().unique("events_event_id_key"),
     originatorId: text("originator_id").notNull(),
     version: bigint("version", { mode: "bigint" }).notNull(),
     entityType: text("entity_type").notNull(),
+    action: text("action").notNull(),
     eventType: text("event_type").notNull(),
     /** JSON text kept byte for byte (jsonb would reorder keys and reformat numbers). */
     payload: text("payload").notNull(),
@@ -23,33 +35,13 @@ export const events = pgTable(
   },
   (t) => [
     unique("events_originator_version_key").on(t.originatorId, t.version),
+    index("events_entity_type_log_idx").on(t.entityType, t.logId),
+    index("events_action_log_idx").on(t.action, t.logId),
     // The originators of a type, each once (by its first event): List in the Crud Store pages through this, at a cost
     // that does not grow with the events per originator or with other types.
     index("events_entity_type_first_idx")
       .on(t.entityType, t.originatorId)
       .where(sql`version = 1`),
-  ],
-);
-
-/**
- * The Application Log: one entry per event, ids strictly increasing in commit order. A statement-level trigger
- * (see the migrations) takes a transaction-scoped advisory lock before any id is drawn, so ids are drawn and
- * committed one transaction at a time and a reader can never see id N before a lower id commits.
- */
-export const appLog = pgTable(
-  "app_log",
-  {
-    id: bigint("id", { mode: "bigint" }).primaryKey().generatedAlwaysAsIdentity(),
-    eventSeq: bigint("event_seq", { mode: "bigint" })
-      .notNull()
-      .unique("app_log_event_seq_key")
-      .references(() => events.seq),
-    entityType: text("entity_type").notNull(),
-    action: text("action").notNull(),
-  },
-  (t) => [
-    index("app_log_entity_type_id_idx").on(t.entityType, t.id),
-    index("app_log_action_id_idx").on(t.action, t.id),
   ],
 );
 

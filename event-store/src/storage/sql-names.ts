@@ -1,5 +1,5 @@
 import { getTableColumns, getTableName, type Table } from "drizzle-orm";
-import { appLog, consumerOffsets, events, snapshots } from "./schema.js";
+import { consumerOffsets, events, snapshots } from "./schema.js";
 
 /**
  * How the store reaches the database (the rule, for every file of store/): a statement names tables and columns only
@@ -21,6 +21,5 @@ export function sqlNames<T extends Table>(table: T): SqlNames<T> {
 
 /** The tables of schema.ts, by name. */
 export const ev = sqlNames(events);
-export const log = sqlNames(appLog);
 export const snap = sqlNames(snapshots);
 export const offsets = sqlNames(consumerOffsets);

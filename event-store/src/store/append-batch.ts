@@ -3,8 +3,8 @@ import type { ValidEvent } from "../domain/validate-append.js";
 import type { Database } from "../storage/database.js";
 import { violatedConstraint } from "../storage/errors.js";
 import { type EventRowText, eventRowTextColumns, fromEventRowText } from "../storage/event-row-text.js";
-import { ev, log } from "../storage/sql-names.js";
-import { type ExistingEvent, planBatch } from "../domain/plan-batch.js";
+import { ev } from "../storage/sql-names.js";
+import { type ExistingEvent, planBatch, type RequestPlan } from "../domain/plan-batch.js";
 
 /**
  * The outcome of one request of a batch: its log ids (`written`: by this batch, not an idempotent replay of events
@@ -13,79 +13,144 @@ import { type ExistingEvent, planBatch } from "../domain/plan-batch.js";
 export type AppendOutcome =
   { readonly logIds: bigint[]; readonly written: boolean } | { readonly error: EventStoreError };
 
-// A batch that loses a race on a unique key is planned again against what the winner wrote.
+// A batch that loses a race (its expectations no longer hold, or a unique key was taken) is planned again against
+// what the winner wrote.
 const maxAttempts = 8;
 
-const readExistingSql = `
-  select ${eventRowTextColumns}, l.${log.id}::text as log_id
-  from ${ev.$} e join ${log.$} l on l.${log.eventSeq} = e.${ev.seq}
-  where e.${ev.eventId} in (select value::uuid from json_array_elements_text($1::text::json))`;
-
-const readVersionsSql = `
-  select o.value as originator_id,
-    (select max(e.${ev.version}) from ${ev.$} e where e.${ev.originatorId} = o.value)::text as version
-  from json_array_elements_text($1::text::json) o`;
-
-// One statement writes the whole batch: the events, then their log entries in input order (`n`), so one request's
-// events get increasing ids. A statement is atomic on its own; doing without BEGIN/COMMIT means the log's advisory
-// lock (taken by the app_log trigger) is held for the statement and its commit only, never across a network round
-// trip. Rows travel as one JSON parameter: fixed SQL text (prepared once), no parameter-count limit. The input's
-// field names are this statement's own; every table and column name comes from the schema (sql-names.ts).
-const writeSql = `
+// One statement checks the batch's expectations and, only when all hold, writes it: the current version of every
+// originator of the batch is the one the plan assumed ($2), and none of the event ids the plan takes for new is stored
+// yet ($3). When an expectation fails nothing is written, and the same statement answers with what the plan must be
+// redone against: the current versions, and the stored events of those ids (an array, not JSON rows: `= any` is one
+// index probe per id whatever the planner guesses of its length). A writer that commits between the
+// statement's snapshot and its insert makes the insert fail on a unique key (originator + version, or event_id).
+//
+// A statement is atomic on its own; doing without BEGIN/COMMIT means the log's advisory lock (taken by the events
+// trigger) is held for the statement and its commit only, never across a network round trip. The rows are inserted
+// in input order (`n`), so one request's events get increasing log ids. Rows travel as JSON parameters: fixed SQL text
+// (prepared once), no parameter-count limit. The input's field names are this statement's own; every table and column
+// name comes from the schema (sql-names.ts).
+export const checkedWriteSql = `
   with input as (
     select * from json_to_recordset($1::text::json) as x(
       n int, event_id uuid, originator_id text, version bigint, entity_type text, action text, event_type text,
       payload text, metadata jsonb, seconds bigint, nanos int)
+  ), current as (
+    select assumed.originator_id, assumed.version as expected,
+      coalesce((select max(e.${ev.version}) from ${ev.$} e where e.${ev.originatorId} = assumed.originator_id), 0)
+        as version
+    from json_to_recordset($2::text::json) as assumed(originator_id text, version bigint)
+  ), found as (
+    select ${eventRowTextColumns}, e.${ev.logId} as log_id from ${ev.$} e
+    where e.${ev.eventId} = any($3::text::uuid[])
+  ), verdict as (
+    select not exists (select from current where version <> expected) and not exists (select from found) as ok
   ), inserted as (
-    insert into ${ev.$} (${ev.eventId}, ${ev.originatorId}, ${ev.version}, ${ev.entityType}, ${ev.eventType},
-                         ${ev.payload}, ${ev.metadata}, ${ev.occurredOnSeconds}, ${ev.occurredOnNanos})
-    select event_id, originator_id, version, entity_type, event_type, payload, metadata, seconds, nanos from input
-    returning ${ev.seq} as seq, ${ev.eventId} as event_id
-  ), logged as (
-    insert into ${log.$} (${log.eventSeq}, ${log.entityType}, ${log.action})
-    select inserted.seq, input.entity_type, input.action from input join inserted using (event_id) order by input.n
-    returning ${log.id} as id, ${log.eventSeq} as event_seq
+    insert into ${ev.$} (${ev.eventId}, ${ev.originatorId}, ${ev.version}, ${ev.entityType}, ${ev.action},
+                         ${ev.eventType}, ${ev.payload}, ${ev.metadata}, ${ev.occurredOnSeconds}, ${ev.occurredOnNanos})
+    select event_id, originator_id, version, entity_type, action, event_type, payload, metadata, seconds, nanos
+    from input where (select ok from verdict) order by n
+    returning ${ev.eventId} as event_id, ${ev.logId} as log_id
   )
-  select inserted.event_id::text as event_id, logged.id::text as log_id
-  from logged join inserted on inserted.seq = logged.event_seq`;
+  select 'w' as kind, event_id::text as event_id, log_id::text as log_id, null as originator_id, null as version,
+    null as entity_type, null as event_type, null as payload, null as metadata, null as occurred_on_seconds,
+    null::int as occurred_on_nanos
+  from inserted
+  union all
+  select 'v', null, null, originator_id, version::text, null, null, null, null, null, null
+  from current where not (select ok from verdict)
+  union all
+  select 'e', event_id, log_id::text, originator_id, version, entity_type, event_type, payload, metadata,
+    occurred_on_seconds, occurred_on_nanos
+  from found where not (select ok from verdict)`;
+
+type CheckedWriteRow = { kind: "w" | "v" | "e"; log_id: string | null } & {
+  [K in keyof EventRowText]: EventRowText[K] | null;
+};
+
+/** What the database holds that a plan depends on: stored events by event_id, current versions by originator. */
+interface Known {
+  readonly existing: Map<string, ExistingEvent>;
+  readonly current: Map<string, bigint>;
+}
 
 /**
  * Appends several independent requests in ONE atomic write (group commit): each request is still all-or-nothing and
- * is judged as if it ran alone, in batch order, but the batch pays for one commit.
- *
- * The reads that judge the batch run before the write, outside it: a writer that slips in between makes the write
- * fail on a unique key (originator + version, or event_id), and the batch is judged again against what it wrote.
+ * is judged as if it ran alone, in batch order, but the batch pays for one commit, and in the usual case for one
+ * round trip. The batch is planned first on an assumption (each originator is at the version before its first event
+ * in the batch, and every event id is new), and the write checks that assumption in the same statement; when it does
+ * not hold (a conflict, an idempotent retry), the statement returns what is stored and the batch is planned again
+ * against that.
  */
 export async function appendBatch(
   database: Database,
   requests: readonly (readonly ValidEvent[])[],
   signal?: AbortSignal,
 ): Promise<AppendOutcome[]> {
+  let known: Known | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await runBatch(database, requests, signal);
+      const result = await runBatch(database, requests, known, signal);
+      if ("outcomes" in result) return result.outcomes;
+      known = result.known;
     } catch (error) {
-      if (violatedConstraint(error) === undefined || attempt >= maxAttempts) throw error;
+      if (violatedConstraint(error) === undefined) throw error;
+      // Another writer won a race for a key; the next statement's check fails and says what it wrote.
     }
+    if (attempt >= maxAttempts) throw new Error(`an append batch lost ${maxAttempts} races in a row`);
   }
 }
 
-/** Like {@link appendBatch}, once; `signal` cancels its statements, and a write not yet sent is not sent. */
+/** The versions the batch assumes when nothing is known: each originator just before its first event here. */
+function assumedVersions(requests: readonly (readonly ValidEvent[])[]): Map<string, bigint> {
+  const current = new Map<string, bigint>();
+  for (const events of requests) {
+    for (const event of events) {
+      if (!current.has(event.originatorId)) current.set(event.originatorId, event.version - 1n);
+    }
+  }
+  return current;
+}
+
+/**
+ * One planned, checked write. Without `known` the plan rests on {@link assumedVersions} and no stored event ids.
+ * `signal` cancels the statement, and a write not yet sent is not sent.
+ */
 async function runBatch(
   database: Database,
   requests: readonly (readonly ValidEvent[])[],
+  known: Known | undefined,
   signal: AbortSignal | undefined,
-): Promise<AppendOutcome[]> {
-  const all = requests.flat();
-  const [existing, current] = await Promise.all([
-    // An event_id the server generated a moment ago cannot be stored yet: look up only the clients' own.
-    readExisting(database, [...new Set(all.filter((e) => e.eventIdGiven).map((e) => e.eventId))], signal),
-    readCurrentVersions(database, [...new Set(all.map((e) => e.originatorId))], signal),
-  ]);
+): Promise<{ outcomes: AppendOutcome[] } | { known: Known }> {
+  const existing = known?.existing ?? new Map<string, ExistingEvent>();
+  const current = known?.current ?? assumedVersions(requests);
   const plans = planBatch(requests, existing, current);
   const toInsert = requests.filter((_, i) => plans[i]!.kind === "insert").flat();
-  signal?.throwIfAborted();
-  const logIds = toInsert.length === 0 ? new Map<string, bigint>() : await write(database, toInsert, signal);
+  let logIds = new Map<string, bigint>();
+  // With what is stored in hand and nothing to write, the plan is the answer (as if it had run alone, at that read).
+  if (toInsert.length > 0 || known === undefined) {
+    signal?.throwIfAborted();
+    // An event_id the server generated a moment ago cannot be stored yet: check only the clients' own.
+    const newIds = new Set<string>();
+    for (const events of requests) {
+      for (const e of events) if (e.eventIdGiven && !existing.has(e.eventId)) newIds.add(e.eventId);
+    }
+    const written = await checkedWrite(database, toInsert, current, [...newIds], signal);
+    if ("known" in written) {
+      for (const [id, event] of existing) written.known.existing.set(id, event);
+      return written;
+    }
+    logIds = written.logIds;
+  }
+  const outcomes = outcomesOf(requests, plans, logIds);
+  return { outcomes };
+}
+
+/** Each request's outcome once its plan ran: `logIds` has the ids of the events that were inserted. */
+export function outcomesOf(
+  requests: readonly (readonly ValidEvent[])[],
+  plans: readonly RequestPlan[],
+  logIds: ReadonlyMap<string, bigint>,
+): AppendOutcome[] {
   const insertedIds = requests.map((events, i) =>
     plans[i]!.kind === "insert" ? events.map((e) => logIds.get(e.eventId)!) : [],
   );
@@ -104,38 +169,13 @@ async function runBatch(
   });
 }
 
-async function readExisting(
-  database: Database,
-  eventIds: string[],
-  signal: AbortSignal | undefined,
-): Promise<Map<string, ExistingEvent>> {
-  if (eventIds.length === 0) return new Map();
-  const rows = await database.query<EventRowText & { log_id: string }>(
-    readExistingSql,
-    [JSON.stringify(eventIds)],
-    signal,
-  );
-  return new Map(rows.map((row) => [row.event_id, { ...fromEventRowText(row), logId: BigInt(row.log_id) }]));
-}
-
-async function readCurrentVersions(
-  database: Database,
-  originatorIds: string[],
-  signal: AbortSignal | undefined,
-): Promise<Map<string, bigint>> {
-  const rows = await database.query<{ originator_id: string; version: string | null }>(
-    readVersionsSql,
-    [JSON.stringify(originatorIds)],
-    signal,
-  );
-  return new Map(rows.map((row) => [row.originator_id, BigInt(row.version ?? 0)]));
-}
-
-async function write(
+async function checkedWrite(
   database: Database,
   batch: readonly ValidEvent[],
+  expected: ReadonlyMap<string, bigint>,
+  newEventIds: readonly string[],
   signal: AbortSignal | undefined,
-): Promise<Map<string, bigint>> {
+): Promise<{ logIds: Map<string, bigint> } | { known: Known }> {
   const input = JSON.stringify(
     batch.map((e, n) => ({
       n,
@@ -151,6 +191,25 @@ async function write(
       nanos: e.occurredOn.nanos,
     })),
   );
-  const rows = await database.query<{ event_id: string; log_id: string }>(writeSql, [input], signal);
-  return new Map(rows.map((row) => [row.event_id, BigInt(row.log_id)]));
+  const versions = JSON.stringify(
+    [...expected].map(([id, version]) => ({ originator_id: id, version: String(version) })),
+  );
+  const rows = await database.query<CheckedWriteRow>(
+    checkedWriteSql,
+    // Event ids are UUIDs (validated), so the array literal needs no quoting.
+    [input, versions, `{${newEventIds.join(",")}}`],
+    signal,
+  );
+  if (rows.length === batch.length && rows.every((row) => row.kind === "w")) {
+    return { logIds: new Map(rows.map((row) => [row.event_id!, BigInt(row.log_id!)])) };
+  }
+  const known: Known = { existing: new Map(), current: new Map() };
+  for (const row of rows) {
+    if (row.kind === "v") known.current.set(row.originator_id!, BigInt(row.version!));
+    else if (row.kind === "e") {
+      const event = fromEventRowText(row as EventRowText);
+      known.existing.set(event.eventId, { ...event, logId: BigInt(row.log_id!) });
+    }
+  }
+  return { known };
 }

@@ -26,7 +26,16 @@ export interface AppendBatcherOptions {
    * events the batch wrote (0 and 0 when all of them were rejected or replays of events already stored).
    */
   readonly onCommit: (requests: number, events: number) => void;
+  /** How a batch is written: {@link appendBatch} (one checked statement) unless told otherwise. */
+  readonly write?: AppendBatchWriter;
 }
+
+/** Writes one batch of requests atomically and says what became of each (see {@link appendBatch}). */
+export type AppendBatchWriter = (
+  database: Database,
+  requests: readonly (readonly ValidEvent[])[],
+  signal: AbortSignal,
+) => Promise<AppendOutcome[]>;
 
 /**
  * Group commit: concurrent Append requests are queued and written several to a transaction. Under light load a
@@ -126,7 +135,7 @@ export class AppendBatcher {
     everyoneGone.signal.addEventListener("abort", onGone, { once: true });
     let outcomes: AppendOutcome[];
     try {
-      outcomes = await appendBatch(
+      outcomes = await (this.options.write ?? appendBatch)(
         this.database,
         batch.map((p) => p.events),
         everyoneGone.signal,

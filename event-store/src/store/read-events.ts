@@ -5,7 +5,7 @@ import { type EventRowText, eventRowTextColumns, fromEventRowText } from "../sto
 import { ev } from "../storage/sql-names.js";
 
 // 0 means unbounded on either side; the (originator_id, version) unique index serves the range.
-const readEventsSql = `
+export const readEventsSql = `
   select ${eventRowTextColumns} from ${ev.$} e
   where e.${ev.originatorId} = $1 and e.${ev.version} >= $2 and ($3::bigint = 0 or e.${ev.version} <= $3::bigint)
   order by e.${ev.version}`;

@@ -2,7 +2,7 @@ import type { LogEntry } from "../domain/event.js";
 import type { LogFilter } from "../domain/selector.js";
 import type { Database } from "../storage/database.js";
 import { type EventRowText, eventRowTextColumns, fromEventRowText } from "../storage/event-row-text.js";
-import { ev, log } from "../storage/sql-names.js";
+import { ev } from "../storage/sql-names.js";
 
 /**
  * What one entry costs a stream beyond its text (ids, numbers, object headers), for the byte bound of a page. The
@@ -16,22 +16,22 @@ export function entryBytes(entry: LogEntry): number {
 }
 
 const bytesSql = new Map<string, string>();
-function bytesQuery(filter: LogFilter): string {
+/** The text of a byte-bounded log page with `filter` (exported for the plan tests). */
+export function bytesQuery(filter: LogFilter): string {
   const key = `${filter.entityType !== undefined}${filter.action !== undefined}`;
   let text = bytesSql.get(key);
   if (text === undefined) {
-    const conditions = [`l.${log.id} >= $1`];
-    if (filter.entityType !== undefined) conditions.push(`l.${log.entityType} = $${conditions.length + 3}`);
-    if (filter.action !== undefined) conditions.push(`l.${log.action} = $${conditions.length + 3}`);
+    const conditions = [`e.${ev.logId} >= $1`];
+    if (filter.entityType !== undefined) conditions.push(`e.${ev.entityType} = $${conditions.length + 3}`);
+    if (filter.action !== undefined) conditions.push(`e.${ev.action} = $${conditions.length + 3}`);
     // The running sum is computed over the id-ordered scan that LIMIT stops, so the plan stays that of a plain page
     // (an index scan by id); the outer filter keeps the rows that start within the budget, so the large payloads past
     // it are never sent. `upto` is the sum up to and including the row.
     const size = `octet_length(e.${ev.payload}) + octet_length(e.${ev.originatorId}) + octet_length(e.${ev.eventType}) + ${entryOverheadBytes}`;
     text = `select page_id::text as log_id, page.* from (
-        select l.${log.id} as page_id, ${eventRowTextColumns},
-          (sum(${size}) over (order by l.${log.id}))::int8 as upto, (${size})::int8 as size
-        from ${log.$} l join ${ev.$} e on e.${ev.seq} = l.${log.eventSeq}
-        where ${conditions.join(" and ")} order by l.${log.id} limit $2
+        select e.${ev.logId} as page_id, ${eventRowTextColumns},
+          (sum(${size}) over (order by e.${ev.logId}))::int8 as upto, (${size})::int8 as size
+        from ${ev.$} e where ${conditions.join(" and ")} order by e.${ev.logId} limit $2
       ) page where upto - size < $3 order by page_id`;
     bytesSql.set(key, text);
   }

@@ -2,31 +2,31 @@ import type { LogEntry } from "../domain/event.js";
 import type { LogFilter } from "../domain/selector.js";
 import type { Database } from "../storage/database.js";
 import { type EventRowText, eventRowTextColumns, fromEventRowText } from "../storage/event-row-text.js";
-import { ev, log } from "../storage/sql-names.js";
+import { ev } from "../storage/sql-names.js";
 
 /** The highest log id committed so far (0 when the log is empty). Every lower id is committed or never will be. */
 export async function readLogHead(database: Database, signal?: AbortSignal): Promise<bigint> {
   const [row] = await database.query<{ head: string | null }>(
-    `select max(${log.id})::text as head from ${log.$}`,
+    `select max(${ev.logId})::text as head from ${ev.$}`,
     [],
     signal,
   );
   return BigInt(row?.head ?? 0);
 }
 
-// One fixed (prepared) text per filter shape, so each shape gets its own plan: by id (the primary key), or by
-// (entity_type, id) / (action, id).
+// One fixed (prepared) text per filter shape, so each shape gets its own plan: by log id (the primary key), or by
+// (entity_type, log_id) / (action, log_id).
 const rangeSql = new Map<string, string>();
-function rangeQuery(filter: LogFilter): string {
+/** The text of a log page with `filter` (exported for the plan tests). */
+export function rangeQuery(filter: LogFilter): string {
   const key = `${filter.entityType !== undefined}${filter.action !== undefined}`;
   let text = rangeSql.get(key);
   if (text === undefined) {
-    const conditions = [`l.${log.id} >= $1`];
-    if (filter.entityType !== undefined) conditions.push(`l.${log.entityType} = $${conditions.length + 2}`);
-    if (filter.action !== undefined) conditions.push(`l.${log.action} = $${conditions.length + 2}`);
-    text = `select l.${log.id}::text as log_id, ${eventRowTextColumns}
-      from ${log.$} l join ${ev.$} e on e.${ev.seq} = l.${log.eventSeq}
-      where ${conditions.join(" and ")} order by l.${log.id} limit $2`;
+    const conditions = [`e.${ev.logId} >= $1`];
+    if (filter.entityType !== undefined) conditions.push(`e.${ev.entityType} = $${conditions.length + 2}`);
+    if (filter.action !== undefined) conditions.push(`e.${ev.action} = $${conditions.length + 2}`);
+    text = `select e.${ev.logId}::text as log_id, ${eventRowTextColumns}
+      from ${ev.$} e where ${conditions.join(" and ")} order by e.${ev.logId} limit $2`;
     rangeSql.set(key, text);
   }
   return text;

@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestStorage, type TestStorage } from "../../test/harness.js";
+import { validateAppend } from "../domain/validate-append.js";
+import { checkedWriteSql } from "../store/append-batch.js";
+import { AppendBatcher } from "../store/append-batcher.js";
+import { readEventsSql } from "../store/read-events.js";
+import { bytesQuery } from "../store/read-log-bytes.js";
+import { rangeQuery } from "../store/read-log.js";
+import { type Database, openDatabase } from "./database.js";
+
+/**
+ * Every index of `events` is there for a query (schema.ts says which), and each query below must use its index: a
+ * plan that scans the table instead would make that query's cost grow with the whole log. Together with
+ * list-originators.int.spec.ts (the partial index of first events) this covers every index of the table; the last
+ * test checks that there are no others.
+ */
+describe("the events table's indexes, each held to the query it serves", () => {
+  let storage: TestStorage;
+  let database: Database;
+
+  beforeAll(async () => {
+    storage = await createTestStorage();
+    database = await openDatabase({ ...storage.config, poolSize: 2 });
+    const batcher = new AppendBatcher(database, { parallelism: 1, maxBatchEvents: 5000, onCommit: () => {} });
+    const limits = { maxEventBytes: 1 << 20, maxRequestBytes: 4 << 20, maxEvents: 5000 };
+    // Many types and actions, so that one type or one action is a small part of the log.
+    for (let round = 0; round < 4; round++) {
+      await batcher.append(
+        validateAppend(
+          Array.from({ length: 2000 }, (_, i) => ({
+            originatorId: `o-${i}`,
+            version: BigInt(round + 1),
+            eventType: `Type${i % 40}.action${(i + round) % 25}`,
+            payload: "{}",
+            metadata: {},
+          })),
+          limits,
+        ),
+      );
+    }
+    await database.query("analyze events", []);
+  });
+  afterAll(async () => {
+    await database.close();
+    await storage.remove();
+  });
+
+  async function plan(text: string, params: unknown[]): Promise<string> {
+    const [row] = await database.query<Record<string, unknown>>(`explain (format json) ${text}`, params);
+    return JSON.stringify(row);
+  }
+
+  it("a log page walks the primary key from its first id", async () => {
+    for (const shown of [
+      await plan(rangeQuery({}), ["4000", 1000]),
+      await plan(bytesQuery({}), ["4000", 1000, 1 << 20]),
+    ]) {
+      expect(shown).toContain("events_pkey");
+      expect(shown).not.toContain("Seq Scan");
+    }
+  });
+
+  it("a page of one entity type walks (entity_type, log_id)", async () => {
+    expect(await plan(rangeQuery({ entityType: "Type7" }), ["1", 1000, "Type7"])).toContain(
+      "events_entity_type_log_idx",
+    );
+    expect(await plan(bytesQuery({ entityType: "Type7" }), ["1", 1000, 1 << 20, "Type7"])).toContain(
+      "events_entity_type_log_idx",
+    );
+  });
+
+  it("a page of one action walks (action, log_id)", async () => {
+    expect(await plan(rangeQuery({ action: "action3" }), ["1", 1000, "action3"])).toContain("events_action_log_idx");
+    expect(await plan(bytesQuery({ action: "action3" }), ["1", 1000, 1 << 20, "action3"])).toContain(
+      "events_action_log_idx",
+    );
+  });
+
+  it("an originator's events (GetEvents) walk (originator_id, version)", async () => {
+    const shown = await plan(readEventsSql, ["o-17", "1", "0"]);
+    expect(shown).toContain("events_originator_version_key");
+    expect(shown).not.toContain("Seq Scan");
+  });
+
+  it("an append finds current versions by (originator_id, version) and retried events by event_id", async () => {
+    const input = JSON.stringify([]);
+    const versions = JSON.stringify([{ originator_id: "o-3", version: "4" }]);
+    const ids = "{00000000-0000-4000-8000-000000000000}";
+    const shown = await plan(checkedWriteSql, [input, versions, ids]);
+    expect(shown).toContain("events_originator_version_key");
+    expect(shown).toContain("events_event_id_key");
+    expect(shown).not.toMatch(/"Seq Scan"[^}]*"Relation Name":"events"/u);
+  });
+
+  it("the log head is the primary key's last entry", async () => {
+    const shown = await plan("select max(log_id) from events", []);
+    expect(shown).toContain("events_pkey");
+    expect(shown).not.toContain("Seq Scan");
+  });
+
+  it("has no index beyond those", async () => {
+    const rows = await database.query<{ indexname: string }>(
+      "select indexname from pg_indexes where tablename = 'events' order by indexname",
+      [],
+    );
+    expect(rows.map((r) => r.indexname)).toEqual([
+      "events_action_log_idx",
+      "events_entity_type_first_idx",
+      "events_entity_type_log_idx",
+      "events_event_id_key",
+      "events_originator_version_key",
+      "events_pkey",
+    ]);
+  });
+});
