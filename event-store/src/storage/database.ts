@@ -34,6 +34,7 @@ export interface Database {
     text: string,
     params: readonly unknown[],
     signal?: AbortSignal,
+    options?: QueryOptions,
   ): Promise<T[]>;
   /** Calls `onNotify` on every NOTIFY of `channel`, and `onReconnect` when the listening connection was re-made. */
   listen(channel: string, onNotify: () => void, onReconnect: () => void): Promise<void>;
@@ -45,6 +46,16 @@ export interface Database {
   /** Whether the database answers a trivial query. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+export interface QueryOptions {
+  /**
+   * Plan the statement for these parameter values on every call instead of preparing it once. For statements whose
+   * best plan depends on a value: a prepared statement may settle on a generic plan, made without the value, and for
+   * a log page of one entity type that plan walked the whole log by id and filtered (its guess: every type is
+   * common), where the page of a rare type needs the (entity_type, log_id) index.
+   */
+  readonly planPerCall?: boolean;
 }
 
 const migrationsFolder = fileURLToPath(new URL("../../migrations", import.meta.url));
@@ -107,8 +118,13 @@ async function openPostgres(url: string, poolSize: number, connectTimeoutMs: num
     async listen(channel, onNotify, onReconnect) {
       await client.listen(channel, onNotify, onReconnect);
     },
-    async query<T extends Record<string, unknown>>(text: string, params: readonly unknown[], signal?: AbortSignal) {
-      const pending = client.unsafe(text, params as never[], { prepare: true });
+    async query<T extends Record<string, unknown>>(
+      text: string,
+      params: readonly unknown[],
+      signal?: AbortSignal,
+      options?: QueryOptions,
+    ) {
+      const pending = client.unsafe(text, params as never[], { prepare: options?.planPerCall !== true });
       return (await cancelledBy(pending, signal)) as unknown as T[];
     },
     async migrate() {

@@ -1,7 +1,9 @@
+import { randomUUID } from "node:crypto";
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestStorage, type TestStorage } from "../../test/harness.js";
 import { validateAppend } from "../domain/validate-append.js";
-import { checkedWriteSql } from "../store/append-batch.js";
+import { appendBatch, checkedWriteSql } from "../store/append-batch.js";
 import { AppendBatcher } from "../store/append-batcher.js";
 import { readEventsSql } from "../store/read-events.js";
 import { bytesQuery } from "../store/read-log-bytes.js";
@@ -60,6 +62,46 @@ describe("the events table's indexes, each held to the query it serves", () => {
     }
   });
 
+  it("the append statement costs the same planned for its values as generic, so PostgreSQL keeps one plan", async () => {
+    const { databaseUrl } = storage.config;
+    if (databaseUrl === undefined) return; // PGlite keeps no plans between calls: nothing to keep.
+    // On one connection of its own, run the statement as the store does (prepared), more than the five times after
+    // which PostgreSQL compares the generic plan with the ones it made per call.
+    const client = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+    const single: Database = {
+      ...database,
+      query: async (text, params) => (await client.unsafe(text, params as never[], { prepare: true })) as never,
+    };
+    try {
+      for (let i = 0; i < 12; i++) {
+        const events = validateAppend(
+          [
+            {
+              originatorId: `plan-${i}`,
+              version: 1n,
+              eventType: "Plan.tested",
+              payload: "{}",
+              metadata: {},
+              eventId: randomUUID(),
+            },
+          ],
+          { maxEventBytes: 1 << 20, maxRequestBytes: 4 << 20, maxEvents: 10 },
+        );
+        const [outcome] = await appendBatch(single, [events]);
+        expect(outcome).toMatchObject({ written: true });
+      }
+      const [stats] = await client<{ generic_plans: string; custom_plans: string }[]>`
+        select generic_plans::text, custom_plans::text from pg_prepared_statements
+        where statement like '%with input as%' and statement not like '%pg_prepared_statements%'`;
+      expect(Number(stats!.custom_plans)).toBeLessThanOrEqual(5);
+      expect(Number(stats!.generic_plans)).toBeGreaterThanOrEqual(7);
+    } finally {
+      await client.end();
+    }
+  });
+
+  // Pages of one entity type or action are planned per call (read-log.ts), so these plans, made for the values, are
+  // the ones that run; prepared once, PostgreSQL's generic plan walked the primary key and filtered instead.
   it("a page of one entity type walks (entity_type, log_id)", async () => {
     expect(await plan(rangeQuery({ entityType: "Type7" }), ["1", 1000, "Type7"])).toContain(
       "events_entity_type_log_idx",
@@ -85,7 +127,7 @@ describe("the events table's indexes, each held to the query it serves", () => {
   it("an append finds current versions by (originator_id, version) and retried events by event_id", async () => {
     const input = JSON.stringify([]);
     const versions = JSON.stringify([{ originator_id: "o-3", version: "4" }]);
-    const ids = "{00000000-0000-4000-8000-000000000000}";
+    const ids = JSON.stringify(["00000000-0000-4000-8000-000000000000"]);
     const shown = await plan(checkedWriteSql, [input, versions, ids]);
     expect(shown).toContain("events_originator_version_key");
     expect(shown).toContain("events_event_id_key");

@@ -3,6 +3,7 @@ import type { LogFilter } from "../domain/selector.js";
 import type { Database } from "../storage/database.js";
 import { type EventRowText, eventRowTextColumns, fromEventRowText } from "../storage/event-row-text.js";
 import { ev } from "../storage/sql-names.js";
+import { isFiltered } from "./read-log.js";
 
 /**
  * What one entry costs a stream beyond its text (ids, numbers, object headers), for the byte bound of a page. The
@@ -62,7 +63,14 @@ export async function readLogBounded(
   const params: unknown[] = [fromId.toString(), limit, maxBytes];
   if (filter.entityType !== undefined) params.push(filter.entityType);
   if (filter.action !== undefined) params.push(filter.action);
-  const rows = await database.query<EventRowText & { log_id: string; upto: string }>(bytesQuery(filter), params);
+  const rows = await database.query<EventRowText & { log_id: string; upto: string }>(
+    bytesQuery(filter),
+    params,
+    undefined,
+    {
+      planPerCall: isFiltered(filter),
+    },
+  );
   const entries: LogEntry[] = [];
   let bytes = 0;
   for (const row of rows) {

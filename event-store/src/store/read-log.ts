@@ -17,6 +17,11 @@ export async function readLogHead(database: Database, signal?: AbortSignal): Pro
 // One fixed (prepared) text per filter shape, so each shape gets its own plan: by log id (the primary key), or by
 // (entity_type, log_id) / (action, log_id).
 const rangeSql = new Map<string, string>();
+/** Whether a page with `filter` is planned per call (see QueryOptions.planPerCall): its best plan depends on the type. */
+export function isFiltered(filter: LogFilter): boolean {
+  return filter.entityType !== undefined || filter.action !== undefined;
+}
+
 /** The text of a log page with `filter` (exported for the plan tests). */
 export function rangeQuery(filter: LogFilter): string {
   const key = `${filter.entityType !== undefined}${filter.action !== undefined}`;
@@ -48,7 +53,9 @@ export async function readLogRange(
   const params: unknown[] = [fromId.toString(), limit];
   if (filter.entityType !== undefined) params.push(filter.entityType);
   if (filter.action !== undefined) params.push(filter.action);
-  const rows = await database.query<EventRowText & { log_id: string }>(rangeQuery(filter), params, signal);
+  const rows = await database.query<EventRowText & { log_id: string }>(rangeQuery(filter), params, signal, {
+    planPerCall: isFiltered(filter),
+  });
   const entries: LogEntry[] = [];
   for (const row of rows) {
     const id = BigInt(row.log_id);
