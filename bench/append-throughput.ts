@@ -61,12 +61,13 @@ export async function appendThroughput(config: BenchConfig): Promise<void> {
   const eskitDb = await createFreshDatabase(config.databaseUrl, "append");
   const rawDb = await createFreshDatabase(config.databaseUrl, "append_raw");
   const drizzleDb = await createFreshDatabase(config.databaseUrl, "append_drizzle");
+  const statementDb = await createFreshDatabase(config.databaseUrl, "append_statement");
   const eskitSql = postgres(eskitDb.url, { max: 1, onnotice: () => {} });
   const rawSql = postgres(rawDb.url, { max: 1, onnotice: () => {} });
   try {
     await applyMigrations(rawDb.url);
-    const server = await startBenchServer(config, eskitDb.url);
-    const meter = new CpuMeter(config.databaseUrl, [eskitDb.name, rawDb.name, drizzleDb.name], server.pid);
+    const firstServer = await startBenchServer(config, eskitDb.url);
+    const meter = new CpuMeter(config.databaseUrl, [eskitDb.name, rawDb.name], firstServer.pid);
     const rows: string[][] = [];
     const drizzleRows: string[][] = [];
     try {
@@ -74,12 +75,12 @@ export async function appendThroughput(config: BenchConfig): Promise<void> {
         const label = `${cell.eventsPerRequest}-event × c${cell.concurrency}`;
         progress(`append: ${label} ESKIT gRPC`);
         const eskitHead = await logHead(eskitSql);
-        const grpc = await measure(config, cell, `grpc-c${index}`, meter, new LeanGrpcAppender(server.url));
+        const grpc = await measure(config, cell, `grpc-c${index}`, meter, new LeanGrpcAppender(firstServer.url));
         const eskitBatch = await eventsPerCommit(eskitSql, eskitHead);
         progress(`append: ${label} ESKIT Connect JSON, HTTP/1.1`);
-        const json = await measure(config, cell, `json-c${index}`, meter, jsonAppenders(server.url));
+        const json = await measure(config, cell, `json-c${index}`, meter, jsonAppenders(firstServer.url));
         progress(`append: ${label} ESKIT through @eskit/client`);
-        const viaClient = await measureEskitViaClient(config, server.url, cell, `c${index}`, meter);
+        const viaClient = await measureEskitViaClient(config, firstServer.url, cell, `c${index}`, meter);
         progress(`append: ${label} raw`);
         const raw = await measureRaw(config, rawDb.url, cell, `c${index}`, meter);
         rows.push([
@@ -100,10 +101,13 @@ export async function appendThroughput(config: BenchConfig): Promise<void> {
       }
     } finally {
       await meter.close();
+      await firstServer.stop();
     }
+    // Both stores of the comparison start on fresh databases, so neither carries the rows of the cells above.
+    const server = await startBenchServer(config, statementDb.url);
     const drizzleServer = await startBenchServer(config, drizzleDb.url, { ESKIT_APPEND_PATH: "drizzle-transaction" });
-    const drizzleMeter = new CpuMeter(config.databaseUrl, [eskitDb.name, drizzleDb.name], drizzleServer.pid);
-    const statementMeter = new CpuMeter(config.databaseUrl, [eskitDb.name, drizzleDb.name], server.pid);
+    const drizzleMeter = new CpuMeter(config.databaseUrl, [statementDb.name, drizzleDb.name], drizzleServer.pid);
+    const statementMeter = new CpuMeter(config.databaseUrl, [statementDb.name, drizzleDb.name], server.pid);
     try {
       for (const concurrency of [16, 64]) {
         const cell = { eventsPerRequest: 1, concurrency };
@@ -189,6 +193,7 @@ export async function appendThroughput(config: BenchConfig): Promise<void> {
     await eskitDb.drop();
     await rawDb.drop();
     await drizzleDb.drop();
+    await statementDb.drop();
   }
 }
 
