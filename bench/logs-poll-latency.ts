@@ -3,6 +3,8 @@ import { LogsPollRequestSchema, LogsRequestSchema } from "@eskit/gen/eskit/event
 import { type BenchConfig, describeConfig, loadBenchConfig } from "./lib/config.js";
 import { type BenchClient, connectGrpc } from "./lib/eskit-client.js";
 import { startBenchServer } from "./lib/event-store-server.js";
+import { LeanGrpcAppender, leanLogsPollFollow } from "./lib/lean-grpc.js";
+import type { NewEvent } from "@eskit/client/new-event.js";
 import { createFreshDatabase } from "./lib/fresh-database.js";
 import { isMain } from "./lib/is-main.js";
 import { OriginatorSequence } from "./lib/sample-events.js";
@@ -38,7 +40,7 @@ export async function logsPollLatency(config: BenchConfig): Promise<void> {
 
       progress(`latency: ${config.latencyEvents} appends at ${config.latencyRate}/s`);
       const { answered, appendLatency, seconds } = await appendAtRate(
-        writer,
+        (events) => writer.client.appendEvents(events).then(([id]) => id!),
         sequence,
         config.latencyEvents,
         config.latencyRate,
@@ -100,10 +102,109 @@ export async function logsPollLatency(config: BenchConfig): Promise<void> {
   } finally {
     await db.drop();
   }
+  await fanOut(config);
+}
+
+/**
+ * The fan-out cell: `fanOutStreams` LogsPoll streams open at the head (lean readers, one HTTP/2 connection each)
+ * while single events are appended open-loop at `fanOutRate` per second by a lean gRPC writer; the latency of every
+ * entry on every stream, from its Append's answer. On its own fresh database and store.
+ */
+async function fanOut(config: BenchConfig): Promise<void> {
+  const db = await createFreshDatabase(config.databaseUrl, "fanout");
+  try {
+    const server = await startBenchServer(config, db.url);
+    const writer = new LeanGrpcAppender(server.url);
+    const stop = new AbortController();
+    try {
+      const sequence = new OriginatorSequence("fanout");
+      let head = 0n;
+      for (let i = 0; i < 50; i++) [head = head] = await writer.appendIds(sequence.next(i % 4, 1));
+      const base = head + 1n;
+      const n = config.fanOutEvents;
+      // Arrival time of each entry on each stream, by its id's offset from the first (NaN until it arrives).
+      const arrivals = Array.from({ length: config.fanOutStreams }, () => new Float64Array(n + 1024).fill(NaN));
+      const received = new Array<number>(config.fanOutStreams).fill(0);
+      const streams = arrivals.map((times, s) =>
+        leanLogsPollFollow(
+          server.url,
+          base,
+          (id) => {
+            const at = Number(id - base);
+            if (at < times.length) times[at] = performance.now();
+            received[s]!++;
+          },
+          stop.signal,
+        ),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      progress(`latency: ${config.fanOutStreams} streams, ${n} appends at ${config.fanOutRate}/s`);
+      const { answered, appendLatency, seconds } = await appendAtRate(
+        (events) => writer.appendIds(events).then(([id]) => id!),
+        sequence,
+        n,
+        config.fanOutRate,
+      );
+      await waitFor(() => received.every((r) => r >= n), 10_000);
+      stop.abort();
+      await Promise.allSettled(streams);
+      const delays: number[] = [];
+      let missing = 0;
+      for (const [id, at] of answered) {
+        const offset = Number(id - base);
+        for (const times of arrivals) {
+          const arrived = times[offset];
+          if (arrived === undefined || Number.isNaN(arrived)) missing++;
+          else delays.push(arrived - at);
+        }
+      }
+      const s = summarize(delays);
+      printTable(
+        `2b. LogsPoll fan-out: ${config.fanOutStreams} open streams, appends at ${config.fanOutRate}/s (ms from Append's answer)`,
+        [
+          { title: "streams" },
+          { title: "appends/s" },
+          { title: "deliveries" },
+          { title: "p50" },
+          { title: "p90" },
+          { title: "p99" },
+          { title: "max" },
+          { title: "target", align: "left" },
+        ],
+        [
+          [
+            count(config.fanOutStreams),
+            count(n / seconds),
+            count(s.n),
+            ms(s.p50),
+            ms(s.p90),
+            ms(s.p99),
+            ms(s.max),
+            target("p99 ≤ 5 ms", s.p99 <= 5),
+          ],
+        ],
+        [
+          describeConfig(config),
+          `lean gRPC writer and readers (bench/lib/lean-grpc.ts) in this process; Append's own latency p50 ${ms(appendLatency.p50)} ms, p99 ${ms(appendLatency.p99)} ms; missing deliveries: ${missing}`,
+        ],
+      );
+    } finally {
+      stop.abort();
+      writer.close();
+      await server.stop();
+    }
+  } finally {
+    await db.drop();
+  }
 }
 
 /** Appends `n` single events, the i-th at t0 + i/rate, without waiting for earlier ones; returns when each answered, by log id. */
-async function appendAtRate(writer: BenchClient, sequence: OriginatorSequence, n: number, rate: number) {
+async function appendAtRate(
+  append: (events: NewEvent[]) => Promise<bigint>,
+  sequence: OriginatorSequence,
+  n: number,
+  rate: number,
+) {
   const answered = new Map<bigint, number>();
   const latencies: number[] = [];
   const t0 = performance.now();
@@ -117,10 +218,10 @@ async function appendAtRate(writer: BenchClient, sequence: OriginatorSequence, n
     const events = sequence.next(100 + i, 1);
     const sent = performance.now();
     pending.push(
-      writer.client.appendEvents(events).then(
-        ([id]) => {
+      append(events).then(
+        (id) => {
           const now = performance.now();
-          answered.set(id!, now);
+          answered.set(id, now);
           latencies.push(now - sent);
         },
         // Held until every append settled: a rejection left unhandled meanwhile would end the process.

@@ -17,6 +17,10 @@ export interface BenchConfig {
   readonly rawPoolMax: number;
   readonly latencyEvents: number;
   readonly latencyRate: number;
+  /** Benchmark 2's fan-out cell: streams open at once, appends per second, and how many. */
+  readonly fanOutStreams: number;
+  readonly fanOutRate: number;
+  readonly fanOutEvents: number;
   readonly catchUpEvents: number;
 }
 
@@ -42,6 +46,9 @@ export function loadBenchConfig(): BenchConfig {
     rawPoolMax: number("BENCH_RAW_POOL_MAX", 64, 1),
     latencyEvents: Math.max(1000, number("BENCH_LATENCY_EVENTS", 2000, 1)),
     latencyRate: number("BENCH_LATENCY_RATE", 200, 1),
+    fanOutStreams: number("BENCH_FANOUT_STREAMS", 100, 1),
+    fanOutRate: number("BENCH_FANOUT_RATE", 2000, 1),
+    fanOutEvents: number("BENCH_FANOUT_EVENTS", 10_000, 100),
     catchUpEvents: number("BENCH_CATCHUP_EVENTS", 100_000, 1000),
   };
 }

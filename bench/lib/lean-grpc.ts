@@ -1,6 +1,6 @@
 import * as http2 from "node:http2";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { AppendRequestSchema } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
+import { AppendRequestSchema, LogsPollRequestSchema } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
 import { toEvent, type NewEvent } from "@eskit/client/new-event.js";
 
 /**
@@ -19,7 +19,28 @@ export class LeanGrpcAppender {
   }
 
   /** Appends the events; resolves with how many were written, rejects with the gRPC status message otherwise. */
-  append(events: readonly NewEvent[]): Promise<number> {
+  async append(events: readonly NewEvent[]): Promise<number> {
+    await this.call(events);
+    return events.length;
+  }
+
+  /** Appends the events; resolves with their log ids (the AppendResponse walked, not decoded into a message). */
+  async appendIds(events: readonly NewEvent[]): Promise<bigint[]> {
+    const body = await this.call(events);
+    const ids: bigint[] = [];
+    // AppendResponse: field 1 (log_ids), packed varints.
+    if (body.length > 5 && body[5] === 0x0a) {
+      const [length, from] = readVarint(body, 6);
+      for (let at = from; at < from + Number(length);) {
+        const [id, next] = readVarint(body, at);
+        ids.push(id);
+        at = next;
+      }
+    }
+    return ids;
+  }
+
+  private call(events: readonly NewEvent[]): Promise<Buffer> {
     const body = toBinary(AppendRequestSchema, create(AppendRequestSchema, { events: events.map(toEvent) }));
     const frame = Buffer.alloc(5 + body.length);
     frame.writeUInt32BE(body.length, 1);
@@ -32,6 +53,7 @@ export class LeanGrpcAppender {
         te: "trailers",
       });
       let status: string | undefined;
+      const chunks: Buffer[] = [];
       request.on("trailers", (trailers) => {
         status = String(trailers["grpc-status"]);
         if (status !== "0")
@@ -47,9 +69,9 @@ export class LeanGrpcAppender {
           );
         }
       });
-      request.on("data", () => {});
+      request.on("data", (chunk: Buffer) => chunks.push(chunk));
       request.on("end", () =>
-        status === "0" ? resolve(events.length) : reject(new Error("Append ended without status")),
+        status === "0" ? resolve(Buffer.concat(chunks)) : reject(new Error("Append ended without status")),
       );
       request.on("error", reject);
       request.end(frame);
@@ -62,11 +84,16 @@ export class LeanGrpcAppender {
 }
 
 /**
- * A lean LogsPoll reader: streams from id 0 on a new HTTP/2 connection and walks the gRPC frames and the entries'
- * wire format without building messages, checking that entry ids strictly increase. Resolves with how many
- * entries arrived once `n` did (then cancels the stream).
+ * A lean LogsPoll stream on a new HTTP/2 connection: walks the gRPC frames and the entries' wire format without
+ * building messages, checks that entry ids strictly increase, and calls `onEntry` with each id as it arrives. Ends
+ * (resolving) when `signal` aborts; rejects when the stream fails or ends by itself.
  */
-export function leanLogsPollCount(baseUrl: string, n: number): Promise<number> {
+export function leanLogsPollFollow(
+  baseUrl: string,
+  fromId: bigint,
+  onEntry: (id: bigint) => boolean | void,
+  signal?: AbortSignal,
+): Promise<void> {
   const session = http2.connect(baseUrl);
   session.on("error", () => {});
   const request = session.request({
@@ -75,17 +102,27 @@ export function leanLogsPollCount(baseUrl: string, n: number): Promise<number> {
     "content-type": "application/grpc+proto",
     te: "trailers",
   });
-  request.end(Buffer.alloc(5)); // an empty LogsPollRequest: from_id 0, every entry
+  const body = toBinary(LogsPollRequestSchema, create(LogsPollRequestSchema, { fromId }));
+  const frame = Buffer.alloc(5 + body.length);
+  frame.writeUInt32BE(body.length, 1);
+  frame.set(body, 5);
+  request.end(frame);
   return new Promise((resolve, reject) => {
     let pending: Buffer = Buffer.alloc(0);
-    let received = 0;
     let lastId = 0n;
+    let done = false;
     const finish = (error?: Error) => {
+      if (done) return;
+      done = true;
+      signal?.removeEventListener("abort", onAbort);
       request.close();
       session.close();
       if (error) reject(error);
-      else resolve(received);
+      else resolve();
     };
+    const onAbort = () => finish();
+    if (signal?.aborted) return finish();
+    signal?.addEventListener("abort", onAbort, { once: true });
     request.on("data", (chunk: Buffer) => {
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
       while (pending.length >= 5 && pending.length >= 5 + pending.readUInt32BE(1)) {
@@ -101,13 +138,20 @@ export function leanLogsPollCount(baseUrl: string, n: number): Promise<number> {
           const id = entry[0] === 0x08 ? readVarint(entry, 1)[0] : 0n;
           if (id <= lastId) return finish(new Error(`entry id ${id} after ${lastId}`));
           lastId = id;
-          if (++received >= n) return finish();
+          if (onEntry(id) === true) return finish();
         }
       }
     });
     request.on("error", (error) => finish(error));
-    request.on("end", () => finish(new Error(`LogsPoll ended after ${received} entries`)));
+    request.on("end", () => finish(done ? undefined : new Error(`LogsPoll ended after entry ${lastId}`)));
   });
+}
+
+/** Reads the log from id 0 with {@link leanLogsPollFollow}; resolves with how many entries arrived once `n` did. */
+export async function leanLogsPollCount(baseUrl: string, n: number): Promise<number> {
+  let received = 0;
+  await leanLogsPollFollow(baseUrl, 0n, () => ++received >= n);
+  return received;
 }
 
 function readVarint(buffer: Uint8Array, at: number): [bigint, number] {
