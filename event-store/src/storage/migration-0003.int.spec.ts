@@ -11,7 +11,7 @@ import postgres from "postgres";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestStorage, type TestStorage } from "../../test/harness.js";
 import { ConcurrencyError } from "../domain/errors.js";
-import { validateAppend } from "../domain/validate-append.js";
+import { validRequest } from "../../test/support/valid-events.js";
 import { AppendBatcher } from "../store/append-batcher.js";
 import { readLogRange } from "../store/read-log.js";
 import { type Database, openDatabase } from "./database.js";
@@ -118,24 +118,11 @@ describe("migration 0003: the events table becomes the log", () => {
     expect(shipped!.event.action).toBe("shipped");
 
     const batcher = new AppendBatcher(database, { parallelism: 1, maxBatchEvents: 100, onCommit: () => {} });
-    const limits = { maxEventBytes: 1 << 20, maxRequestBytes: 4 << 20, maxEvents: 100 };
-    const outcome = await batcher.append(
-      validateAppend(
-        [{ originatorId: "a", version: 3n, eventType: "Order.paid", payload: "{}", metadata: {} }],
-        limits,
-      ),
-    );
+    const outcome = await batcher.append(validRequest("a", 3n));
     // app_log's sequence had drawn 6 (a rolled-back append): the next id is 7, never one a reader may have passed.
     expect(outcome).toEqual([7n]);
     // The version check still sees the carried-over history.
-    await expect(
-      batcher.append(
-        validateAppend(
-          [{ originatorId: "a", version: 3n, eventType: "Order.paid", payload: "{}", metadata: {} }],
-          limits,
-        ),
-      ),
-    ).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(batcher.append(validRequest("a", 3n))).rejects.toBeInstanceOf(ConcurrencyError);
     const tables = await database.query<{ name: string }>(
       "select table_name as name from information_schema.tables where table_schema = 'public' order by 1",
       [],
@@ -147,15 +134,7 @@ describe("migration 0003: the events table becomes the log", () => {
     await raw.close();
     database = await openDatabase({ ...storage.config, poolSize: 2 });
     const batcher = new AppendBatcher(database, { parallelism: 1, maxBatchEvents: 100, onCommit: () => {} });
-    const limits = { maxEventBytes: 1 << 20, maxRequestBytes: 4 << 20, maxEvents: 100 };
-    expect(
-      await batcher.append(
-        validateAppend(
-          [{ originatorId: "a", version: 1n, eventType: "Order.created", payload: "{}", metadata: {} }],
-          limits,
-        ),
-      ),
-    ).toEqual([1n]);
+    expect(await batcher.append(validRequest("a", 1n))).toEqual([1n]);
   });
 
   it("refuses, and changes nothing, when an event has no log entry", async () => {

@@ -2,12 +2,12 @@ import { randomUUID } from "node:crypto";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestStorage, type TestStorage } from "../../test/harness.js";
-import { validateAppend } from "../domain/validate-append.js";
+import { validEvents, validRequest } from "../../test/support/valid-events.js";
 import { appendBatch, checkedWriteSql } from "../store/append-batch.js";
 import { AppendBatcher } from "../store/append-batcher.js";
 import { readEventsSql } from "../store/read-events.js";
-import { bytesQuery } from "../store/read-log-bytes.js";
-import { rangeQuery } from "../store/read-log.js";
+import { bytesQuery, readLogBounded } from "../store/read-log-bytes.js";
+import { rangeQuery, readLogRange } from "../store/read-log.js";
 import { type Database, openDatabase } from "./database.js";
 
 /**
@@ -24,11 +24,10 @@ describe("the events table's indexes, each held to the query it serves", () => {
     storage = await createTestStorage();
     database = await openDatabase({ ...storage.config, poolSize: 2 });
     const batcher = new AppendBatcher(database, { parallelism: 1, maxBatchEvents: 5000, onCommit: () => {} });
-    const limits = { maxEventBytes: 1 << 20, maxRequestBytes: 4 << 20, maxEvents: 5000 };
     // Many types and actions, so that one type or one action is a small part of the log.
     for (let round = 0; round < 4; round++) {
       await batcher.append(
-        validateAppend(
+        validEvents(
           Array.from({ length: 2000 }, (_, i) => ({
             originatorId: `o-${i}`,
             version: BigInt(round + 1),
@@ -36,7 +35,6 @@ describe("the events table's indexes, each held to the query it serves", () => {
             payload: "{}",
             metadata: {},
           })),
-          limits,
         ),
       );
     }
@@ -74,20 +72,7 @@ describe("the events table's indexes, each held to the query it serves", () => {
     };
     try {
       for (let i = 0; i < 12; i++) {
-        const events = validateAppend(
-          [
-            {
-              originatorId: `plan-${i}`,
-              version: 1n,
-              eventType: "Plan.tested",
-              payload: "{}",
-              metadata: {},
-              eventId: randomUUID(),
-            },
-          ],
-          { maxEventBytes: 1 << 20, maxRequestBytes: 4 << 20, maxEvents: 10 },
-        );
-        const [outcome] = await appendBatch(single, [events]);
+        const [outcome] = await appendBatch(single, [validRequest(`plan-${i}`, 1n, 1, [randomUUID()])]);
         expect(outcome).toMatchObject({ written: true });
       }
       const [stats] = await client<{ generic_plans: string; custom_plans: string }[]>`
@@ -98,6 +83,22 @@ describe("the events table's indexes, each held to the query it serves", () => {
     } finally {
       await client.end();
     }
+  });
+
+  it("asks for pages of one entity type or action to be planned per call, and prepares the plain page once", async () => {
+    const asked: Array<boolean | undefined> = [];
+    const recording: Database = {
+      ...database,
+      query: (text, params, signal, options) => {
+        asked.push(options?.planPerCall);
+        return database.query(text, params, signal, options);
+      },
+    };
+    await readLogRange(recording, 1n, undefined, {}, 10);
+    await readLogRange(recording, 1n, undefined, { entityType: "Type7" }, 10);
+    await readLogBounded(recording, 1n, 100n, { action: "action3" }, 10, 1 << 20);
+    await readLogBounded(recording, 1n, 100n, {}, 10, 1 << 20);
+    expect(asked.map((perCall) => perCall === true)).toEqual([false, true, true, false]);
   });
 
   // Pages of one entity type or action are planned per call (read-log.ts), so these plans, made for the values, are

@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestStorage, type TestStorage } from "../../test/harness.js";
 import { ConcurrencyError, DuplicateEventError, VersionGapError } from "../domain/errors.js";
-import { type ValidEvent, validateAppend } from "../domain/validate-append.js";
+import type { ValidEvent } from "../domain/validate-append.js";
+import { validEvents, validRequest } from "../../test/support/valid-events.js";
 import { type Database, openDatabase } from "../storage/database.js";
 import { type AppendOutcome, appendBatch } from "./append-batch.js";
 import { appendBatchInTransaction } from "./append-batch-drizzle.js";
@@ -16,19 +17,7 @@ describe("appendBatch", () => {
   /** The real database, with its statements counted (nothing else changes). */
   let counted: Database;
   let statements = 0;
-  const limits = { maxEventBytes: 1 << 20, maxRequestBytes: 4 << 20, maxEvents: 1000 };
-  const request = (originatorId: string, version: bigint, count = 1, eventIds?: string[]): ValidEvent[] =>
-    validateAppend(
-      Array.from({ length: count }, (_, i) => ({
-        originatorId,
-        version: version + BigInt(i),
-        eventType: "Batch.Tested",
-        payload: `{"i":${i}}`,
-        metadata: {},
-        ...(eventIds === undefined ? {} : { eventId: eventIds[i]! }),
-      })),
-      limits,
-    );
+  const request = validRequest;
   const run = async (requests: ValidEvent[][]): Promise<{ outcomes: AppendOutcome[]; statements: number }> => {
     statements = 0;
     const outcomes = await appendBatch(counted, requests);
@@ -95,10 +84,9 @@ describe("appendBatch", () => {
     expect(retry.statements).toBe(1);
     expect(retry.outcomes).toEqual([{ logIds: (first as { logIds: bigint[] }).logIds, written: false }]);
 
-    const other = validateAppend(
-      [{ originatorId: a, version: 1n, eventType: "Batch.Tested", payload: `{"i":9}`, metadata: {}, eventId: ids[0]! }],
-      limits,
-    );
+    const other = validEvents([
+      { originatorId: a, version: 1n, eventType: "Batch.Tested", payload: `{"i":9}`, metadata: {}, eventId: ids[0]! },
+    ]);
     const taken = await run([other]);
     expect(taken.outcomes[0]).toMatchObject({ error: expect.any(DuplicateEventError) as unknown });
     expect(await readEvents(database, a, 1n, 0n)).toHaveLength(2);

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestStorage, type TestStorage } from "../../test/harness.js";
 import { ConcurrencyError } from "../domain/errors.js";
-import { validateAppend } from "../domain/validate-append.js";
+import { validRequest } from "../../test/support/valid-events.js";
 import { type Database, openDatabase } from "../storage/database.js";
 import { AppendBatcher } from "./append-batcher.js";
 import { readEvents } from "./read-events.js";
@@ -13,18 +13,7 @@ import { readLogRange } from "./read-log.js";
 describe("AppendBatcher", () => {
   let storage: TestStorage;
   let database: Database;
-  const limits = { maxEventBytes: 1 << 20, maxRequestBytes: 4 << 20, maxEvents: 1000 };
-  const request = (originatorId: string, version: bigint, count = 1) =>
-    validateAppend(
-      Array.from({ length: count }, (_, i) => ({
-        originatorId,
-        version: version + BigInt(i),
-        eventType: "Batch.Tested",
-        payload: `{"i":${i}}`,
-        metadata: {},
-      })),
-      limits,
-    );
+  const request = validRequest;
 
   beforeAll(async () => {
     storage = await createTestStorage();

@@ -10,6 +10,9 @@ export class CounterCell {
   inc(by = 1): void {
     this.value += by;
   }
+  zero(): void {
+    this.value = 0;
+  }
 }
 
 /** One series of a {@link CellGauge}. */
@@ -21,6 +24,9 @@ export class GaugeCell {
   }
   dec(by = 1): void {
     this.value -= by;
+  }
+  zero(): void {
+    this.value = 0;
   }
 }
 
@@ -73,7 +79,7 @@ export interface CellMetricOptions<L extends string> {
  */
 
 /** The series of one metric, keyed by their label values in label-name order. */
-class Cells<L extends string, C> {
+class Cells<L extends string, C extends { zero(): void }> {
   private readonly byKey = new Map<string, C>();
   constructor(
     private readonly labelNames: readonly L[],
@@ -93,6 +99,23 @@ class Cells<L extends string, C> {
   values(): IterableIterator<C> {
     return this.byKey.values();
   }
+  zero(): void {
+    for (const cell of this.byKey.values()) cell.zero();
+  }
+}
+
+/** A prom-client metric's configuration for `options`, with `collect` run at each scrape to copy the cells in. */
+function promConfig<L extends string, M>(options: CellMetricOptions<L>, collect: (metric: M) => void) {
+  return {
+    name: options.name,
+    help: options.help,
+    labelNames: options.labelNames,
+    registers: [options.registry],
+    // prom-client calls it with the metric as `this`: the cell metric that built this configuration.
+    collect(this: unknown) {
+      collect(this as M);
+    },
+  };
 }
 
 /** A prom-client Counter whose series are {@link CounterCell}s. */
@@ -100,17 +123,12 @@ export class CellCounter<L extends string> extends Counter<L> {
   private readonly cells: Cells<L, CounterCell>;
 
   constructor(options: CellMetricOptions<L>) {
-    super({
-      name: options.name,
-      help: options.help,
-      labelNames: options.labelNames,
-      registers: [options.registry],
-      collect(this: Counter<L>) {
-        const self = this as CellCounter<L>;
+    super(
+      promConfig(options, (self: CellCounter<L>) => {
         Counter.prototype.reset.call(self);
         for (const cell of self.cells.values()) self.inc(cell.labels as Partial<Record<L, string>>, cell.value);
-      },
-    });
+      }),
+    );
     this.cells = new Cells(options.labelNames, (labels) => new CounterCell(labels));
   }
 
@@ -122,8 +140,7 @@ export class CellCounter<L extends string> extends Counter<L> {
   /** Zeroes every series (as `Registry.resetMetrics` does); cells handed out stay valid. */
   override reset(): void {
     // prom-client's constructor calls reset() before this class has set its fields.
-    const cells = this.cells as Cells<L, { value: number }> | undefined;
-    if (cells !== undefined) for (const cell of cells.values()) cell.value = 0;
+    (this.cells as Cells<L, { zero(): void }> | undefined)?.zero();
     super.reset();
   }
 }
@@ -133,16 +150,11 @@ export class CellGauge<L extends string> extends Gauge<L> {
   private readonly cells: Cells<L, GaugeCell>;
 
   constructor(options: CellMetricOptions<L>) {
-    super({
-      name: options.name,
-      help: options.help,
-      labelNames: options.labelNames,
-      registers: [options.registry],
-      collect(this: Gauge<L>) {
-        const self = this as CellGauge<L>;
+    super(
+      promConfig(options, (self: CellGauge<L>) => {
         for (const cell of self.cells.values()) self.set(cell.labels as Partial<Record<L, string>>, cell.value);
-      },
-    });
+      }),
+    );
     this.cells = new Cells(options.labelNames, (labels) => new GaugeCell(labels));
   }
 
@@ -154,8 +166,7 @@ export class CellGauge<L extends string> extends Gauge<L> {
   /** Zeroes every series (as `Registry.resetMetrics` does); cells handed out stay valid. */
   override reset(): void {
     // prom-client's constructor calls reset() before this class has set its fields.
-    const cells = this.cells as Cells<L, { value: number }> | undefined;
-    if (cells !== undefined) for (const cell of cells.values()) cell.value = 0;
+    (this.cells as Cells<L, { zero(): void }> | undefined)?.zero();
     super.reset();
   }
 }
@@ -194,7 +205,7 @@ export class CellHistogram<L extends string> {
 
   /** Zeroes every series; cells handed out stay valid. */
   reset(): void {
-    for (const cell of this.cells.values()) cell.zero();
+    this.cells.zero();
   }
 
   /** The metric in the Prometheus text format (0.0.4): cumulative buckets, +Inf, sum and count per series. */
