@@ -112,6 +112,37 @@ describe.each(protocols)("ListOriginators, SaveSnapshot, GetSnapshot over %s", (
     ]);
   });
 
+  it("reads a state in one call: GetEvents and BatchGetEvents from the latest snapshot, then the events after it", async () => {
+    const id = unique("s");
+    const bare = unique("s");
+    for (let v = 1; v <= 5; v++) await append(id, v, "Doc.Updated", `{"v":${v}}`);
+    await append(bare, 1, "Doc.Created", '{"v":1}');
+    await c.eventStore.saveSnapshot({ originatorId: id, version: 3n, payload: '{ "state" : 3 }' });
+    const read = async (toVersion: bigint, fromVersion = 0n) => {
+      const r = await c.eventStore.getEvents({ originatorId: id, fromVersion, toVersion, fromLatestSnapshot: true });
+      return [r.snapshot?.version, r.snapshot?.payload, r.events.map((e) => e.originator?.version)];
+    };
+    expect(await read(0n)).toEqual([3n, '{ "state" : 3 }', [4n, 5n]]);
+    expect(await read(4n)).toEqual([3n, '{ "state" : 3 }', [4n]]);
+    expect(await read(2n)).toEqual([undefined, undefined, [1n, 2n]]);
+    expect(await read(0n, 5n)).toEqual([3n, '{ "state" : 3 }', [5n]]);
+    // Without the flag, nothing changes: no snapshot, every event in range.
+    const plain = await c.eventStore.getEvents({ originatorId: id });
+    expect([plain.snapshot, plain.events.length]).toEqual([undefined, 5]);
+    const batch = await c.eventStore.batchGetEvents({
+      ranges: [
+        { originatorId: id, fromLatestSnapshot: true },
+        { originatorId: bare, fromLatestSnapshot: true },
+        { originatorId: id },
+      ],
+    });
+    expect(batch.results.map((r) => [r.snapshot?.version, r.events.map((e) => e.originator?.version)])).toEqual([
+      [3n, [4n, 5n]],
+      [undefined, [1n]],
+      [undefined, [1n, 2n, 3n, 4n, 5n]],
+    ]);
+  });
+
   it("replaces the snapshot of the same version", async () => {
     const id = unique("s");
     await append(id, 1, "Doc.Created");

@@ -11,11 +11,11 @@ import type {
   EventStorePort,
   NewEvent,
   OriginatorPage,
+  HistorySlice,
   StoredEvent,
-  StoredSnapshot,
   VersionRange,
 } from "../store/event-store-port.js";
-import { appendFailure, toStoredEvent } from "./domain-conversion.js";
+import { appendFailure, toSlice, toStoredEvent } from "./domain-conversion.js";
 
 /**
  * What the Crud Store's caller is told when the connection to the Event Store died under a call (the Event Store
@@ -105,21 +105,22 @@ export class EventStoreGateway implements EventStorePort {
     return response.events.map(toStoredEvent);
   }
 
-  /** The events of many version ranges in one call, one list per range in request order (at most 1000 ranges). */
-  async batchGetEvents(ranges: readonly VersionRange[], scope: CallScope): Promise<StoredEvent[][]> {
-    const response = await this.events.batchGetEvents({ ranges: [...ranges] }, this.options(scope));
-    return response.results.map((r) => r.events.map(toStoredEvent));
+  /** One range in one GetEvents call, with the latest snapshot it starts from when the range asks for it. */
+  async readRange(range: VersionRange, scope: CallScope): Promise<HistorySlice> {
+    const response = await this.events.getEvents(
+      { ...range, fromLatestSnapshot: range.fromLatestSnapshot === true },
+      this.options(scope),
+    );
+    return toSlice(response);
   }
 
-  /** The latest snapshot at or below `maxVersion` (0 = any), or undefined when there is none. */
-  async getSnapshot(originatorId: string, maxVersion: bigint, scope: CallScope): Promise<StoredSnapshot | undefined> {
-    try {
-      const response = await this.events.getSnapshot({ originatorId, maxVersion }, this.options(scope));
-      return { version: response.version, payload: response.payload };
-    } catch (error) {
-      if (ConnectError.from(error).code === Code.NotFound) return undefined;
-      throw error;
-    }
+  /** Many version ranges in one call, one slice per range in request order (at most 1000 ranges). */
+  async batchGetEvents(ranges: readonly VersionRange[], scope: CallScope): Promise<HistorySlice[]> {
+    const request = {
+      ranges: ranges.map((r) => ({ ...r, fromLatestSnapshot: r.fromLatestSnapshot === true })),
+    };
+    const response = await this.events.batchGetEvents(request, this.options(scope));
+    return response.results.map(toSlice);
   }
 
   /** Keeps a snapshot of an originator at a version its history has reached. */

@@ -81,7 +81,7 @@ export class TypeRegistry {
     );
     const ranges = page.originators.map((o) => ({ originatorId: o.id, fromVersion: 0n, toVersion: o.version }));
     const histories = ranges.length === 0 ? [] : await this.eventStore.batchGetEvents(ranges, scope);
-    const specs = histories.map((events, i) => fold(ranges[i]!.originatorId, events).spec);
+    const specs = histories.map((slice, i) => fold(ranges[i]!.originatorId, slice.events).spec);
     const next = page.nextAfterId === "" ? "" : encodePageToken("types", page.nextAfterId.slice(idPrefix.length));
     return { specs, nextPageToken: next };
   }

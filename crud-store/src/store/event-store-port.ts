@@ -50,11 +50,22 @@ export interface OriginatorPage {
   readonly nextAfterId: string;
 }
 
-/** An originator's events from `fromVersion` to `toVersion` (0 = the latest). */
+/**
+ * An originator's events from `fromVersion` to `toVersion` (0 = the latest). With `fromLatestSnapshot`, the latest
+ * snapshot at or below `toVersion` (any, when 0) comes too, and the events start right after it (or at `fromVersion`,
+ * if that is later).
+ */
 export interface VersionRange {
   readonly originatorId: string;
   readonly fromVersion: bigint;
   readonly toVersion: bigint;
+  readonly fromLatestSnapshot?: boolean;
+}
+
+/** What a range reads: the snapshot the events follow (when asked for and there is one), and the events. */
+export interface HistorySlice {
+  readonly snapshot: StoredSnapshot | undefined;
+  readonly events: StoredEvent[];
 }
 
 /**
@@ -67,10 +78,10 @@ export interface EventStorePort {
   append(events: readonly NewEvent[], scope: CallScope): Promise<void>;
   /** An originator's events from `fromVersion` to `toVersion` (0 = the latest), in version order. */
   getEvents(originatorId: string, fromVersion: bigint, toVersion: bigint, scope: CallScope): Promise<StoredEvent[]>;
-  /** The events of many ranges in one call, one list per range in request order (at most 1000 ranges). */
-  batchGetEvents(ranges: readonly VersionRange[], scope: CallScope): Promise<StoredEvent[][]>;
-  /** The latest snapshot at or below `maxVersion` (0 = any), or undefined when there is none. */
-  getSnapshot(originatorId: string, maxVersion: bigint, scope: CallScope): Promise<StoredSnapshot | undefined>;
+  /** One range, in one call: a state read is its latest snapshot and the events after it. */
+  readRange(range: VersionRange, scope: CallScope): Promise<HistorySlice>;
+  /** Many ranges in one call, one slice per range in request order (at most 1000 ranges). */
+  batchGetEvents(ranges: readonly VersionRange[], scope: CallScope): Promise<HistorySlice[]>;
   /** Keeps a snapshot of an originator at a version it has reached. */
   saveSnapshot(originatorId: string, version: bigint, payload: string, scope: CallScope): Promise<void>;
   /**

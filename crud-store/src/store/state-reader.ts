@@ -3,13 +3,17 @@ import { NotFoundError } from "../domain/errors.js";
 import type { JsonObject } from "../domain/json-document.js";
 import { type DocumentState, replay, type StoredChange } from "../domain/replay.js";
 import { entityTypeOfEvent, toStoredChange } from "./event-codec.js";
-import type { CallScope, EventStorePort, Instant, StoredEvent } from "./event-store-port.js";
-import { mapConcurrently } from "./map-concurrently.js";
+import type {
+  CallScope,
+  EventStorePort,
+  HistorySlice,
+  Instant,
+  StoredEvent,
+  VersionRange,
+} from "./event-store-port.js";
 
 /** Events per BatchGetEvents call (the Event Store allows 100,000). */
 const maxEventsPerBatch = 50_000n;
-/** Documents read one by one at once: enough to hide the round trips, few enough not to flood the Event Store. */
-const singleReadConcurrency = 16;
 
 /** A stretch of a document's history: the state it starts from (a snapshot, or nothing) and the changes after it. */
 export interface HistoryRange {
@@ -51,9 +55,9 @@ export class StateReader {
   }
 
   /**
-   * The states of many documents, each right after its version (a List page). Documents below the first snapshot
-   * version are read together in one call to the Event Store (at most ~50,000 events per call); the others one by
-   * one from their snapshots. NotFoundError as in {@link read}.
+   * The states of many documents, each right after its version (a List page), read together: one call to the Event
+   * Store per ~50,000 events, each document from its latest snapshot at or below its version. NotFoundError as in
+   * {@link read}.
    */
   async readMany(
     entityType: string,
@@ -61,28 +65,30 @@ export class StateReader {
     scope: CallScope,
   ): Promise<DocumentState[]> {
     const states = new Array<DocumentState>(refs.length);
-    const batch: number[] = [];
-    const single: number[] = [];
-    refs.forEach((ref, i) =>
-      (this.snapshotEvery > 0 && ref.version >= BigInt(this.snapshotEvery) ? single : batch).push(i),
-    );
-    for (const chunk of chunksByEvents(batch, (i) => refs[i]!.version, maxEventsPerBatch)) {
-      const ranges = chunk.map((i) => ({ originatorId: refs[i]!.id, fromVersion: 1n, toVersion: refs[i]!.version }));
-      const results = await this.eventStore.batchGetEvents(ranges, scope);
+    const every = BigInt(this.snapshotEvery);
+    // Events a document should replay: those after its latest snapshot, at most snapshotEvery of them.
+    const expectedEvents = (i: number) => (every > 0n && refs[i]!.version > every ? every : refs[i]!.version);
+    const indexes = refs.map((_, i) => i);
+    for (const chunk of chunksByEvents(indexes, expectedEvents, maxEventsPerBatch)) {
+      const ranges = chunk.map((i) => this.rangeOfVersion(refs[i]!.id, refs[i]!.version));
+      const slices = await this.eventStore.batchGetEvents(ranges, scope);
+      const unread: number[] = [];
       chunk.forEach((i, k) => {
         const { id, version } = refs[i]!;
-        states[i] = this.stateOf(entityType, id, version, undefined, results[k] ?? []);
+        const range = this.historyOf(entityType, id, slices[k] ?? { snapshot: undefined, events: [] });
+        if (range === undefined) unread.push(i);
+        else states[i] = this.checked(entityType, id, version, replay(range.start, range.changes));
       });
+      // Documents whose snapshot could not be read: again from their first event, one by one (this is rare).
+      for (const i of unread) states[i] = await this.read(entityType, refs[i]!.id, refs[i]!.version, scope);
     }
-    await mapConcurrently(single, singleReadConcurrency, async (i) => {
-      states[i] = await this.read(entityType, refs[i]!.id, refs[i]!.version, scope);
-    });
     return states;
   }
 
   /**
    * The history from the latest snapshot at or below `snapshotAtOrBelow` (undefined: the latest snapshot; 0n: none,
-   * from the first event) up to `toVersion` (0 = the latest). NotFoundError when the id is unknown or of another entity type.
+   * from the first event) up to `toVersion` (0 = the latest), in one call to the Event Store. NotFoundError when the
+   * id is unknown or of another entity type.
    */
   async range(
     entityType: string,
@@ -91,22 +97,38 @@ export class StateReader {
     toVersion: bigint,
     scope: CallScope,
   ): Promise<HistoryRange> {
-    // Below the first snapshot version there is none to find (snapshots are kept at multiples of snapshotEvery, or
-    // by readers past that many events): skip the round trip, which List pays per document.
-    const useSnapshot =
-      this.snapshotEvery > 0 &&
-      snapshotAtOrBelow !== 0n &&
-      (snapshotAtOrBelow === undefined || snapshotAtOrBelow >= BigInt(this.snapshotEvery));
-    const snapshot = useSnapshot ? await this.eventStore.getSnapshot(id, snapshotAtOrBelow ?? 0n, scope) : undefined;
-    const start = snapshot === undefined ? undefined : this.parseSnapshot(id, snapshot.version, snapshot.payload);
-    if (start !== undefined && start.entityType !== entityType)
-      throw new NotFoundError(`no ${entityType} with id "${id}"`);
-    const fromVersion = (start?.state.version ?? 0n) + 1n;
-    const events =
-      toVersion !== 0n && fromVersion > toVersion
-        ? []
-        : await this.eventStore.getEvents(id, fromVersion, toVersion, scope);
-    return this.rangeOf(entityType, id, start?.state, events);
+    if (snapshotAtOrBelow !== 0n) {
+      const upTo = snapshotAtOrBelow ?? toVersion;
+      const range = this.rangeOfVersion(id, upTo);
+      // A page of revisions starts from a snapshot at or below its first version, and reads on to its last.
+      const [slice, rest] = await Promise.all([
+        this.eventStore.readRange(range, scope),
+        upTo === toVersion ? [] : this.eventStore.getEvents(id, upTo + 1n, toVersion, scope),
+      ]);
+      const history = this.historyOf(entityType, id, { snapshot: slice.snapshot, events: [...slice.events, ...rest] });
+      if (history !== undefined) return history;
+    }
+    const slice = await this.eventStore.readRange({ originatorId: id, fromVersion: 1n, toVersion }, scope);
+    return this.historyOf(entityType, id, slice)!;
+  }
+
+  /**
+   * The range that reads a document up to `toVersion` (0 = the latest) from its latest snapshot at or below it. Below the first snapshot version there is none to find (snapshots are kept at multiples of
+   * snapshotEvery, or by readers past that many events), so the Event Store is not asked to look.
+   */
+  private rangeOfVersion(id: string, toVersion: bigint): VersionRange {
+    const fromLatestSnapshot = this.snapshotEvery > 0 && (toVersion === 0n || toVersion >= BigInt(this.snapshotEvery));
+    return { originatorId: id, fromVersion: 1n, toVersion, fromLatestSnapshot };
+  }
+
+  /** The history a slice holds; undefined when its snapshot cannot be read (the events then lack their start). */
+  private historyOf(entityType: string, id: string, slice: HistorySlice): HistoryRange | undefined {
+    const snapshot = slice.snapshot;
+    if (snapshot === undefined) return this.rangeOf(entityType, id, undefined, slice.events);
+    const start = this.parseSnapshot(id, snapshot.version, snapshot.payload);
+    if (start === undefined) return undefined;
+    if (start.entityType !== entityType) throw new NotFoundError(`no ${entityType} with id "${id}"`);
+    return this.rangeOf(entityType, id, start.state, slice.events);
   }
 
   private rangeOf(
@@ -124,17 +146,6 @@ export class StateReader {
       changes: events.map((event) => toStoredChange(event, entityType)),
       occurredOn: new Map(events.map((event) => [event.version, event.occurredOn])),
     };
-  }
-
-  private stateOf(
-    entityType: string,
-    id: string,
-    version: bigint,
-    start: DocumentState | undefined,
-    events: readonly StoredEvent[],
-  ): DocumentState {
-    const range = this.rangeOf(entityType, id, start, events);
-    return this.checked(entityType, id, version, replay(range.start, range.changes));
   }
 
   private checked(entityType: string, id: string, version: bigint, state: DocumentState | undefined): DocumentState {

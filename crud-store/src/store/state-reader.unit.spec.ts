@@ -19,7 +19,7 @@ async function counter(core: ReturnType<typeof inMemoryCore>, id: string, versio
 function eventReadsFrom(core: ReturnType<typeof inMemoryCore>, id: string, since: number): bigint[] {
   return core.eventStore.calls
     .slice(since)
-    .filter((c) => c.method === "getEvents" && c.originatorId === id)
+    .filter((c) => (c.method === "getEvents" || c.method === "readRange") && c.originatorId === id)
     .map((c) => c.fromVersion!);
 }
 
@@ -71,22 +71,36 @@ describe("StateReader on an in-memory Event Store", () => {
     );
   });
 
-  it("reads many documents at their versions in one batch below the first snapshot, one by one above it", async () => {
+  it("reads many documents at their versions in one call, each from its latest snapshot at or below its version", async () => {
     const core = inMemoryCore(3);
     await counter(core, "a", 2);
     await counter(core, "b", 4);
+    await counter(core, "c", 7);
+    core.eventStore.corruptSnapshot("c", 6n, "not json");
     const since = core.eventStore.calls.length;
     const states = await core.states.readMany(
       type,
       [
         { id: "a", version: 2n },
         { id: "b", version: 4n },
+        { id: "c", version: 5n },
+        { id: "c", version: 7n },
       ],
       scope,
     );
-    expect(states.map((s) => s.document)).toEqual([{ n: 2 }, { n: 4 }]);
-    const methods = core.eventStore.calls.slice(since).map((c) => c.method);
-    expect(methods).toEqual(["batchGetEvents", "getSnapshot", "getEvents"]);
+    expect(states.map((s) => [s.version, s.document])).toEqual([
+      [2n, { n: 2 }],
+      [4n, { n: 4 }],
+      [5n, { n: 5 }],
+      [7n, { n: 7 }],
+    ]);
+    // One batch for all; only the document whose snapshot cannot be read costs more: a read that skips it.
+    const calls = core.eventStore.calls.slice(since).map((c) => [c.method, c.originatorId, c.fromVersion]);
+    expect(calls).toEqual([
+      ["batchGetEvents", undefined, undefined],
+      ["readRange", "c", 7n],
+      ["readRange", "c", 1n],
+    ]);
   });
 });
 

@@ -9,6 +9,7 @@ import { VersionTakenError } from "../../src/domain/errors.js";
 import type {
   CallScope,
   EventStorePort,
+  HistorySlice,
   NewEvent,
   OriginatorPage,
   StoredEvent,
@@ -72,21 +73,17 @@ export class InMemoryEventStore implements EventStorePort {
     return this.range({ originatorId, fromVersion, toVersion });
   }
 
-  async batchGetEvents(ranges: readonly VersionRange[], scope: CallScope): Promise<StoredEvent[][]> {
-    await this.enter("batchGetEvents", scope);
-    if (ranges.length > maxRanges) throw new Error(`${ranges.length} ranges: at most ${maxRanges}`);
-    return ranges.map((range) => this.range(range));
+  async readRange(range: VersionRange, scope: CallScope): Promise<HistorySlice> {
+    const slice = this.slice(range);
+    // Recorded with the version the events start from (after the snapshot), which is what tests look at.
+    await this.enter("readRange", scope, range.originatorId, slice.events[0]?.version ?? range.fromVersion);
+    return slice;
   }
 
-  async getSnapshot(originatorId: string, maxVersion: bigint, scope: CallScope) {
-    await this.enter("getSnapshot", scope, originatorId);
-    const below = (this.snapshotsById.get(originatorId) ?? []).filter(
-      (s) => maxVersion === 0n || s.version <= maxVersion,
-    );
-    return below.reduce<StoredSnapshot | undefined>(
-      (a, s) => (a === undefined || s.version > a.version ? s : a),
-      undefined,
-    );
+  async batchGetEvents(ranges: readonly VersionRange[], scope: CallScope): Promise<HistorySlice[]> {
+    await this.enter("batchGetEvents", scope);
+    if (ranges.length > maxRanges) throw new Error(`${ranges.length} ranges: at most ${maxRanges}`);
+    return ranges.map((range) => this.slice(range));
   }
 
   async saveSnapshot(originatorId: string, version: bigint, payload: string, scope: CallScope): Promise<void> {
@@ -133,6 +130,25 @@ export class InMemoryEventStore implements EventStorePort {
   corruptSnapshot(originatorId: string, version: bigint, payload: string): void {
     const kept = this.snapshotsById.get(originatorId) ?? [];
     this.snapshotsById.set(originatorId, [...kept.filter((s) => s.version !== version), { version, payload }]);
+  }
+
+  /** As the real Event Store: the latest snapshot at or below toVersion (when asked), then the events after it. */
+  private slice(range: VersionRange): HistorySlice {
+    const snapshot =
+      range.fromLatestSnapshot === true ? this.latestSnapshot(range.originatorId, range.toVersion) : undefined;
+    const after = snapshot === undefined ? 0n : snapshot.version + 1n;
+    const fromVersion = range.fromVersion > after ? range.fromVersion : after;
+    return { snapshot, events: this.range({ ...range, fromVersion }) };
+  }
+
+  private latestSnapshot(originatorId: string, maxVersion: bigint): StoredSnapshot | undefined {
+    const below = (this.snapshotsById.get(originatorId) ?? []).filter(
+      (s) => maxVersion === 0n || s.version <= maxVersion,
+    );
+    return below.reduce<StoredSnapshot | undefined>(
+      (a, s) => (a === undefined || s.version > a.version ? s : a),
+      undefined,
+    );
   }
 
   private range({ originatorId, fromVersion, toVersion }: VersionRange): StoredEvent[] {

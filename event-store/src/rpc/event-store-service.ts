@@ -14,7 +14,7 @@ import { type AppendLimits, checkId, validateAppend } from "../domain/validate-a
 import type { Database } from "../storage/database.js";
 import type { AppendBatcher } from "../store/append-batcher.js";
 import type { LogTail } from "../store/log-tail.js";
-import { readEvents, readManyEvents } from "../store/read-events.js";
+import { readEvents, readManyEvents, readState } from "../store/read-events.js";
 import { followLog, pageOfLog } from "../store/log-reading.js";
 import { readLogHead } from "../store/read-log.js";
 import type { StreamLogOptions } from "../store/stream-log.js";
@@ -55,6 +55,10 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
     async getEvents(request, context) {
       checkRange(request);
       const { originatorId, fromVersion, toVersion } = request;
+      if (request.fromLatestSnapshot) {
+        const state = await readState(deps.database, originatorId, fromVersion, toVersion, context.signal);
+        return create(GetEventsResponseSchema, { events: state.events.map(toEventMessage), snapshot: state.snapshot });
+      }
       const events = await readEvents(deps.database, originatorId, fromVersion, toVersion, context.signal);
       return create(GetEventsResponseSchema, { events: events.map(toEventMessage) });
     },
@@ -66,7 +70,7 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
       request.ranges.forEach((range, i) => checkRange(range, `ranges[${i}].`));
       const results = await readManyEvents(deps.database, request.ranges, maxBatchEvents, context.signal);
       return create(BatchGetEventsResponseSchema, {
-        results: results.map((events) => ({ events: events.map(toEventMessage) })),
+        results: results.map((r) => ({ events: r.events.map(toEventMessage), snapshot: r.snapshot })),
       });
     },
 

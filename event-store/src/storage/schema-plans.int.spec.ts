@@ -5,7 +5,7 @@ import { createTestStorage, type TestStorage } from "../../test/harness.js";
 import { validEvents, validRequest } from "../../test/support/valid-events.js";
 import { appendBatch, checkedWriteSql } from "../store/append-batch.js";
 import { AppendBatcher } from "../store/append-batcher.js";
-import { readEventsSql } from "../store/read-events.js";
+import { readEventsSql, readStateSql } from "../store/read-events.js";
 import { bytesQuery, readLogBounded } from "../store/read-log-bytes.js";
 import { rangeQuery, readLogRange } from "../store/read-log.js";
 import { type Database, openDatabase } from "./database.js";
@@ -122,6 +122,13 @@ describe("the events table's indexes, each held to the query it serves", () => {
   it("an originator's events (GetEvents) walk (originator_id, version)", async () => {
     const shown = await plan(readEventsSql, ["o-17", "1", "0"]);
     expect(shown).toContain("events_originator_version_key");
+    expect(shown).not.toContain("Seq Scan");
+  });
+
+  it("a state read (GetEvents from the latest snapshot) walks the snapshots' key, then (originator_id, version)", async () => {
+    const shown = await plan(readStateSql, ["o-17", "0", "0"]);
+    expect(shown).toContain("events_originator_version_key");
+    expect(shown).toContain("snapshots_originator_id_version_pk");
     expect(shown).not.toContain("Seq Scan");
   });
 

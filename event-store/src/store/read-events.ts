@@ -2,7 +2,8 @@ import { LimitExceededError } from "../domain/errors.js";
 import type { StoredEvent } from "../domain/event.js";
 import type { Database } from "../storage/database.js";
 import { type EventRowText, eventRowTextColumns, fromEventRowText } from "../storage/event-row-text.js";
-import { ev } from "../storage/sql-names.js";
+import { ev, snap } from "../storage/sql-names.js";
+import type { Snapshot } from "./snapshots.js";
 
 // 0 means unbounded on either side; the (originator_id, version) unique index serves the range.
 export const readEventsSql = `
@@ -26,11 +27,67 @@ export async function readEvents(
   return rows.map(fromEventRowText);
 }
 
-/** One originator's version range, as in {@link readEvents}. */
+/** One originator's version range, as in {@link readEvents}; `fromLatestSnapshot` as in {@link readState}. */
 export interface EventRange {
   readonly originatorId: string;
   readonly fromVersion: bigint;
   readonly toVersion: bigint;
+  readonly fromLatestSnapshot?: boolean;
+}
+
+/** The latest snapshot in a range (if any), and the events after it. */
+export interface EventsFromSnapshot {
+  readonly snapshot: Snapshot | undefined;
+  readonly events: StoredEvent[];
+}
+
+/** A row of the state reads: an event, or (with `snapshot` set, the event columns null) the snapshot they follow. */
+type StateRow = EventRowText & { snapshot: string | null };
+
+// The snapshot is looked up once (a materialized CTE, one step through the snapshots' primary key); the events start
+// after it, or at $2 if that is later. Its row comes first: its version is below every event's. One statement, so a
+// state is one round trip, and a snapshot saved meanwhile cannot fall between the two halves.
+export const readStateSql = `
+  with s as materialized (
+    select ${snap.version} as version, ${snap.payload} as payload from ${snap.$}
+    where ${snap.originatorId} = $1 and ($3::bigint = 0 or ${snap.version} <= $3::bigint)
+    order by ${snap.version} desc limit 1)
+  select * from (
+    select null::text as snapshot, e.${ev.version} as v, ${eventRowTextColumns} from ${ev.$} e
+    where e.${ev.originatorId} = $1
+      and e.${ev.version} >= greatest($2::bigint, coalesce((select version from s), 0) + 1)
+      and ($3::bigint = 0 or e.${ev.version} <= $3::bigint)
+    union all
+    select s.payload, s.version, $1, s.version::text, null, null, null, null, null, null, null from s) rows
+  order by v`;
+
+/**
+ * A state read in one statement: the latest snapshot at or below `toVersion` (0 = any), and the events after it
+ * (from `fromVersion` on, if that is later) up to `toVersion`.
+ */
+export async function readState(
+  database: Database,
+  originatorId: string,
+  fromVersion: bigint,
+  toVersion: bigint,
+  signal?: AbortSignal,
+): Promise<EventsFromSnapshot> {
+  const rows = await database.query<StateRow>(
+    readStateSql,
+    [originatorId, fromVersion.toString(), toVersion.toString()],
+    signal,
+  );
+  return splitState(rows);
+}
+
+function splitState(rows: readonly StateRow[]): EventsFromSnapshot {
+  let snapshot: Snapshot | undefined;
+  const events: StoredEvent[] = [];
+  for (const row of rows) {
+    if (row.snapshot === null) events.push(fromEventRowText(row));
+    else snapshot = { version: BigInt(row.version), payload: row.snapshot };
+  }
+  return { snapshot, events };
 }
 
 // The ranges travel as one JSON parameter (as appends do), each with its index so the rows come back grouped in
@@ -42,8 +99,29 @@ const readManySql = `
   order by ranges.i, e.${ev.version}
   limit $2`;
 
+// As readStateSql, for many ranges: each range that asks (s) gets its latest snapshot in range, and its events
+// start after it. The limit counts the snapshot rows too, so it is raised by one per range.
+const readManyStatesSql = `
+  with r as materialized (select * from json_to_recordset($1::json) as r(i int, id text, f bigint, t bigint, s boolean)),
+  s as materialized (
+    select r.i, sn.version, sn.payload from r cross join lateral (
+      select ${snap.version} as version, ${snap.payload} as payload from ${snap.$}
+      where r.s and ${snap.originatorId} = r.id and (r.t = 0 or ${snap.version} <= r.t)
+      order by ${snap.version} desc limit 1) sn)
+  select * from (
+    select r.i, null::text as snapshot, e.${ev.version} as v, ${eventRowTextColumns}
+    from r left join s on s.i = r.i
+    join ${ev.$} e on e.${ev.originatorId} = r.id and e.${ev.version} >= greatest(r.f, coalesce(s.version, 0) + 1)
+      and (r.t = 0 or e.${ev.version} <= r.t)
+    union all
+    select s.i, s.payload, s.version, r.id, s.version::text, null, null, null, null, null, null, null
+    from s join r on r.i = s.i) rows
+  order by i, v
+  limit $2`;
+
 /**
- * The events of many ranges in one query, grouped per range in request order. More than `maxEvents` in all is
+ * The events of many ranges in one query, grouped per range in request order; a range with `fromLatestSnapshot`
+ * starts after its latest snapshot in range, which comes with it. More than `maxEvents` events in all is
  * LimitExceededError: the caller asks for fewer ranges at once.
  */
 export async function readManyEvents(
@@ -51,15 +129,39 @@ export async function readManyEvents(
   ranges: readonly EventRange[],
   maxEvents: number,
   signal?: AbortSignal,
-): Promise<StoredEvent[][]> {
+): Promise<EventsFromSnapshot[]> {
+  const withSnapshots = ranges.some((r) => r.fromLatestSnapshot === true);
   const json = JSON.stringify(
-    ranges.map((r, i) => ({ i, id: r.originatorId, f: String(r.fromVersion), t: String(r.toVersion) })),
+    ranges.map((r, i) => ({
+      i,
+      id: r.originatorId,
+      f: String(r.fromVersion),
+      t: String(r.toVersion),
+      s: r.fromLatestSnapshot === true,
+    })),
   );
-  const rows = await database.query<EventRowText & { i: number }>(readManySql, [json, maxEvents + 1], signal);
-  if (rows.length > maxEvents) {
+  const limit = maxEvents + 1 + (withSnapshots ? ranges.length : 0);
+  const rows = await database.query<StateRow & { i: number }>(
+    withSnapshots ? readManyStatesSql : readManySql,
+    [json, limit],
+    signal,
+  );
+  const results: { snapshot: Snapshot | undefined; events: StoredEvent[] }[] = ranges.map(() => ({
+    snapshot: undefined,
+    events: [],
+  }));
+  let events = 0;
+  for (const row of rows) {
+    const result = results[row.i]!;
+    if (row.snapshot === null || row.snapshot === undefined) {
+      result.events.push(fromEventRowText(row));
+      events++;
+    } else {
+      result.snapshot = { version: BigInt(row.version), payload: row.snapshot };
+    }
+  }
+  if (events > maxEvents) {
     throw new LimitExceededError(`the ranges hold more than ${maxEvents} events: ask for fewer ranges at once`);
   }
-  const results: StoredEvent[][] = ranges.map(() => []);
-  for (const row of rows) results[row.i]!.push(fromEventRowText(row));
   return results;
 }

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file eskit/eventstore/v1/event_store.proto.
  */
 export const file_eskit_eventstore_v1_event_store: GenFile = /*@__PURE__*/
-  fileDesc("CiVlc2tpdC9ldmVudHN0b3JlL3YxL2V2ZW50X3N0b3JlLnByb3RvEhNlc2tpdC5ldmVudHN0b3JlLnYxIjsKDUFwcGVuZFJlcXVlc3QSKgoGZXZlbnRzGAEgAygLMhouZXNraXQuZXZlbnRzdG9yZS52MS5FdmVudCIhCg5BcHBlbmRSZXNwb25zZRIPCgdsb2dfaWRzGAEgAygEIlMKEEdldEV2ZW50c1JlcXVlc3QSFQoNb3JpZ2luYXRvcl9pZBgBIAEoCRIUCgxmcm9tX3ZlcnNpb24YAiABKAQSEgoKdG9fdmVyc2lvbhgDIAEoBCI/ChFHZXRFdmVudHNSZXNwb25zZRIqCgZldmVudHMYASADKAsyGi5lc2tpdC5ldmVudHN0b3JlLnYxLkV2ZW50Ik4KFUJhdGNoR2V0RXZlbnRzUmVxdWVzdBI1CgZyYW5nZXMYASADKAsyJS5lc2tpdC5ldmVudHN0b3JlLnYxLkdldEV2ZW50c1JlcXVlc3QiUQoWQmF0Y2hHZXRFdmVudHNSZXNwb25zZRI3CgdyZXN1bHRzGAEgAygLMiYuZXNraXQuZXZlbnRzdG9yZS52MS5HZXRFdmVudHNSZXNwb25zZSJTCgtMb2dzUmVxdWVzdBIPCgdmcm9tX2lkGAEgASgEEgwKBHNpemUYAiABKA0SEAoIc2VsZWN0b3IYAyABKAkSEwoLcGlwZWxpbmVfaWQYBCABKAkiVwoMTG9nc1Jlc3BvbnNlEjEKB2VudHJpZXMYASADKAsyIC5lc2tpdC5ldmVudHN0b3JlLnYxLkFwcExvZ0VudHJ5EhQKDG5leHRfZnJvbV9pZBgCIAEoBCJJCg9Mb2dzUG9sbFJlcXVlc3QSDwoHZnJvbV9pZBgBIAEoBBIQCghzZWxlY3RvchgCIAEoCRITCgtwaXBlbGluZV9pZBgDIAEoCSJFChBMb2dzUG9sbFJlc3BvbnNlEjEKB2VudHJpZXMYASADKAsyIC5lc2tpdC5ldmVudHN0b3JlLnYxLkFwcExvZ0VudHJ5ImsKFkxpc3RPcmlnaW5hdG9yc1JlcXVlc3QSEwoLZW50aXR5X3R5cGUYASABKAkSEAoIYWZ0ZXJfaWQYAiABKAkSDQoFbGltaXQYAyABKA0SGwoTZXhjbHVkZV9sYXN0X2FjdGlvbhgEIAEoCSJJChFPcmlnaW5hdG9yU3VtbWFyeRIKCgJpZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEEhcKD2xhc3RfZXZlbnRfdHlwZRgDIAEoCSJtChdMaXN0T3JpZ2luYXRvcnNSZXNwb25zZRI7CgtvcmlnaW5hdG9ycxgBIAMoCzImLmVza2l0LmV2ZW50c3RvcmUudjEuT3JpZ2luYXRvclN1bW1hcnkSFQoNbmV4dF9hZnRlcl9pZBgCIAEoCSJOChNTYXZlU25hcHNob3RSZXF1ZXN0EhUKDW9yaWdpbmF0b3JfaWQYASABKAkSDwoHdmVyc2lvbhgCIAEoBBIPCgdwYXlsb2FkGAMgASgJIhYKFFNhdmVTbmFwc2hvdFJlc3BvbnNlIkAKEkdldFNuYXBzaG90UmVxdWVzdBIVCg1vcmlnaW5hdG9yX2lkGAEgASgJEhMKC21heF92ZXJzaW9uGAIgASgEIjcKE0dldFNuYXBzaG90UmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoBBIPCgdwYXlsb2FkGAIgASgJIhAKDkdldEhlYWRSZXF1ZXN0IiIKD0dldEhlYWRSZXNwb25zZRIPCgdoZWFkX2lkGAEgASgEMuAGChFFdmVudFN0b3JlU2VydmljZRJRCgZBcHBlbmQSIi5lc2tpdC5ldmVudHN0b3JlLnYxLkFwcGVuZFJlcXVlc3QaIy5lc2tpdC5ldmVudHN0b3JlLnYxLkFwcGVuZFJlc3BvbnNlEloKCUdldEV2ZW50cxIlLmVza2l0LmV2ZW50c3RvcmUudjEuR2V0RXZlbnRzUmVxdWVzdBomLmVza2l0LmV2ZW50c3RvcmUudjEuR2V0RXZlbnRzUmVzcG9uc2USaQoOQmF0Y2hHZXRFdmVudHMSKi5lc2tpdC5ldmVudHN0b3JlLnYxLkJhdGNoR2V0RXZlbnRzUmVxdWVzdBorLmVza2l0LmV2ZW50c3RvcmUudjEuQmF0Y2hHZXRFdmVudHNSZXNwb25zZRJLCgRMb2dzEiAuZXNraXQuZXZlbnRzdG9yZS52MS5Mb2dzUmVxdWVzdBohLmVza2l0LmV2ZW50c3RvcmUudjEuTG9nc1Jlc3BvbnNlElkKCExvZ3NQb2xsEiQuZXNraXQuZXZlbnRzdG9yZS52MS5Mb2dzUG9sbFJlcXVlc3QaJS5lc2tpdC5ldmVudHN0b3JlLnYxLkxvZ3NQb2xsUmVzcG9uc2UwARJsCg9MaXN0T3JpZ2luYXRvcnMSKy5lc2tpdC5ldmVudHN0b3JlLnYxLkxpc3RPcmlnaW5hdG9yc1JlcXVlc3QaLC5lc2tpdC5ldmVudHN0b3JlLnYxLkxpc3RPcmlnaW5hdG9yc1Jlc3BvbnNlEmMKDFNhdmVTbmFwc2hvdBIoLmVza2l0LmV2ZW50c3RvcmUudjEuU2F2ZVNuYXBzaG90UmVxdWVzdBopLmVza2l0LmV2ZW50c3RvcmUudjEuU2F2ZVNuYXBzaG90UmVzcG9uc2USYAoLR2V0U25hcHNob3QSJy5lc2tpdC5ldmVudHN0b3JlLnYxLkdldFNuYXBzaG90UmVxdWVzdBooLmVza2l0LmV2ZW50c3RvcmUudjEuR2V0U25hcHNob3RSZXNwb25zZRJUCgdHZXRIZWFkEiMuZXNraXQuZXZlbnRzdG9yZS52MS5HZXRIZWFkUmVxdWVzdBokLmVza2l0LmV2ZW50c3RvcmUudjEuR2V0SGVhZFJlc3BvbnNlYgZwcm90bzM", [file_eskit_eventstore_v1_event]);
+  fileDesc("CiVlc2tpdC9ldmVudHN0b3JlL3YxL2V2ZW50X3N0b3JlLnByb3RvEhNlc2tpdC5ldmVudHN0b3JlLnYxIjsKDUFwcGVuZFJlcXVlc3QSKgoGZXZlbnRzGAEgAygLMhouZXNraXQuZXZlbnRzdG9yZS52MS5FdmVudCIhCg5BcHBlbmRSZXNwb25zZRIPCgdsb2dfaWRzGAEgAygEInEKEEdldEV2ZW50c1JlcXVlc3QSFQoNb3JpZ2luYXRvcl9pZBgBIAEoCRIUCgxmcm9tX3ZlcnNpb24YAiABKAQSEgoKdG9fdmVyc2lvbhgDIAEoBBIcChRmcm9tX2xhdGVzdF9zbmFwc2hvdBgEIAEoCCJwChFHZXRFdmVudHNSZXNwb25zZRIqCgZldmVudHMYASADKAsyGi5lc2tpdC5ldmVudHN0b3JlLnYxLkV2ZW50Ei8KCHNuYXBzaG90GAIgASgLMh0uZXNraXQuZXZlbnRzdG9yZS52MS5TbmFwc2hvdCIsCghTbmFwc2hvdBIPCgd2ZXJzaW9uGAEgASgEEg8KB3BheWxvYWQYAiABKAkiTgoVQmF0Y2hHZXRFdmVudHNSZXF1ZXN0EjUKBnJhbmdlcxgBIAMoCzIlLmVza2l0LmV2ZW50c3RvcmUudjEuR2V0RXZlbnRzUmVxdWVzdCJRChZCYXRjaEdldEV2ZW50c1Jlc3BvbnNlEjcKB3Jlc3VsdHMYASADKAsyJi5lc2tpdC5ldmVudHN0b3JlLnYxLkdldEV2ZW50c1Jlc3BvbnNlIlMKC0xvZ3NSZXF1ZXN0Eg8KB2Zyb21faWQYASABKAQSDAoEc2l6ZRgCIAEoDRIQCghzZWxlY3RvchgDIAEoCRITCgtwaXBlbGluZV9pZBgEIAEoCSJXCgxMb2dzUmVzcG9uc2USMQoHZW50cmllcxgBIAMoCzIgLmVza2l0LmV2ZW50c3RvcmUudjEuQXBwTG9nRW50cnkSFAoMbmV4dF9mcm9tX2lkGAIgASgEIkkKD0xvZ3NQb2xsUmVxdWVzdBIPCgdmcm9tX2lkGAEgASgEEhAKCHNlbGVjdG9yGAIgASgJEhMKC3BpcGVsaW5lX2lkGAMgASgJIkUKEExvZ3NQb2xsUmVzcG9uc2USMQoHZW50cmllcxgBIAMoCzIgLmVza2l0LmV2ZW50c3RvcmUudjEuQXBwTG9nRW50cnkiawoWTGlzdE9yaWdpbmF0b3JzUmVxdWVzdBITCgtlbnRpdHlfdHlwZRgBIAEoCRIQCghhZnRlcl9pZBgCIAEoCRINCgVsaW1pdBgDIAEoDRIbChNleGNsdWRlX2xhc3RfYWN0aW9uGAQgASgJIkkKEU9yaWdpbmF0b3JTdW1tYXJ5EgoKAmlkGAEgASgJEg8KB3ZlcnNpb24YAiABKAQSFwoPbGFzdF9ldmVudF90eXBlGAMgASgJIm0KF0xpc3RPcmlnaW5hdG9yc1Jlc3BvbnNlEjsKC29yaWdpbmF0b3JzGAEgAygLMiYuZXNraXQuZXZlbnRzdG9yZS52MS5PcmlnaW5hdG9yU3VtbWFyeRIVCg1uZXh0X2FmdGVyX2lkGAIgASgJIk4KE1NhdmVTbmFwc2hvdFJlcXVlc3QSFQoNb3JpZ2luYXRvcl9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEEg8KB3BheWxvYWQYAyABKAkiFgoUU2F2ZVNuYXBzaG90UmVzcG9uc2UiQAoSR2V0U25hcHNob3RSZXF1ZXN0EhUKDW9yaWdpbmF0b3JfaWQYASABKAkSEwoLbWF4X3ZlcnNpb24YAiABKAQiNwoTR2V0U25hcHNob3RSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgEEg8KB3BheWxvYWQYAiABKAkiEAoOR2V0SGVhZFJlcXVlc3QiIgoPR2V0SGVhZFJlc3BvbnNlEg8KB2hlYWRfaWQYASABKAQy4AYKEUV2ZW50U3RvcmVTZXJ2aWNlElEKBkFwcGVuZBIiLmVza2l0LmV2ZW50c3RvcmUudjEuQXBwZW5kUmVxdWVzdBojLmVza2l0LmV2ZW50c3RvcmUudjEuQXBwZW5kUmVzcG9uc2USWgoJR2V0RXZlbnRzEiUuZXNraXQuZXZlbnRzdG9yZS52MS5HZXRFdmVudHNSZXF1ZXN0GiYuZXNraXQuZXZlbnRzdG9yZS52MS5HZXRFdmVudHNSZXNwb25zZRJpCg5CYXRjaEdldEV2ZW50cxIqLmVza2l0LmV2ZW50c3RvcmUudjEuQmF0Y2hHZXRFdmVudHNSZXF1ZXN0GisuZXNraXQuZXZlbnRzdG9yZS52MS5CYXRjaEdldEV2ZW50c1Jlc3BvbnNlEksKBExvZ3MSIC5lc2tpdC5ldmVudHN0b3JlLnYxLkxvZ3NSZXF1ZXN0GiEuZXNraXQuZXZlbnRzdG9yZS52MS5Mb2dzUmVzcG9uc2USWQoITG9nc1BvbGwSJC5lc2tpdC5ldmVudHN0b3JlLnYxLkxvZ3NQb2xsUmVxdWVzdBolLmVza2l0LmV2ZW50c3RvcmUudjEuTG9nc1BvbGxSZXNwb25zZTABEmwKD0xpc3RPcmlnaW5hdG9ycxIrLmVza2l0LmV2ZW50c3RvcmUudjEuTGlzdE9yaWdpbmF0b3JzUmVxdWVzdBosLmVza2l0LmV2ZW50c3RvcmUudjEuTGlzdE9yaWdpbmF0b3JzUmVzcG9uc2USYwoMU2F2ZVNuYXBzaG90EiguZXNraXQuZXZlbnRzdG9yZS52MS5TYXZlU25hcHNob3RSZXF1ZXN0GikuZXNraXQuZXZlbnRzdG9yZS52MS5TYXZlU25hcHNob3RSZXNwb25zZRJgCgtHZXRTbmFwc2hvdBInLmVza2l0LmV2ZW50c3RvcmUudjEuR2V0U25hcHNob3RSZXF1ZXN0GiguZXNraXQuZXZlbnRzdG9yZS52MS5HZXRTbmFwc2hvdFJlc3BvbnNlElQKB0dldEhlYWQSIy5lc2tpdC5ldmVudHN0b3JlLnYxLkdldEhlYWRSZXF1ZXN0GiQuZXNraXQuZXZlbnRzdG9yZS52MS5HZXRIZWFkUmVzcG9uc2ViBnByb3RvMw", [file_eskit_eventstore_v1_event]);
 
 /**
  * @generated from message eskit.eventstore.v1.AppendRequest
@@ -72,6 +72,14 @@ export type GetEventsRequest = Message<"eskit.eventstore.v1.GetEventsRequest"> &
    * @generated from field: uint64 to_version = 3;
    */
   toVersion: bigint;
+
+  /**
+   * When set, the answer also carries the latest snapshot at or below to_version (any, when to_version is 0), and
+   * the events start right after it (or at from_version, if that is later): a state read in one call.
+   *
+   * @generated from field: bool from_latest_snapshot = 4;
+   */
+  fromLatestSnapshot: boolean;
 };
 
 /**
@@ -89,6 +97,13 @@ export type GetEventsResponse = Message<"eskit.eventstore.v1.GetEventsResponse">
    * @generated from field: repeated eskit.eventstore.v1.Event events = 1;
    */
   events: Event[];
+
+  /**
+   * With from_latest_snapshot: the snapshot the events follow; unset when the originator has none in range.
+   *
+   * @generated from field: eskit.eventstore.v1.Snapshot snapshot = 2;
+   */
+  snapshot?: Snapshot | undefined;
 };
 
 /**
@@ -97,6 +112,32 @@ export type GetEventsResponse = Message<"eskit.eventstore.v1.GetEventsResponse">
  */
 export const GetEventsResponseSchema: GenMessage<GetEventsResponse> = /*@__PURE__*/
   messageDesc(file_eskit_eventstore_v1_event_store, 3);
+
+/**
+ * Snapshot is a state of an originator as of one of its versions, as SaveSnapshot stored it.
+ *
+ * @generated from message eskit.eventstore.v1.Snapshot
+ */
+export type Snapshot = Message<"eskit.eventstore.v1.Snapshot"> & {
+  /**
+   * @generated from field: uint64 version = 1;
+   */
+  version: bigint;
+
+  /**
+   * JSON text, byte for byte as saved.
+   *
+   * @generated from field: string payload = 2;
+   */
+  payload: string;
+};
+
+/**
+ * Describes the message eskit.eventstore.v1.Snapshot.
+ * Use `create(SnapshotSchema)` to create a new message.
+ */
+export const SnapshotSchema: GenMessage<Snapshot> = /*@__PURE__*/
+  messageDesc(file_eskit_eventstore_v1_event_store, 4);
 
 /**
  * @generated from message eskit.eventstore.v1.BatchGetEventsRequest
@@ -113,7 +154,7 @@ export type BatchGetEventsRequest = Message<"eskit.eventstore.v1.BatchGetEventsR
  * Use `create(BatchGetEventsRequestSchema)` to create a new message.
  */
 export const BatchGetEventsRequestSchema: GenMessage<BatchGetEventsRequest> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 4);
+  messageDesc(file_eskit_eventstore_v1_event_store, 5);
 
 /**
  * @generated from message eskit.eventstore.v1.BatchGetEventsResponse
@@ -132,7 +173,7 @@ export type BatchGetEventsResponse = Message<"eskit.eventstore.v1.BatchGetEvents
  * Use `create(BatchGetEventsResponseSchema)` to create a new message.
  */
 export const BatchGetEventsResponseSchema: GenMessage<BatchGetEventsResponse> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 5);
+  messageDesc(file_eskit_eventstore_v1_event_store, 6);
 
 /**
  * @generated from message eskit.eventstore.v1.LogsRequest
@@ -172,7 +213,7 @@ export type LogsRequest = Message<"eskit.eventstore.v1.LogsRequest"> & {
  * Use `create(LogsRequestSchema)` to create a new message.
  */
 export const LogsRequestSchema: GenMessage<LogsRequest> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 6);
+  messageDesc(file_eskit_eventstore_v1_event_store, 7);
 
 /**
  * @generated from message eskit.eventstore.v1.LogsResponse
@@ -196,7 +237,7 @@ export type LogsResponse = Message<"eskit.eventstore.v1.LogsResponse"> & {
  * Use `create(LogsResponseSchema)` to create a new message.
  */
 export const LogsResponseSchema: GenMessage<LogsResponse> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 7);
+  messageDesc(file_eskit_eventstore_v1_event_store, 8);
 
 /**
  * @generated from message eskit.eventstore.v1.LogsPollRequest
@@ -223,7 +264,7 @@ export type LogsPollRequest = Message<"eskit.eventstore.v1.LogsPollRequest"> & {
  * Use `create(LogsPollRequestSchema)` to create a new message.
  */
 export const LogsPollRequestSchema: GenMessage<LogsPollRequest> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 8);
+  messageDesc(file_eskit_eventstore_v1_event_store, 9);
 
 /**
  * @generated from message eskit.eventstore.v1.LogsPollResponse
@@ -240,7 +281,7 @@ export type LogsPollResponse = Message<"eskit.eventstore.v1.LogsPollResponse"> &
  * Use `create(LogsPollResponseSchema)` to create a new message.
  */
 export const LogsPollResponseSchema: GenMessage<LogsPollResponse> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 9);
+  messageDesc(file_eskit_eventstore_v1_event_store, 10);
 
 /**
  * @generated from message eskit.eventstore.v1.ListOriginatorsRequest
@@ -280,7 +321,7 @@ export type ListOriginatorsRequest = Message<"eskit.eventstore.v1.ListOriginator
  * Use `create(ListOriginatorsRequestSchema)` to create a new message.
  */
 export const ListOriginatorsRequestSchema: GenMessage<ListOriginatorsRequest> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 10);
+  messageDesc(file_eskit_eventstore_v1_event_store, 11);
 
 /**
  * OriginatorSummary is one originator with where its history stands.
@@ -313,7 +354,7 @@ export type OriginatorSummary = Message<"eskit.eventstore.v1.OriginatorSummary">
  * Use `create(OriginatorSummarySchema)` to create a new message.
  */
 export const OriginatorSummarySchema: GenMessage<OriginatorSummary> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 11);
+  messageDesc(file_eskit_eventstore_v1_event_store, 12);
 
 /**
  * @generated from message eskit.eventstore.v1.ListOriginatorsResponse
@@ -337,7 +378,7 @@ export type ListOriginatorsResponse = Message<"eskit.eventstore.v1.ListOriginato
  * Use `create(ListOriginatorsResponseSchema)` to create a new message.
  */
 export const ListOriginatorsResponseSchema: GenMessage<ListOriginatorsResponse> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 12);
+  messageDesc(file_eskit_eventstore_v1_event_store, 13);
 
 /**
  * @generated from message eskit.eventstore.v1.SaveSnapshotRequest
@@ -368,7 +409,7 @@ export type SaveSnapshotRequest = Message<"eskit.eventstore.v1.SaveSnapshotReque
  * Use `create(SaveSnapshotRequestSchema)` to create a new message.
  */
 export const SaveSnapshotRequestSchema: GenMessage<SaveSnapshotRequest> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 13);
+  messageDesc(file_eskit_eventstore_v1_event_store, 14);
 
 /**
  * @generated from message eskit.eventstore.v1.SaveSnapshotResponse
@@ -381,7 +422,7 @@ export type SaveSnapshotResponse = Message<"eskit.eventstore.v1.SaveSnapshotResp
  * Use `create(SaveSnapshotResponseSchema)` to create a new message.
  */
 export const SaveSnapshotResponseSchema: GenMessage<SaveSnapshotResponse> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 14);
+  messageDesc(file_eskit_eventstore_v1_event_store, 15);
 
 /**
  * @generated from message eskit.eventstore.v1.GetSnapshotRequest
@@ -405,7 +446,7 @@ export type GetSnapshotRequest = Message<"eskit.eventstore.v1.GetSnapshotRequest
  * Use `create(GetSnapshotRequestSchema)` to create a new message.
  */
 export const GetSnapshotRequestSchema: GenMessage<GetSnapshotRequest> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 15);
+  messageDesc(file_eskit_eventstore_v1_event_store, 16);
 
 /**
  * @generated from message eskit.eventstore.v1.GetSnapshotResponse
@@ -427,7 +468,7 @@ export type GetSnapshotResponse = Message<"eskit.eventstore.v1.GetSnapshotRespon
  * Use `create(GetSnapshotResponseSchema)` to create a new message.
  */
 export const GetSnapshotResponseSchema: GenMessage<GetSnapshotResponse> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 16);
+  messageDesc(file_eskit_eventstore_v1_event_store, 17);
 
 /**
  * @generated from message eskit.eventstore.v1.GetHeadRequest
@@ -440,7 +481,7 @@ export type GetHeadRequest = Message<"eskit.eventstore.v1.GetHeadRequest"> & {
  * Use `create(GetHeadRequestSchema)` to create a new message.
  */
 export const GetHeadRequestSchema: GenMessage<GetHeadRequest> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 17);
+  messageDesc(file_eskit_eventstore_v1_event_store, 18);
 
 /**
  * @generated from message eskit.eventstore.v1.GetHeadResponse
@@ -460,7 +501,7 @@ export type GetHeadResponse = Message<"eskit.eventstore.v1.GetHeadResponse"> & {
  * Use `create(GetHeadResponseSchema)` to create a new message.
  */
 export const GetHeadResponseSchema: GenMessage<GetHeadResponse> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 18);
+  messageDesc(file_eskit_eventstore_v1_event_store, 19);
 
 /**
  * EventStoreService appends events and reads them back, per originator or as one ordered log.
