@@ -13,11 +13,22 @@ import { crudStoreAccess } from "./rpc-access.js";
 import { crudStoreV1Service } from "./compat-v1/crud-store-v1-service.js";
 import type { CrudStoreConfig } from "./config.js";
 import { EventStoreGateway } from "./gateway/event-store-gateway.js";
+import { TypeCache } from "./registry/type-cache.js";
 import { TypeRegistry } from "./registry/type-registry.js";
 import { crudStoreErrors } from "./rpc/connect-errors.js";
 import { crudStoreService } from "./rpc/crud-store-service.js";
 import { DocumentStore } from "./store/documents.js";
+import { RecentStates } from "./store/recent-states.js";
 import { StateReader } from "./store/state-reader.js";
+
+/**
+ * The type cache's follower of the log is taken for dead after this long without a message: three of the Event
+ * Store's default heartbeats (ESKIT_LOGS_POLL_HEARTBEAT_MS, 15 s). Its cache is bounded by ESKIT_TYPE_CACHE_MAX_AGE_MS
+ * all the same.
+ */
+const typeFollowerSilenceMs = 45_000;
+/** First wait before the follower starts again after a failure (doubling up to 8 s). */
+const typeFollowerRetryMs = 500;
 
 /** A running Crud Store: where it listens, and how to stop it. */
 export interface RunningCrudStore {
@@ -49,8 +60,20 @@ export async function startCrudStore(
     interceptors: [eventStoreCalls],
   });
   const states = new StateReader(gateway, config.snapshotEvery, logger);
-  const registry = new TypeRegistry(gateway);
-  const documents = new DocumentStore(gateway, states, registry, config.maxDocumentDepth);
+  const typeCache = new TypeCache(
+    gateway,
+    {
+      maxAgeMs: config.typeCacheMaxAgeMs,
+      maxEntries: config.typeCacheMaxTypes,
+      silenceMs: typeFollowerSilenceMs,
+      retryMs: typeFollowerRetryMs,
+    },
+    logger,
+  );
+  typeCache.start();
+  const registry = new TypeRegistry(gateway, typeCache);
+  const recent = new RecentStates(config.documentCacheMaxBytes);
+  const documents = new DocumentStore(gateway, states, registry, config.maxDocumentDepth, recent);
   const routes = (router: ConnectRouter) => {
     const deps = { gateway, documents, states, registry };
     router.service(CrudStoreService, crudStoreService(deps));
@@ -86,6 +109,7 @@ export async function startCrudStore(
     async close() {
       await server.close({ timeoutMs: config.shutdownTimeoutMs });
       await states.drain();
+      await typeCache.stop();
       gateway.close();
       logger.info("crud store stopped");
     },

@@ -43,6 +43,32 @@ const specs = {
     default: 10000,
     meaning: "Deadline of each call to the Event Store when the caller gave none, in ms",
   },
+  documentCacheMaxBytes: {
+    env: "ESKIT_DOCUMENT_CACHE_MAX_BYTES",
+    kind: "int",
+    min: 0,
+    max: 68719476736,
+    default: 67108864,
+    meaning:
+      "Size (JSON text) of the latest document states a replica keeps, so that an Update or Delete of a document it wrote or read last is one Append (a write through another replica meanwhile is detected and costs one read); 0 = none",
+  },
+  typeCacheMaxAgeMs: {
+    env: "ESKIT_TYPE_CACHE_MAX_AGE_MS",
+    kind: "int",
+    min: 0,
+    max: 3600000,
+    default: 1000,
+    meaning:
+      "Longest a replica validates writes against a cached type (schema) before reading the registry again, in ms: a type changed on another replica is enforced here within milliseconds through the Application Log, and within this long at worst; 0 = no cache",
+  },
+  typeCacheMaxTypes: {
+    env: "ESKIT_TYPE_CACHE_MAX_TYPES",
+    kind: "int",
+    min: 1,
+    max: 1000000,
+    default: 10000,
+    meaning: "Most entity types the type cache keeps (the one read longest ago goes first)",
+  },
   corsOrigins: corsOriginsSpec,
   ...authSpecs,
   maxRequestBytes: {

@@ -1,4 +1,5 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { clientWentAway } from "./rpc-outcome.js";
 
 /**
  * How one service tells its clients what went wrong: a ConnectError (with its code, a message for people and, where
@@ -16,7 +17,10 @@ export type ErrorMapping = (error: unknown) => ConnectError | undefined;
  * It logs nothing: the logging interceptor, outside it, writes the one line per call with the code the client saw.
  */
 export function errorInterceptor(mapping: ErrorMapping): Interceptor {
-  const toConnectError = (error: unknown): ConnectError => {
+  const toConnectError = (error: unknown, signal: AbortSignal): ConnectError => {
+    if (clientWentAway(error, signal) && error instanceof ConnectError) {
+      return new ConnectError(`the client went away: ${error.rawMessage}`, Code.Canceled, undefined, undefined, error);
+    }
     const mapped = mapping(error);
     if (mapped !== undefined) return mapped;
     if (error instanceof ConnectError) return error;
@@ -25,19 +29,19 @@ export function errorInterceptor(mapping: ErrorMapping): Interceptor {
     if (error instanceof Error && error.name === "AbortError") return ConnectError.from(error);
     return new ConnectError("internal error", Code.Internal, undefined, undefined, error);
   };
-  async function* mapStream<T>(messages: AsyncIterable<T>): AsyncIterable<T> {
+  async function* mapStream<T>(messages: AsyncIterable<T>, signal: AbortSignal): AsyncIterable<T> {
     try {
       yield* messages;
     } catch (error) {
-      throw toConnectError(error);
+      throw toConnectError(error, signal);
     }
   }
   return (next) => async (request) => {
     try {
       const response = await next(request);
-      return response.stream ? { ...response, message: mapStream(response.message) } : response;
+      return response.stream ? { ...response, message: mapStream(response.message, request.signal) } : response;
     } catch (error) {
-      throw toConnectError(error);
+      throw toConnectError(error, request.signal);
     }
   };
 }

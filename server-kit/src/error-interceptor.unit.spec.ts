@@ -9,26 +9,26 @@ const mapping = (error: unknown) =>
 
 type Next = Parameters<ReturnType<typeof errorInterceptor>>[0];
 type Request = Parameters<Next>[0];
-const request = {} as Request;
+const request = { signal: new AbortController().signal } as Request;
 
-async function unaryFailure(thrown: unknown): Promise<ConnectError> {
+async function unaryFailure(thrown: unknown, req = request): Promise<ConnectError> {
   const call = errorInterceptor(mapping)((async () => {
     throw thrown;
   }) as unknown as Next);
-  return call(request).then(
+  return call(req).then(
     () => expect.unreachable("the call succeeded"),
     (error: unknown) => error as ConnectError,
   );
 }
 
-async function streamFailure(thrown: unknown): Promise<{ got: number[]; error: ConnectError }> {
+async function streamFailure(thrown: unknown, req = request): Promise<{ got: number[]; error: ConnectError }> {
   async function* messages() {
     yield 1;
     yield 2;
     throw thrown;
   }
   const call = errorInterceptor(mapping)((async () => ({ stream: true, message: messages() })) as unknown as Next);
-  const response = (await call(request)) as unknown as { message: AsyncIterable<number> };
+  const response = (await call(req)) as unknown as { message: AsyncIterable<number> };
   const got: number[] = [];
   try {
     for await (const m of response.message) got.push(m);
@@ -68,5 +68,19 @@ describe("errorInterceptor", () => {
     const abort = new DOMException("This operation was aborted", "AbortError");
     expect((await unaryFailure(abort)).code).toBe(Code.Canceled);
     expect((await streamFailure(abort)).error.code).toBe(Code.Canceled);
+  });
+
+  it("reads a stream reset by a client whose connection died as canceled, not as a fault of ours", async () => {
+    // What connect-node aborts the call's signal with when the peer's HTTP/2 session goes (kill -9, network cut).
+    const reset = new ConnectError("http/2 stream closed with error code INTERNAL_ERROR (0x2)", Code.Internal);
+    const aborted = new AbortController();
+    aborted.abort(reset);
+    const req = { signal: aborted.signal } as Request;
+    for (const error of [await unaryFailure(reset, req), (await streamFailure(reset, req)).error]) {
+      expect(error.code).toBe(Code.Canceled);
+      expect(error.cause).toBe(reset);
+    }
+    // The same error while the call's signal is live is no client's doing: it stays internal.
+    expect((await unaryFailure(reset)).code).toBe(Code.Internal);
   });
 });

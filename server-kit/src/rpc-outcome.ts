@@ -32,9 +32,22 @@ function errorCode(err: unknown): Code {
  * (client cancel, deadline, shutdown), so the signal's reason is the outcome.
  */
 export function outcomeCode(err: unknown, signal: AbortSignal, completed: boolean): Code | undefined {
-  if (err !== undefined) return errorCode(err);
-  if (!completed) return signal.aborted ? ConnectError.from(signal.reason).code : Code.Canceled;
+  if (err !== undefined) return clientWentAway(err, signal) ? Code.Canceled : errorCode(err);
+  if (!completed)
+    return !signal.aborted || clientWentAway(signal.reason, signal)
+      ? Code.Canceled
+      : ConnectError.from(signal.reason).code;
   return undefined;
+}
+
+/**
+ * Whether `err` is how connect-node ends a call whose client's connection died (a process killed, a network cut):
+ * the peer resets its HTTP/2 streams, and the call's signal is aborted with an `internal` ConnectError ("http/2
+ * stream closed with error code INTERNAL_ERROR"). Nothing of ours failed: the client is gone, a cancel. Our own
+ * aborts of a call say `unavailable` (shutdown) or `deadline_exceeded`, never `internal`.
+ */
+export function clientWentAway(err: unknown, signal: AbortSignal): boolean {
+  return signal.aborted && err === signal.reason && err instanceof ConnectError && err.code === Code.Internal;
 }
 
 /**

@@ -9,9 +9,10 @@ import { lostConnectionInterceptor } from "@eskit/client/lost-connection.js";
 import type {
   CallScope,
   EventStorePort,
+  FollowedBatch,
+  HistorySlice,
   NewEvent,
   OriginatorPage,
-  HistorySlice,
   StoredEvent,
   VersionRange,
 } from "../store/event-store-port.js";
@@ -144,6 +145,21 @@ export class EventStoreGateway implements EventStorePort {
       originators: page.originators.map((o) => ({ id: o.id, version: o.version })),
       nextAfterId: page.nextAfterId,
     };
+  }
+
+  /** The id of the latest entry of the Application Log (0 while it is empty). */
+  async getHead(scope: CallScope): Promise<bigint> {
+    return (await this.events.getHead({}, this.options(scope))).headId;
+  }
+
+  /** LogsPoll of one entity type (its pipeline) from `fromId`, with no deadline: it runs until `signal` aborts. */
+  async *followEntityType(entityType: string, fromId: bigint, signal: AbortSignal): AsyncIterable<FollowedBatch> {
+    for await (const message of this.events.logsPoll({ fromId, pipelineId: entityType }, { signal })) {
+      yield {
+        originatorIds: message.entries.map((e) => e.event?.originator?.id ?? ""),
+        lastId: message.entries.at(-1)?.id,
+      };
+    }
   }
 
   /**

@@ -13,6 +13,7 @@ import { sourceKey, sourceValue } from "../store/event-codec.js";
 import type { CallScope, EventStorePort, StoredEvent } from "../store/event-store-port.js";
 import { decodePageToken, encodePageToken } from "../store/page-token.js";
 import { compileJsonSchema, formatViolations } from "./json-schema.js";
+import type { TypeCache } from "./type-cache.js";
 
 /** A registered entity type: its latest schema ("" = documents are not validated). */
 export interface TypeSpec {
@@ -31,7 +32,11 @@ const maxLimit = 1000;
  * like a document's and every Crud Store process sees the same registry without a database of its own.
  */
 export class TypeRegistry {
-  constructor(private readonly eventStore: EventStorePort) {}
+  /** `cache`: where validation finds types without a call to the Event Store; none = every write reads the registry. */
+  constructor(
+    private readonly eventStore: EventStorePort,
+    private readonly cache?: TypeCache,
+  ) {}
 
   async register(spec: TypeSpec, skipDuplicate: boolean, scope: CallScope): Promise<void> {
     checkSpec(spec);
@@ -91,16 +96,21 @@ export class TypeRegistry {
    * Types that are not registered, or have no schema, accept any object.
    */
   async validate(entityType: string, document: JsonObject, scope: CallScope): Promise<void> {
-    const events = await this.eventStore.getEvents(idPrefix + entityType, 0n, 0n, scope);
-    if (events.length === 0) return;
-    const { spec } = fold(idPrefix + entityType, events);
-    if (spec.jsonSchema === "") return;
+    const load = () => this.find(entityType, scope);
+    const spec = this.cache === undefined ? await load() : await this.cache.get(entityType, load);
+    if (spec === undefined || spec.jsonSchema === "") return;
     const violations = compileJsonSchema(spec.jsonSchema).validate(document);
     if (violations.length > 0) {
       throw new ValidationError(
         `payload does not match the schema of ${entityType} (schema_version ${spec.schemaVersion}): ${formatViolations(violations)}`,
       );
     }
+  }
+
+  /** The latest spec of `entityType`, read from the Event Store; undefined when it is not registered. */
+  private async find(entityType: string, scope: CallScope): Promise<TypeSpec | undefined> {
+    const events = await this.eventStore.getEvents(idPrefix + entityType, 0n, 0n, scope);
+    return events.length === 0 ? undefined : fold(idPrefix + entityType, events).spec;
   }
 
   private async read(entityType: string, scope: CallScope): Promise<{ spec: TypeSpec; version: bigint }> {
@@ -115,18 +125,20 @@ export class TypeRegistry {
       schemaVersion: String(spec.schemaVersion),
       jsonSchema: spec.jsonSchema,
     });
-    await this.eventStore.append(
-      [
-        {
-          originatorId: idPrefix + spec.entityType,
-          version,
-          eventType: `${registryEntityType}.${action}`,
-          payload,
-          metadata: { [sourceKey]: sourceValue },
-        },
-      ],
-      scope,
-    );
+    const event = {
+      originatorId: idPrefix + spec.entityType,
+      version,
+      eventType: `${registryEntityType}.${action}`,
+      payload,
+      metadata: { [sourceKey]: sourceValue },
+    };
+    try {
+      await this.eventStore.append([event], scope);
+    } finally {
+      // Whatever came of it, this replica's next write reads the type again, even one whose read of the registry
+      // overlapped the append (the log says the same to every replica, a few milliseconds later).
+      this.cache?.invalidate(spec.entityType);
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { encodeChange } from "../domain/changes.js";
+import { type EncodedChange, encodeChange } from "../domain/changes.js";
 import {
   AlreadyExistsError,
   ConcurrencyError,
@@ -13,6 +13,7 @@ import type { DocumentState } from "../domain/replay.js";
 import type { TypeRegistry } from "../registry/type-registry.js";
 import { changeEvent } from "./event-codec.js";
 import type { CallScope, EventStorePort } from "./event-store-port.js";
+import { RecentStates } from "./recent-states.js";
 import type { StateReader } from "./state-reader.js";
 
 /** A document's id and version, as the RPCs return them. */
@@ -22,9 +23,11 @@ export interface DocumentRef {
 }
 
 /**
- * Create, Update, Delete and Get of documents. Each write reads the latest state, checks the caller's version and the
- * type's schema, and appends one event at the next version: the Event Store refuses a version already taken, so of
- * two concurrent writers exactly one wins, and the other gets `aborted`.
+ * Create, Update, Delete and Get of documents. Each write checks the caller's version against the latest state and
+ * the document against its type's schema, and appends one event at the next version: the Event Store refuses a
+ * version already taken, so of two concurrent writers exactly one wins, and the other gets `aborted`. The latest
+ * state comes from {@link RecentStates} when this store wrote or read it last (the write is then one Append, and a
+ * refused one falls back to reading the state), else from the Event Store.
  */
 export class DocumentStore {
   constructor(
@@ -33,6 +36,8 @@ export class DocumentStore {
     private readonly registry: TypeRegistry,
     /** Deepest nesting of a document a caller may send (see `parseDocument`). */
     private readonly maxDocumentDepth = defaultMaxDocumentDepth,
+    /** The latest states this store wrote or read, so that a write of one of them is a single Append. */
+    private readonly recent = new RecentStates(0),
   ) {}
 
   async create(
@@ -59,7 +64,9 @@ export class DocumentStore {
       }
       throw error;
     }
-    await this.states.saveIfDue(entityType, documentId, { version: 1n, deleted: false, document }, scope);
+    const state = { version: 1n, deleted: false, document };
+    this.recent.set(entityType, documentId, state);
+    await this.states.saveIfDue(entityType, documentId, state, scope);
     return { id: documentId, version: 1n };
   }
 
@@ -78,6 +85,17 @@ export class DocumentStore {
       );
     }
     const next = parseDocument(payload, "payload", this.maxDocumentDepth);
+    const cached = this.recent.get(entityType, id);
+    if (cached !== undefined && cached.version === version) {
+      // The caller read what this store last knew: validate, and append at the next version in one call. If another
+      // replica wrote meanwhile, the Append is refused and the write goes the long way below.
+      await this.registry.validate(entityType, next, scope);
+      const change = encodeChange(cached.document, next);
+      if (change !== undefined) {
+        const written = await this.appendOnto(entityType, id, cached, "updated", change, next, scope);
+        if (written !== undefined) return written;
+      }
+    }
     const [current] = await Promise.all([
       this.latestLive(entityType, id, scope),
       this.registry.validate(entityType, next, scope),
@@ -87,18 +105,24 @@ export class DocumentStore {
     if (change === undefined) return { id, version: current.version };
     const newVersion = current.version + 1n;
     await this.append(entityType, id, newVersion, "updated", change, scope);
-    await this.states.saveIfDue(entityType, id, { version: newVersion, deleted: false, document: next }, scope);
+    await this.wrote(entityType, id, { version: newVersion, deleted: false, document: next }, scope);
     return { id, version: newVersion };
   }
 
   async delete(entityType: string, id: string, version: bigint, scope: CallScope): Promise<DocumentRef> {
     checkEntityType(entityType);
     checkDocumentId(id);
+    const cached = this.recent.get(entityType, id);
+    if (cached !== undefined && (version === 0n || version === cached.version)) {
+      const gone = { payload: "{}", encoding: "document" as const };
+      const written = await this.appendOnto(entityType, id, cached, "deleted", gone, cached.document, scope);
+      if (written !== undefined) return written;
+    }
     const current = await this.latestLive(entityType, id, scope);
     if (version !== 0n) checkVersion(entityType, id, version, current.version);
     const newVersion = current.version + 1n;
     await this.append(entityType, id, newVersion, "deleted", { payload: "{}", encoding: "document" }, scope);
-    await this.states.saveIfDue(entityType, id, { ...current, version: newVersion, deleted: true }, scope);
+    await this.wrote(entityType, id, { ...current, version: newVersion, deleted: true }, scope);
     return { id, version: newVersion };
   }
 
@@ -113,6 +137,7 @@ export class DocumentStore {
     checkEntityType(entityType);
     checkDocumentId(id);
     const state = await this.states.read(entityType, id, version, scope);
+    if (version === 0n) this.recent.set(entityType, id, state);
     if (state.deleted && !includeDeleted) {
       throw new NotFoundError(
         `${entityType} "${id}" was deleted at version ${state.version}; pass deleted=true to read it`,
@@ -123,8 +148,40 @@ export class DocumentStore {
 
   private async latestLive(entityType: string, id: string, scope: CallScope): Promise<DocumentState> {
     const current = await this.states.read(entityType, id, 0n, scope);
+    this.recent.set(entityType, id, current);
     if (current.deleted) throw new NotFoundError(`${entityType} "${id}" was deleted at version ${current.version}`);
     return current;
+  }
+
+  /**
+   * Appends `change` right after the cached state `base`, in one call; undefined when that version was taken
+   * meanwhile (the cache was behind another replica: the entry is dropped, and the caller reads the latest state).
+   */
+  private async appendOnto(
+    entityType: string,
+    id: string,
+    base: DocumentState,
+    action: "updated" | "deleted",
+    change: EncodedChange,
+    document: JsonObject,
+    scope: CallScope,
+  ): Promise<DocumentRef | undefined> {
+    const version = base.version + 1n;
+    try {
+      await this.eventStore.append([changeEvent(entityType, id, version, action, change)], scope);
+    } catch (error) {
+      if (!(error instanceof VersionTakenError)) throw error;
+      this.recent.delete(entityType, id);
+      return undefined;
+    }
+    await this.wrote(entityType, id, { version, deleted: action === "deleted", document }, scope);
+    return { id, version };
+  }
+
+  /** After a write: the new state is the latest known, and a snapshot of it is kept when one is due. */
+  private async wrote(entityType: string, id: string, state: DocumentState, scope: CallScope): Promise<void> {
+    this.recent.set(entityType, id, state);
+    await this.states.saveIfDue(entityType, id, state, scope);
   }
 
   private async append(

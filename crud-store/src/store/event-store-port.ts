@@ -68,6 +68,13 @@ export interface HistorySlice {
   readonly events: StoredEvent[];
 }
 
+/** One message of a followed log: the originators of the entries it carried (none for a heartbeat), and the last id. */
+export interface FollowedBatch {
+  readonly originatorIds: readonly string[];
+  /** The id of the last entry carried; undefined for a heartbeat. */
+  readonly lastId: bigint | undefined;
+}
+
 /**
  * What the core asks of the Event Store. Errors the core acts on are domain errors (a version already taken is a
  * VersionTakenError; a missing snapshot is `undefined`); any other failure (the Event Store unreachable, a deadline
@@ -95,4 +102,11 @@ export interface EventStorePort {
     excludeLastAction: string,
     scope: CallScope,
   ): Promise<OriginatorPage>;
+  /** The id of the latest entry of the Application Log (0 while it is empty). */
+  getHead(scope: CallScope): Promise<bigint>;
+  /**
+   * The Application Log's entries of one entity type from `fromId` on, as they commit (LogsPoll): one batch per
+   * message, an empty one for a heartbeat. It ends only by `signal` or by an error (the connection lost).
+   */
+  followEntityType(entityType: string, fromId: bigint, signal: AbortSignal): AsyncIterable<FollowedBatch>;
 }

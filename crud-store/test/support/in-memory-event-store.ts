@@ -9,6 +9,7 @@ import { VersionTakenError } from "../../src/domain/errors.js";
 import type {
   CallScope,
   EventStorePort,
+  FollowedBatch,
   HistorySlice,
   NewEvent,
   OriginatorPage,
@@ -36,6 +37,9 @@ export class InMemoryEventStore implements EventStorePort {
   private readonly histories = new Map<string, StoredEvent[]>();
   private readonly snapshotsById = new Map<string, StoredSnapshot[]>();
   private barrier: { size: number; waiting: Array<() => void> } | undefined;
+  /** The Application Log: each appended event's originator and entity type, the id being the index + 1. */
+  private readonly log: Array<{ originatorId: string; entityType: string }> = [];
+  private readonly logWaiters = new Set<() => void>();
 
   /**
    * Holds the next `size` appends until all of them have arrived, then lets them run in the order they came: writers
@@ -66,6 +70,37 @@ export class InMemoryEventStore implements EventStorePort {
       next.set(event.originatorId, history);
     }
     for (const [id, history] of next) this.histories.set(id, history);
+    for (const event of events) {
+      this.log.push({ originatorId: event.originatorId, entityType: splitEventType(event.eventType).entityType });
+    }
+    for (const wake of this.logWaiters) wake();
+  }
+
+  async getHead(scope: CallScope): Promise<bigint> {
+    await this.enter("getHead", scope);
+    return BigInt(this.log.length);
+  }
+
+  async *followEntityType(entityType: string, fromId: bigint, signal: AbortSignal): AsyncIterable<FollowedBatch> {
+    this.calls.push({ method: "followEntityType" });
+    let next = Number(fromId) - 1;
+    while (!signal.aborted) {
+      const entries = this.log.slice(next).filter((e) => e.entityType === entityType);
+      const lastId = BigInt(this.log.length);
+      next = this.log.length;
+      if (entries.length > 0) yield { originatorIds: entries.map((e) => e.originatorId), lastId };
+      if (this.log.length > next) continue; // appended while the consumer held the batch
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          this.logWaiters.delete(wake);
+          signal.removeEventListener("abort", wake);
+          resolve();
+        };
+        this.logWaiters.add(wake);
+        signal.addEventListener("abort", wake, { once: true });
+      });
+    }
+    signal.throwIfAborted();
   }
 
   async getEvents(originatorId: string, fromVersion: bigint, toVersion: bigint, scope: CallScope) {
