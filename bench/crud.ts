@@ -3,6 +3,7 @@ import { type CrudBenchConfig, describeCrudConfig, loadCrudBenchConfig } from ".
 import { measureCreates } from "./lib/crud-creates.js";
 import { measureGets } from "./lib/crud-gets.js";
 import { measureList } from "./lib/crud-list.js";
+import { measureSequential } from "./lib/crud-sequential.js";
 import { startCrudStack } from "./lib/crud-stack.js";
 import { isMain } from "./lib/is-main.js";
 import { printTable, progress } from "./lib/table.js";
@@ -25,6 +26,7 @@ export async function crudStore(
     tables.push(await measureCreates(config, crudConfig, stack));
     tables.push(await measureGets(config, crudConfig, stack));
     tables.push(await measureList(config, crudConfig, stack));
+    tables.push(await measureSequential(config, stack));
   } finally {
     await stack.stop();
   }

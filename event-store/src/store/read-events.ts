@@ -48,17 +48,17 @@ type StateRow = EventRowText & { snapshot: string | null };
 // after it, or at $2 if that is later. Its row comes first: its version is below every event's. One statement, so a
 // state is one round trip, and a snapshot saved meanwhile cannot fall between the two halves.
 export const readStateSql = `
-  with s as materialized (
+  with latest as materialized (
     select ${snap.version} as version, ${snap.payload} as payload from ${snap.$}
     where ${snap.originatorId} = $1 and ($3::bigint = 0 or ${snap.version} <= $3::bigint)
     order by ${snap.version} desc limit 1)
   select * from (
     select null::text as snapshot, e.${ev.version} as v, ${eventRowTextColumns} from ${ev.$} e
     where e.${ev.originatorId} = $1
-      and e.${ev.version} >= greatest($2::bigint, coalesce((select version from s), 0) + 1)
+      and e.${ev.version} >= greatest($2::bigint, coalesce((select version from latest), 0) + 1)
       and ($3::bigint = 0 or e.${ev.version} <= $3::bigint)
     union all
-    select s.payload, s.version, $1, s.version::text, null, null, null, null, null, null, null from s) rows
+    select latest.payload, latest.version, $1, latest.version::text, null, null, null, null, null, null, null from latest) rows
   order by v`;
 
 /**
@@ -102,20 +102,20 @@ const readManySql = `
 // As readStateSql, for many ranges: each range that asks (s) gets its latest snapshot in range, and its events
 // start after it. The limit counts the snapshot rows too, so it is raised by one per range.
 const readManyStatesSql = `
-  with r as materialized (select * from json_to_recordset($1::json) as r(i int, id text, f bigint, t bigint, s boolean)),
-  s as materialized (
-    select r.i, sn.version, sn.payload from r cross join lateral (
+  with wanted as materialized (select * from json_to_recordset($1::json) as w(i int, id text, f bigint, t bigint, s boolean)),
+  latest as materialized (
+    select wanted.i, sn.version, sn.payload from wanted cross join lateral (
       select ${snap.version} as version, ${snap.payload} as payload from ${snap.$}
-      where r.s and ${snap.originatorId} = r.id and (r.t = 0 or ${snap.version} <= r.t)
+      where wanted.s and ${snap.originatorId} = wanted.id and (wanted.t = 0 or ${snap.version} <= wanted.t)
       order by ${snap.version} desc limit 1) sn)
   select * from (
-    select r.i, null::text as snapshot, e.${ev.version} as v, ${eventRowTextColumns}
-    from r left join s on s.i = r.i
-    join ${ev.$} e on e.${ev.originatorId} = r.id and e.${ev.version} >= greatest(r.f, coalesce(s.version, 0) + 1)
-      and (r.t = 0 or e.${ev.version} <= r.t)
+    select wanted.i, null::text as snapshot, e.${ev.version} as v, ${eventRowTextColumns}
+    from wanted left join latest on latest.i = wanted.i
+    join ${ev.$} e on e.${ev.originatorId} = wanted.id and e.${ev.version} >= greatest(wanted.f, coalesce(latest.version, 0) + 1)
+      and (wanted.t = 0 or e.${ev.version} <= wanted.t)
     union all
-    select s.i, s.payload, s.version, r.id, s.version::text, null, null, null, null, null, null, null
-    from s join r on r.i = s.i) rows
+    select latest.i, latest.payload, latest.version, wanted.id, latest.version::text, null, null, null, null, null, null, null
+    from latest join wanted on wanted.i = latest.i) rows
   order by i, v
   limit $2`;
 
