@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import type { ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
   AppendResponseSchema,
   EventStoreService,
@@ -19,6 +19,7 @@ import { followLog, pageOfLog } from "../store/log-reading.js";
 import { readLogHead } from "../store/read-log.js";
 import type { StreamLogOptions } from "../store/stream-log.js";
 import { toEventMessage, toLogEntryMessage, toNewEvent } from "./convert.js";
+import { preEncodedBatchGetEventsResponse, preEncodedGetEventsResponse } from "./log-entry-codec.js";
 import { logsPollMessages } from "./logs-poll-messages.js";
 import { originatorRpcs } from "./originator-rpcs.js";
 
@@ -55,12 +56,15 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
     async getEvents(request, context) {
       checkRange(request);
       const { originatorId, fromVersion, toVersion } = request;
-      if (request.fromLatestSnapshot) {
-        const state = await readState(deps.database, originatorId, fromVersion, toVersion, context.signal);
-        return create(GetEventsResponseSchema, { events: state.events.map(toEventMessage), snapshot: state.snapshot });
-      }
-      const events = await readEvents(deps.database, originatorId, fromVersion, toVersion, context.signal);
-      return create(GetEventsResponseSchema, { events: events.map(toEventMessage) });
+      const { events, snapshot } = request.fromLatestSnapshot
+        ? await readState(deps.database, originatorId, fromVersion, toVersion, context.signal)
+        : {
+            events: await readEvents(deps.database, originatorId, fromVersion, toVersion, context.signal),
+            snapshot: undefined,
+          };
+      // Binary protocols get the events pre-encoded (see log-entry-codec.ts); JSON gets ordinary messages.
+      if (isBinary(context)) return preEncodedGetEventsResponse(events, snapshot);
+      return create(GetEventsResponseSchema, { events: events.map(toEventMessage), snapshot });
     },
 
     async batchGetEvents(request, context) {
@@ -69,6 +73,7 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
       }
       request.ranges.forEach((range, i) => checkRange(range, `ranges[${i}].`));
       const results = await readManyEvents(deps.database, request.ranges, maxBatchEvents, context.signal);
+      if (isBinary(context)) return preEncodedBatchGetEventsResponse(results);
       return create(BatchGetEventsResponseSchema, {
         results: results.map((r) => ({ events: r.events.map(toEventMessage), snapshot: r.snapshot })),
       });
@@ -84,7 +89,7 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
 
     async *logsPoll(request, context) {
       // Binary protocols get the entries pre-encoded (see log-entry-codec.ts); JSON gets ordinary messages.
-      const binary = !(context.requestHeader.get("content-type") ?? "").includes("json");
+      const binary = isBinary(context);
       for await (const batch of followLog(deps.database, deps.tail, request, context.signal, deps.streams)) {
         // An empty batch is a heartbeat: an empty message tells the client the connection is alive.
         if (batch.entries.length === 0) yield create(LogsPollResponseSchema);
@@ -102,4 +107,9 @@ function checkRange(range: { originatorId: string; fromVersion: bigint; toVersio
       `${where}from_version ${range.fromVersion} is after ${where}to_version ${range.toVersion}: the range is empty`,
     );
   }
+}
+
+/** Whether the call speaks a binary protocol (gRPC, gRPC-Web, Connect with protobuf), which pre-encoded messages need. */
+function isBinary(context: HandlerContext): boolean {
+  return !(context.requestHeader.get("content-type") ?? "").includes("json");
 }
