@@ -1,8 +1,12 @@
-import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { type CallOptions, Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { Http2SessionManager, createConnectTransport } from "@connectrpc/connect-node";
 import { EventSchema } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
-import { EventStoreService } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
+import {
+  type BatchGetEventsRequestSchema,
+  EventStoreService,
+  type GetEventsRequestSchema,
+} from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "@eskit/gen/grpc/health/v1/health_pb.js";
 import { lostConnectionInterceptor } from "@eskit/client/lost-connection.js";
 
@@ -16,7 +20,17 @@ import type {
   StoredEvent,
   VersionRange,
 } from "../store/event-store-port.js";
-import { appendFailure, toSlice, toStoredEvent } from "./domain-conversion.js";
+import { appendFailure, toStoredEvent } from "./domain-conversion.js";
+import { type LeanEvents, leanMethods, sliceOfGetEvents, slicesOfBatchGetEvents } from "./lean-events.js";
+
+/** The lean client's calls (see lean-events.ts). */
+interface LeanClient {
+  getEvents(request: MessageInitShape<typeof GetEventsRequestSchema>, options: CallOptions): Promise<LeanEvents>;
+  batchGetEvents(
+    request: MessageInitShape<typeof BatchGetEventsRequestSchema>,
+    options: CallOptions,
+  ): Promise<LeanEvents>;
+}
 
 /**
  * What the Crud Store's caller is told when the connection to the Event Store died under a call (the Event Store
@@ -50,6 +64,8 @@ export interface EventStoreGatewayOptions {
 export class EventStoreGateway implements EventStorePort {
   private readonly sessions: Http2SessionManager;
   private readonly events: Client<typeof EventStoreService>;
+  /** GetEvents and BatchGetEvents with their events decoded by hand (lean-events.ts). */
+  private readonly lean: LeanClient;
   private readonly health: Client<typeof Health>;
   private readonly defaultTimeoutMs: number;
 
@@ -73,6 +89,10 @@ export class EventStoreGateway implements EventStorePort {
       ],
     });
     this.events = createClient(EventStoreService, transport);
+    this.lean = createClient(
+      { ...EventStoreService, methods: [leanMethods.getEvents, leanMethods.batchGetEvents] },
+      transport,
+    ) as unknown as LeanClient;
     this.health = createClient(Health, transport);
   }
 
@@ -108,11 +128,8 @@ export class EventStoreGateway implements EventStorePort {
 
   /** One range in one GetEvents call, with the latest snapshot it starts from when the range asks for it. */
   async readRange(range: VersionRange, scope: CallScope): Promise<HistorySlice> {
-    const response = await this.events.getEvents(
-      { ...range, fromLatestSnapshot: range.fromLatestSnapshot === true },
-      this.options(scope),
-    );
-    return toSlice(response);
+    const request = { ...range, fromLatestSnapshot: range.fromLatestSnapshot === true };
+    return sliceOfGetEvents(await this.lean.getEvents(request, this.options(scope)));
   }
 
   /** Many version ranges in one call, one slice per range in request order (at most 1000 ranges). */
@@ -120,8 +137,7 @@ export class EventStoreGateway implements EventStorePort {
     const request = {
       ranges: ranges.map((r) => ({ ...r, fromLatestSnapshot: r.fromLatestSnapshot === true })),
     };
-    const response = await this.events.batchGetEvents(request, this.options(scope));
-    return response.results.map(toSlice);
+    return slicesOfBatchGetEvents(await this.lean.batchGetEvents(request, this.options(scope)));
   }
 
   /** Keeps a snapshot of an originator at a version its history has reached. */
