@@ -4,6 +4,8 @@ import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-no
 import { CrudStoreService as CrudStoreServiceV1 } from "@eskit/gen/contracts/crudstore/service_pb.js";
 import { CrudStoreService } from "@eskit/gen/eskit/crudstore/v1/crud_store_pb.js";
 import { EventStoreService } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
+import { Health, HealthCheckResponse_ServingStatus } from "@eskit/gen/grpc/health/v1/health_pb.js";
+import { startBareRpcServer } from "./bare-rpc-server.js";
 import type { BenchConfig } from "./config.js";
 import { smallDocument } from "./crud-documents.js";
 import type { CrudStack } from "./crud-stack.js";
@@ -23,10 +25,9 @@ const updates = 10;
 const goOriginal = { create: 2.06, get: 0.78, getAfterUpdates: 0.75 };
 
 /** A client of `service` over gRPC (HTTP/2, binary), as the original's Go benchmark calls it; `close` drops it. */
-function grpcClient<S extends typeof CrudStoreServiceV1 | typeof CrudStoreService | typeof EventStoreService>(
-  service: S,
-  baseUrl: string,
-): { client: Client<S>; close(): void } {
+function grpcClient<
+  S extends typeof CrudStoreServiceV1 | typeof CrudStoreService | typeof EventStoreService | typeof Health,
+>(service: S, baseUrl: string): { client: Client<S>; close(): void } {
   const sessionManager = new Http2SessionManager(baseUrl);
   const transport = createGrpcTransport({ baseUrl, sessionManager });
   return { client: createClient(service, transport), close: () => sessionManager.abort() };
@@ -42,6 +43,8 @@ export async function measureSequential(config: BenchConfig, stack: CrudStack): 
   const v1 = grpcClient(CrudStoreServiceV1, stack.crud.url);
   const v2 = grpcClient(CrudStoreService, stack.crud.url);
   const es = grpcClient(EventStoreService, stack.eventStore.url);
+  const bareServer = await startBareRpcServer();
+  const bare = grpcClient(Health, bareServer.url);
   try {
     progress(`crud: seeding the documents read sequentially (1 version, and ${updates + 1})`);
     let serial = 0;
@@ -98,6 +101,10 @@ export async function measureSequential(config: BenchConfig, stack: CrudStack): 
         const r = await v2.client.get({ entityType, originator: { id: updatedId } });
         check(r.originator?.version === updatedVersion && r.payload === last, "Get after updates");
       },
+      bare: async () => {
+        const r = await bare.client.check({});
+        check(r.status === HealthCheckResponse_ServingStatus.SERVING, "the bare health check");
+      },
       getUpdatedEvents: async () => {
         const r = await es.client.getEvents({ originatorId: updatedId, fromLatestSnapshot: true });
         check(r.events.length + (r.snapshot === undefined ? 0 : 1) > 0, "GetEvents after updates");
@@ -149,6 +156,15 @@ export async function measureSequential(config: BenchConfig, stack: CrudStack): 
         { title: "target", align: "left" },
       ],
       rows: [
+        [
+          "bare gRPC call (floor)",
+          "",
+          cell(of("bare")),
+          "",
+          "",
+          "",
+          "a Crud Store call is two such hops, an Event Store call one",
+        ],
         row("Create", "createV1", "createV2", "append", "Append", goOriginal.create),
         row("Get (1 version)", "getV1", "getV2", "getEvents", "GetEvents", goOriginal.get, 1.5),
         row(
@@ -162,7 +178,8 @@ export async function measureSequential(config: BenchConfig, stack: CrudStack): 
         ),
       ],
       notes: [
-        `${of("getV2").length} rounds, each calling all nine in a new random order, one call at a time (connect-es gRPC transport, one HTTP/2 connection per contract)`,
+        `${of("getV2").length} rounds, each calling all ten in a new random order, one call at a time (connect-es gRPC transport, one HTTP/2 connection per contract)`,
+        "bare gRPC call = a health check against a connect-node server with no ESKIT code, no interceptors and no database, in its own process (bench/lib/bare-rpc-server.ts): what connect-es and Node's HTTP/2 cost per call between two processes here",
         "Go original = the original ESKIT Go services under their own Go benchmark on this kind of machine, as issue 12 reports them (not measured in this run): the target is at or below them for both contracts (the worse mean of the two counts)",
         "base = the Event Store call the Crud Store call stands on, for the same event or document (GetEvents with from_latest_snapshot, as the Crud Store reads a state)",
       ],
@@ -171,5 +188,7 @@ export async function measureSequential(config: BenchConfig, stack: CrudStack): 
     v1.close();
     v2.close();
     es.close();
+    bare.close();
+    await bareServer.stop();
   }
 }
