@@ -32,13 +32,17 @@ const leanFile = createFileRegistry(
             label: FieldDescriptorProto_Label.REPEATED,
           },
           {
+            // proto3 `optional`, so that an empty snapshot message (present, zero bytes) is told from none.
             name: "single_bytes",
             jsonName: "singleBytes",
             number: 2,
             type: FieldDescriptorProto_Type.BYTES,
             label: FieldDescriptorProto_Label.OPTIONAL,
+            proto3Optional: true,
+            oneofIndex: 0,
           },
         ],
+        oneofDecl: [{ name: "_single_bytes" }],
       },
     ],
   }),
@@ -55,14 +59,15 @@ export const leanMethods = {
 /** A LeanEvents message, as protobuf-es decodes it. */
 export interface LeanEvents {
   readonly repeatedBytes: Uint8Array[];
-  readonly singleBytes: Uint8Array;
+  /** Undefined when the field was absent. */
+  readonly singleBytes?: Uint8Array | undefined;
 }
 
 /** A GetEventsResponse read as LeanEvents: field 1 its events, field 2 its snapshot. */
 export function sliceOfGetEvents(response: LeanEvents): HistorySlice {
   return {
     events: response.repeatedBytes.map(decodeEvent),
-    snapshot: response.singleBytes.length === 0 ? undefined : decodeSnapshot(response.singleBytes),
+    snapshot: response.singleBytes === undefined ? undefined : decodeSnapshot(response.singleBytes),
   };
 }
 

@@ -71,6 +71,14 @@ describe("lean-events", () => {
     );
   });
 
+  it("tells an empty snapshot (present, zero bytes) from none", () => {
+    const bytes = toBinary(GetEventsResponseSchema, create(GetEventsResponseSchema, { snapshot: {} }));
+    expect(sliceOfGetEvents(lean(bytes)).snapshot).toEqual({ version: 0n, payload: "" });
+    expect(sliceOfGetEvents(lean(toBinary(GetEventsResponseSchema, create(GetEventsResponseSchema)))).snapshot).toBe(
+      undefined,
+    );
+  });
+
   it("refuses a truncated message instead of reading past it", () => {
     const bytes = toBinary(
       BatchGetEventsResponseSchema,
