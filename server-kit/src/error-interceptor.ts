@@ -18,7 +18,7 @@ export type ErrorMapping = (error: unknown) => ConnectError | undefined;
  */
 export function errorInterceptor(mapping: ErrorMapping): Interceptor {
   const toConnectError = (error: unknown, signal: AbortSignal): ConnectError => {
-    if (clientWentAway(error, signal) && error instanceof ConnectError) {
+    if (clientWentAway(error, signal)) {
       return new ConnectError(`the client went away: ${error.rawMessage}`, Code.Canceled, undefined, undefined, error);
     }
     const mapped = mapping(error);

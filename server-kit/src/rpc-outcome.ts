@@ -46,7 +46,7 @@ export function outcomeCode(err: unknown, signal: AbortSignal, completed: boolea
  * stream closed with error code INTERNAL_ERROR"). Nothing of ours failed: the client is gone, a cancel. Our own
  * aborts of a call say `unavailable` (shutdown) or `deadline_exceeded`, never `internal`.
  */
-export function clientWentAway(err: unknown, signal: AbortSignal): boolean {
+export function clientWentAway(err: unknown, signal: AbortSignal): err is ConnectError {
   return signal.aborted && err === signal.reason && err instanceof ConnectError && err.code === Code.Internal;
 }
 

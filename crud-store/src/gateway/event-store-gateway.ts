@@ -20,7 +20,7 @@ import type {
   StoredEvent,
   VersionRange,
 } from "../store/event-store-port.js";
-import { appendFailure, toStoredEvent } from "./domain-conversion.js";
+import { appendFailure } from "./domain-conversion.js";
 import { type LeanEvents, leanMethods, sliceOfGetEvents, slicesOfBatchGetEvents } from "./lean-events.js";
 
 /** The lean client's calls (see lean-events.ts). */
@@ -122,8 +122,7 @@ export class EventStoreGateway implements EventStorePort {
     toVersion: bigint,
     scope: CallScope,
   ): Promise<StoredEvent[]> {
-    const response = await this.events.getEvents({ originatorId, fromVersion, toVersion }, this.options(scope));
-    return response.events.map(toStoredEvent);
+    return (await this.readRange({ originatorId, fromVersion, toVersion }, scope)).events;
   }
 
   /** One range in one GetEvents call, with the latest snapshot it starts from when the range asks for it. */
@@ -173,7 +172,6 @@ export class EventStoreGateway implements EventStorePort {
     for await (const message of this.events.logsPoll({ fromId, pipelineId: entityType }, { signal })) {
       yield {
         originatorIds: message.entries.map((e) => e.event?.originator?.id ?? ""),
-        lastId: message.entries.at(-1)?.id,
       };
     }
   }

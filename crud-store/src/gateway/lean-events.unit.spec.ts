@@ -1,4 +1,6 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { EventSchema } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
 import {
   BatchGetEventsResponseSchema,
   type GetEventsResponse,
@@ -7,8 +9,7 @@ import {
 import type { HistorySlice } from "../store/event-store-port.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { toSlice } from "./domain-conversion.js";
-import { type LeanEvents, leanMethods, sliceOfGetEvents, slicesOfBatchGetEvents } from "./lean-events.js";
+import { decodeEvent, type LeanEvents, leanMethods, sliceOfGetEvents, slicesOfBatchGetEvents } from "./lean-events.js";
 
 const uint64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
 const text = fc.oneof(fc.string(), fc.string({ unit: "grapheme" }), fc.constant(""));
@@ -32,23 +33,43 @@ const response = fc.record({
   snapshot: fc.option(fc.record({ version: uint64, payload: fc.oneof(text, fc.json()) }), { nil: undefined }),
 });
 
-/** The ordinary conversion, with times as the core's plain Instants (protobuf-es leaves Timestamp messages). */
-const reference = (r: GetEventsResponse): HistorySlice => {
-  const slice = toSlice(r);
-  return {
-    ...slice,
-    events: slice.events.map((e) => ({
-      ...e,
-      occurredOn: e.occurredOn === undefined ? undefined : { seconds: e.occurredOn.seconds, nanos: e.occurredOn.nanos },
-    })),
-  };
-};
+/** What protobuf-es decoded, in the core's types (times as plain Instants): what the hand decoder must give. */
+const reference = (r: GetEventsResponse): HistorySlice => ({
+  snapshot: r.snapshot === undefined ? undefined : { version: r.snapshot.version, payload: r.snapshot.payload },
+  events: r.events.map((e) => ({
+    originatorId: e.originator?.id ?? "",
+    version: e.originator?.version ?? 0n,
+    eventType: e.eventType,
+    payload: e.payload,
+    metadata: e.metadata,
+    occurredOn: e.occurredOn === undefined ? undefined : { seconds: e.occurredOn.seconds, nanos: e.occurredOn.nanos },
+  })),
+});
 
 const lean = (bytes: Uint8Array) => fromBinary(leanMethods.getEvents.output, bytes) as unknown as LeanEvents;
 
 // The gateway reads events with its own decoder: it must give exactly what protobuf-es and the ordinary conversion
 // give, for any event the Event Store can send.
 describe("lean-events", () => {
+  it("reads an Event Store event as a stored event, keeping its time as sent", () => {
+    const occurredOn = timestampFromMs(1_700_000_000_123);
+    const event = create(EventSchema, {
+      originator: { id: "u1", version: 7n },
+      eventType: "acme.User.Updated",
+      payload: '{"a":1}',
+      metadata: { "eskit.encoding": "document" },
+      occurredOn,
+    });
+    expect(decodeEvent(toBinary(EventSchema, event))).toEqual({
+      originatorId: "u1",
+      version: 7n,
+      eventType: "acme.User.Updated",
+      payload: '{"a":1}',
+      metadata: { "eskit.encoding": "document" },
+      occurredOn: { seconds: 1_700_000_000n, nanos: 123_000_000 },
+    });
+  });
+
   it("decodes a GetEventsResponse as protobuf-es does", () => {
     fc.assert(
       fc.property(response, (r) => {

@@ -1,3 +1,4 @@
+import { backoffCeiling, sleep } from "@eskit/client/backoff.js";
 import type { Logger } from "@eskit/server-kit/logger.js";
 import { registryEntityType, registryIdPrefix } from "../domain/names.js";
 import type { EventStorePort } from "../store/event-store-port.js";
@@ -134,23 +135,14 @@ export class TypeCache {
           "the type registry's cache is off until its follower of the log is back",
           { reason: silent ? `no message for ${this.options.silenceMs} ms` : String(error), attempt: failures },
         );
-        await sleep(this.options.retryMs * Math.min(16, 2 ** (failures - 1)), signal);
+        await sleep(
+          backoffCeiling(failures - 1, { initialDelayMs: this.options.retryMs, maxDelayMs: 16 * this.options.retryMs }),
+          signal,
+        );
       } finally {
         clearTimeout(timer);
       }
     }
     this.setLive(false);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }

@@ -64,9 +64,7 @@ export class DocumentStore {
       }
       throw error;
     }
-    const state = { version: 1n, deleted: false, document };
-    this.recent.set(entityType, documentId, state);
-    await this.states.saveIfDue(entityType, documentId, state, scope);
+    await this.wrote(entityType, documentId, { version: 1n, deleted: false, document }, scope, change.payload.length);
     return { id: documentId, version: 1n };
   }
 
@@ -92,7 +90,8 @@ export class DocumentStore {
       await this.registry.validate(entityType, next, scope);
       const change = encodeChange(cached.document, next);
       if (change !== undefined) {
-        const written = await this.appendOnto(entityType, id, cached, "updated", change, next, scope);
+        const after = { document: next, size: payload.length };
+        const written = await this.appendOnto(entityType, id, cached, "updated", change, after, scope);
         if (written !== undefined) return written;
       }
     }
@@ -105,7 +104,7 @@ export class DocumentStore {
     if (change === undefined) return { id, version: current.version };
     const newVersion = current.version + 1n;
     await this.append(entityType, id, newVersion, "updated", change, scope);
-    await this.wrote(entityType, id, { version: newVersion, deleted: false, document: next }, scope);
+    await this.wrote(entityType, id, { version: newVersion, deleted: false, document: next }, scope, payload.length);
     return { id, version: newVersion };
   }
 
@@ -115,7 +114,15 @@ export class DocumentStore {
     const cached = this.recent.get(entityType, id);
     if (cached !== undefined && (version === 0n || version === cached.version)) {
       const gone = { payload: "{}", encoding: "document" as const };
-      const written = await this.appendOnto(entityType, id, cached, "deleted", gone, cached.document, scope);
+      const written = await this.appendOnto(
+        entityType,
+        id,
+        cached,
+        "deleted",
+        gone,
+        { document: cached.document },
+        scope,
+      );
       if (written !== undefined) return written;
     }
     const current = await this.latestLive(entityType, id, scope);
@@ -154,8 +161,9 @@ export class DocumentStore {
   }
 
   /**
-   * Appends `change` right after the cached state `base`, in one call; undefined when that version was taken
-   * meanwhile (the cache was behind another replica: the entry is dropped, and the caller reads the latest state).
+   * Appends `change` right after the cached state `base`, in one call, leading to `after.document` (whose JSON text
+   * is `after.size` long, when known); undefined when that version was taken meanwhile (the cache was behind another
+   * replica: the entry is dropped, and the caller reads the latest state).
    */
   private async appendOnto(
     entityType: string,
@@ -163,7 +171,7 @@ export class DocumentStore {
     base: DocumentState,
     action: "updated" | "deleted",
     change: EncodedChange,
-    document: JsonObject,
+    after: { readonly document: JsonObject; readonly size?: number },
     scope: CallScope,
   ): Promise<DocumentRef | undefined> {
     const version = base.version + 1n;
@@ -174,13 +182,23 @@ export class DocumentStore {
       this.recent.delete(entityType, id);
       return undefined;
     }
-    await this.wrote(entityType, id, { version, deleted: action === "deleted", document }, scope);
+    const state = { version, deleted: action === "deleted", document: after.document };
+    await this.wrote(entityType, id, state, scope, after.size);
     return { id, version };
   }
 
-  /** After a write: the new state is the latest known, and a snapshot of it is kept when one is due. */
-  private async wrote(entityType: string, id: string, state: DocumentState, scope: CallScope): Promise<void> {
-    this.recent.set(entityType, id, state);
+  /**
+   * After a write: the new state is the latest known, and a snapshot of it is kept when one is due. `size`: the
+   * length of the document's JSON text when the write had it at hand, so the cache need not serialize it again.
+   */
+  private async wrote(
+    entityType: string,
+    id: string,
+    state: DocumentState,
+    scope: CallScope,
+    size?: number,
+  ): Promise<void> {
+    this.recent.set(entityType, id, state, size);
     await this.states.saveIfDue(entityType, id, state, scope);
   }
 

@@ -68,11 +68,9 @@ export interface HistorySlice {
   readonly events: StoredEvent[];
 }
 
-/** One message of a followed log: the originators of the entries it carried (none for a heartbeat), and the last id. */
+/** One message of a followed log: the originators of the entries it carried (none for a heartbeat). */
 export interface FollowedBatch {
   readonly originatorIds: readonly string[];
-  /** The id of the last entry carried; undefined for a heartbeat. */
-  readonly lastId: bigint | undefined;
 }
 
 /**

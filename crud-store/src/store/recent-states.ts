@@ -28,14 +28,19 @@ export class RecentStates {
     return this.states?.get(key(entityType, id));
   }
 
-  /** Keeps `state` as the latest known of the document; a deleted one is dropped instead. */
-  set(entityType: string, id: string, state: DocumentState): void {
+  /**
+   * Keeps `state` as the latest known of the document; a deleted one is dropped instead. `size`: the length of the
+   * document's JSON text when the caller has it (else it is serialized to be measured).
+   */
+  set(entityType: string, id: string, state: DocumentState, size?: number): void {
     if (this.states === undefined) return;
     if (state.deleted) this.states.delete(key(entityType, id));
     else {
       const known = this.states.get(key(entityType, id));
       // Two writes of this replica may finish out of order: keep the later version.
-      if (known === undefined || known.version < state.version) this.states.set(key(entityType, id), state);
+      if (known === undefined || known.version < state.version) {
+        this.states.set(key(entityType, id), state, size === undefined ? undefined : { size: Math.max(1, size) });
+      }
     }
   }
 

@@ -24,6 +24,23 @@ const documentCalls = (store: InMemoryEventStore, since: number) =>
     .filter((c) => c.method !== "getEvents")
     .map((c) => c.method);
 
+describe("RecentStates", () => {
+  it("measures a document by the size it is given, or by its JSON text, against its bound", () => {
+    const recent = new RecentStates(10);
+    const state = { version: 1n, deleted: false, document: { n: 1 } }; // {"n":1}: 7 characters
+    recent.set(type, "a", state);
+    recent.set(type, "b", state, 11);
+    recent.set(type, "c", { ...state, document: { text: "longer than ten" } });
+    expect([recent.get(type, "a"), recent.get(type, "b"), recent.get(type, "c")]).toEqual([
+      state,
+      undefined,
+      undefined,
+    ]);
+    recent.set(type, "d", { ...state, document: { text: "longer than ten" } }, 3);
+    expect([recent.get(type, "a"), recent.get(type, "d")?.version]).toEqual([state, 1n]);
+  });
+});
+
 describe("RecentStates: writes of a document this replica knows are one Append", () => {
   it("updates and deletes what it created or read with one Append each, no read of the state", async () => {
     const store = new InMemoryEventStore();

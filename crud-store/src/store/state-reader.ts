@@ -113,8 +113,9 @@ export class StateReader {
   }
 
   /**
-   * The range that reads a document up to `toVersion` (0 = the latest) from its latest snapshot at or below it. Below the first snapshot version there is none to find (snapshots are kept at multiples of
-   * snapshotEvery, or by readers past that many events), so the Event Store is not asked to look.
+   * The range that reads a document up to `toVersion` (0 = the latest) from its latest snapshot at or below it.
+   * Below the first snapshot version there is none to find (snapshots are kept at multiples of snapshotEvery, or by
+   * readers past that many events), so the Event Store is not asked to look.
    */
   private rangeOfVersion(id: string, toVersion: bigint): VersionRange {
     const fromLatestSnapshot = this.snapshotEvery > 0 && (toVersion === 0n || toVersion >= BigInt(this.snapshotEvery));

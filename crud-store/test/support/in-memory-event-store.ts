@@ -86,9 +86,8 @@ export class InMemoryEventStore implements EventStorePort {
     let next = Number(fromId) - 1;
     while (!signal.aborted) {
       const entries = this.log.slice(next).filter((e) => e.entityType === entityType);
-      const lastId = BigInt(this.log.length);
       next = this.log.length;
-      if (entries.length > 0) yield { originatorIds: entries.map((e) => e.originatorId), lastId };
+      if (entries.length > 0) yield { originatorIds: entries.map((e) => e.originatorId) };
       if (this.log.length > next) continue; // appended while the consumer held the batch
       await new Promise<void>((resolve) => {
         const wake = () => {

@@ -81,19 +81,28 @@ export async function readState(
 }
 
 function splitState(rows: readonly StateRow[]): EventsFromSnapshot {
-  let snapshot: Snapshot | undefined;
-  const events: StoredEvent[] = [];
-  for (const row of rows) {
-    if (row.snapshot === null) events.push(fromEventRowText(row));
-    else snapshot = { version: BigInt(row.version), payload: row.snapshot };
+  const state: Filling = { snapshot: undefined, events: [] };
+  for (const row of rows) take(row, state);
+  return state;
+}
+
+/** An EventsFromSnapshot being filled from rows. */
+type Filling = { snapshot: Snapshot | undefined; events: StoredEvent[] };
+
+/** Puts a row of a state read into `state`: an event, or the snapshot the events follow. True for an event. */
+function take(row: StateRow, state: Filling): boolean {
+  if (row.snapshot === null) {
+    state.events.push(fromEventRowText(row));
+    return true;
   }
-  return { snapshot, events };
+  state.snapshot = { version: BigInt(row.version), payload: row.snapshot };
+  return false;
 }
 
 // The ranges travel as one JSON parameter (as appends do), each with its index so the rows come back grouped in
 // request order; each range is one step through the (originator_id, version) index.
 const readManySql = `
-  select ranges.i, ${eventRowTextColumns}
+  select ranges.i, null::text as snapshot, ${eventRowTextColumns}
   from json_to_recordset($1::json) as ranges(i int, id text, f bigint, t bigint)
   join ${ev.$} e on e.${ev.originatorId} = ranges.id and e.${ev.version} >= ranges.f and (ranges.t = 0 or e.${ev.version} <= ranges.t)
   order by ranges.i, e.${ev.version}
@@ -146,20 +155,9 @@ export async function readManyEvents(
     [json, limit],
     signal,
   );
-  const results: { snapshot: Snapshot | undefined; events: StoredEvent[] }[] = ranges.map(() => ({
-    snapshot: undefined,
-    events: [],
-  }));
+  const results = ranges.map((): Filling => ({ snapshot: undefined, events: [] }));
   let events = 0;
-  for (const row of rows) {
-    const result = results[row.i]!;
-    if (row.snapshot === null || row.snapshot === undefined) {
-      result.events.push(fromEventRowText(row));
-      events++;
-    } else {
-      result.snapshot = { version: BigInt(row.version), payload: row.snapshot };
-    }
-  }
+  for (const row of rows) if (take(row, results[row.i]!)) events++;
   if (events > maxEvents) {
     throw new LimitExceededError(`the ranges hold more than ${maxEvents} events: ask for fewer ranges at once`);
   }
