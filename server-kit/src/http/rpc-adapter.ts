@@ -2,12 +2,13 @@ import * as http2 from "node:http2";
 import { Code, ConnectError, createConnectRouter } from "@connectrpc/connect";
 import type { ConnectRouter, ConnectRouterOptions } from "@connectrpc/connect";
 import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest } from "@connectrpc/connect-node";
-import type { UniversalHandler } from "@connectrpc/connect/protocol";
+import { createAsyncIterable, type UniversalHandler } from "@connectrpc/connect/protocol";
 import type { Logger } from "../logger.js";
 import { protocolOf } from "../logging-interceptor.js";
 import { codeName } from "../rpc-outcome.js";
 import type { NodeHandler, NodeRequest, NodeResponse } from "./node-types.js";
 import { guardRequestBody, requestFraming } from "./request-body-guard.js";
+import { recordingRouter } from "./unary-lane.js";
 import { type WriteResponseOptions, writeUniversalResponse } from "./write-response.js";
 
 /** Options of {@link rpcAdapter}: Connect's router options, plus what the adapter adds. */
@@ -19,6 +20,11 @@ export interface RpcAdapterOptions extends ConnectRouterOptions, WriteResponseOp
   /** A request body must have arrived this long after the call started (see `guardRequestBody`). */
   requestBodyTimeoutMs: number;
   logger: Logger;
+  /**
+   * Answer the common unary calls through the lean lane (see unary-lane.ts); default true. It needs answers that are
+   * never compressed (`compressMinBytes` of Number.MAX_SAFE_INTEGER), and is off otherwise.
+   */
+  unaryLane?: boolean;
 }
 
 /**
@@ -31,15 +37,38 @@ export interface RpcAdapterOptions extends ConnectRouterOptions, WriteResponseOp
  */
 export function rpcAdapter(opts: RpcAdapterOptions): (req: NodeRequest, res: NodeResponse) => void {
   const log = opts.logger;
-  const router = createConnectRouter({ acceptCompression: [compressionGzip, compressionBrotli], ...opts });
-  opts.routes(router);
+  const routerOptions = { acceptCompression: [compressionGzip, compressionBrotli], ...opts };
+  const router = createConnectRouter(routerOptions);
+  const recorded = recordingRouter(router, routerOptions);
+  opts.routes(recorded.router);
+  const lane =
+    opts.unaryLane !== false && opts.compressMinBytes === Number.MAX_SAFE_INTEGER ? recorded.lane : undefined;
   const paths = new Map<string, UniversalHandler>(router.handlers.map((handler) => [handler.requestPath, handler]));
-  return (req, res) => {
-    const handler = paths.get((req.url ?? "").split("?", 1)[0] ?? "");
-    if (handler === undefined) return opts.fallback(req, res);
-    const started = performance.now();
-    endUnreadStreamAfterAnswer(req, res);
+
+  /** A unary refusal made before any interceptor ran, logged as the logging interceptor logs calls. */
+  const logRefusal = (req: NodeRequest, method: string, started: number, error: ConnectError): void => {
+    log.info("rpc", {
+      method,
+      protocol: protocolOf(req.headers["content-type"] ?? null),
+      code: codeName(error.code),
+      duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+      reason: error.rawMessage,
+    });
+  };
+  const leaveUnread = (req: NodeRequest, res: NodeResponse): void => {
+    if (!("stream" in req)) res.once("finish", () => drainOrClose(req));
+  };
+
+  /** Through connect-es; `body`: the request body, already read whole (by the lane). */
+  const full = (
+    req: NodeRequest,
+    res: NodeResponse,
+    handler: UniversalHandler,
+    started: number,
+    body?: Uint8Array,
+  ): void => {
     const request = universalRequestFromNodeRequest(req, res, undefined, undefined);
+    if (body !== undefined) request.body = createAsyncIterable([body]);
     if (isByteStream(request.body)) {
       const guarded = guardRequestBody(request.body, {
         input: handler.method.input,
@@ -49,19 +78,9 @@ export function rpcAdapter(opts: RpcAdapterOptions): (req: NodeRequest, res: Nod
         timeoutMs: opts.requestBodyTimeoutMs,
         onRefuse: (error) => {
           // A stream's refusal reaches the logging interceptor; a unary call's happens before any interceptor runs.
-          if (handler.method.methodKind === "unary") {
-            log.info("rpc", {
-              method: methodName(handler),
-              protocol: protocolOf(request.header.get("content-type")),
-              code: codeName(error.code),
-              duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
-              reason: error.rawMessage,
-            });
-          }
+          if (handler.method.methodKind === "unary") logRefusal(req, methodName(handler), started, error);
         },
-        onUnread: () => {
-          if (!("stream" in req)) res.once("finish", () => drainOrClose(req));
-        },
+        onUnread: () => leaveUnread(req, res),
       });
       request.body = guarded;
     }
@@ -79,6 +98,20 @@ export function rpcAdapter(opts: RpcAdapterOptions): (req: NodeRequest, res: Nod
           log.debug("rpc answer not written", { method: methodName(handler), error: String(reason) });
         }
       });
+  };
+
+  return (req, res) => {
+    const path = (req.url ?? "").split("?", 1)[0] ?? "";
+    const handler = paths.get(path);
+    if (handler === undefined) return opts.fallback(req, res);
+    const started = performance.now();
+    endUnreadStreamAfterAnswer(req, res);
+    const laned = lane?.serve(req, res, path, {
+      fallback: (body) => full(req, res, handler, started, body),
+      refused: (error, method) => logRefusal(req, method, started, error),
+      unread: () => leaveUnread(req, res),
+    });
+    if (laned !== true) full(req, res, handler, started);
   };
 }
 
