@@ -21,6 +21,9 @@ import type { StreamLogOptions } from "../store/stream-log.js";
 import { toEventMessage, toLogEntryMessage, toNewEvent } from "./convert.js";
 import { preEncodedBatchGetEventsResponse, preEncodedGetEventsResponse } from "./log-entry-codec.js";
 import { logsPollMessages } from "./logs-poll-messages.js";
+import { maxMessageBytes } from "./chunk-entries.js";
+import { laneKey, presetJson } from "@eskit/server-kit/http/rpc-lane.js";
+import { logsResponseJson } from "./log-entry-json.js";
 import { originatorRpcs } from "./originator-rpcs.js";
 
 export interface EventStoreServiceDeps {
@@ -81,19 +84,25 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
 
     async logs(request, context) {
       const page = await pageOfLog(deps.database, request, context.signal);
-      return create(LogsResponseSchema, {
-        entries: page.entries.map(toLogEntryMessage),
-        nextFromId: page.nextFromId,
-      });
+      if (isBinary(context) || !context.values.get(laneKey)) {
+        return create(LogsResponseSchema, {
+          entries: page.entries.map(toLogEntryMessage),
+          nextFromId: page.nextFromId,
+        });
+      }
+      // JSON in the lane: the page's text written by hand, sent as is (the message carries only what is cheap).
+      const message = create(LogsResponseSchema, { nextFromId: page.nextFromId });
+      return presetJson(message, logsResponseJson(page.entries, page.nextFromId));
     },
 
     async *logsPoll(request, context) {
       // Binary protocols get the entries pre-encoded (see log-entry-codec.ts); JSON gets ordinary messages.
       const binary = isBinary(context);
+      const lane = context.values.get(laneKey);
       for await (const batch of followLog(deps.database, deps.tail, request, context.signal, deps.streams)) {
         // An empty batch is a heartbeat: an empty message tells the client the connection is alive.
         if (batch.entries.length === 0) yield create(LogsPollResponseSchema);
-        else yield* logsPollMessages(batch.entries, batch.shared, binary);
+        else yield* logsPollMessages(batch.entries, batch.shared, binary, maxMessageBytes, lane);
       }
     },
   };

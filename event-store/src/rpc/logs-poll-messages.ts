@@ -1,21 +1,25 @@
-import { create, toJsonString } from "@bufbuild/protobuf";
-import { AppLogEntrySchema } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
+import { create } from "@bufbuild/protobuf";
 import { type LogsPollResponse, LogsPollResponseSchema } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
+import { presetJson } from "@eskit/server-kit/http/rpc-lane.js";
 import type { LogEntry } from "../domain/event.js";
 import { chunkBySize, maxMessageBytes } from "./chunk-entries.js";
 import { toLogEntryMessage } from "./convert.js";
 import { encodeLogEntryDelimited, logsPollResponseOf } from "./log-entry-codec.js";
+import { logEntryJson } from "./log-entry-json.js";
 
 /**
  * The LogsPoll messages carrying `entries`, each at most `maxBytes` on the wire (see chunk-entries.ts), built one
  * at a time as they are asked for. Binary protocols get the entries pre-encoded (see log-entry-codec.ts) and sized
- * exactly by their bytes; JSON by the bytes of each entry's JSON (where text is UTF-8, escapes count).
+ * exactly by their bytes; JSON gets each entry's text written by hand (log-entry-json.ts), sized by its UTF-8 bytes,
+ * and preset on the message (see `presetJson`). `lane`: the call is answered by the RPC lane, which sends the preset
+ * text, so the message need not carry the entries a second time.
  */
 export function* logsPollMessages(
   entries: readonly LogEntry[],
   shared: boolean,
   binary: boolean,
   maxBytes: number = maxMessageBytes,
+  lane = false,
 ): Generator<LogsPollResponse> {
   if (binary) {
     // One tag byte (field 1, length-delimited) before each length-prefixed entry.
@@ -27,12 +31,15 @@ export function* logsPollMessages(
     }
     return;
   }
-  const messages = (function* () {
-    for (const entry of entries) yield toLogEntryMessage(entry);
+  const texts = (function* () {
+    for (const entry of entries) yield { entry, json: logEntryJson(entry, shared) };
   })();
-  const jsonBytes = (message: ReturnType<typeof toLogEntryMessage>): number =>
-    Buffer.byteLength(toJsonString(AppLogEntrySchema, message)) + 1;
-  for (const chunk of chunkBySize(messages, jsonBytes, maxBytes)) {
-    yield create(LogsPollResponseSchema, { entries: chunk });
+  // A comma between entries, and the wrapping object's bytes.
+  for (const chunk of chunkBySize(texts, (t) => Buffer.byteLength(t.json) + 1, maxBytes)) {
+    const message = create(
+      LogsPollResponseSchema,
+      lane ? {} : { entries: chunk.map((t) => toLogEntryMessage(t.entry)) },
+    );
+    yield presetJson(message, `{"entries":[${chunk.map((t) => t.json).join(",")}]}`);
   }
 }

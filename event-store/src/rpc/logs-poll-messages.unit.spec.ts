@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { LogEntry } from "../domain/event.js";
 import { maxMessageBytes } from "./chunk-entries.js";
 import { logsPollMessages } from "./logs-poll-messages.js";
+import { presetJsonOf } from "@eskit/server-kit/http/rpc-lane.js";
 
 // A LogsPoll message is bounded by its size on the wire, not by the string length of its payloads: CJK text takes
 // 3 UTF-8 bytes per UTF-16 code unit, so counting code units let a "3 MiB" message reach about 9 MiB.
@@ -56,4 +57,17 @@ describe("logsPollMessages", () => {
       for (const m of messages) expect(wireBytes(binary, m)).toBeLessThan(MiB + 1024);
     });
   }
+
+  it("presets on each JSON message exactly the text protobuf-es writes for it, and in the lane the same text alone", () => {
+    const all = entries(40, 20_000);
+    const full = [...logsPollMessages(all, false, false)];
+    const lane = [...logsPollMessages(all, true, false, maxMessageBytes, true)];
+    expect(lane).toHaveLength(full.length);
+    full.forEach((m, i) => {
+      const text = presetJsonOf(m);
+      expect(text).toBe(toJsonString(LogsPollResponseSchema, m));
+      expect(presetJsonOf(lane[i]!)).toBe(text);
+      expect(lane[i]!.entries).toEqual([]);
+    });
+  });
 });

@@ -74,8 +74,8 @@ export interface HttpServerOptions {
    * `interceptors` so it sees the codes clients receive). One server per registry.
    */
   metrics?: Registry;
-  /** Answer the common unary calls through the lean lane (see unary-lane.ts); default true. Tests compare the two. */
-  unaryLane?: boolean;
+  /** Answer the common unary and server-streaming calls through the lane (see rpc-lane.ts); default true. Tests compare the two. */
+  lane?: boolean;
 }
 
 /** A listening server. */
@@ -156,7 +156,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     // Compressed requests are accepted, but responses go uncompressed: gzip cost more CPU than the whole rest of
     // streaming the log (catch-up ran 30 % faster without it), and the services usually sit on a fast network.
     compressMinBytes: Number.MAX_SAFE_INTEGER,
-    unaryLane: opts.unaryLane ?? true,
+    lane: opts.lane ?? true,
     shutdownSignal: endEverything.signal,
     fallback,
     stallTimeoutMs,

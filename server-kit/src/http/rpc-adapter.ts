@@ -8,7 +8,7 @@ import { protocolOf } from "../logging-interceptor.js";
 import { codeName } from "../rpc-outcome.js";
 import type { NodeHandler, NodeRequest, NodeResponse } from "./node-types.js";
 import { guardRequestBody, requestFraming } from "./request-body-guard.js";
-import { recordingRouter } from "./unary-lane.js";
+import { recordingRouter } from "./rpc-lane.js";
 import { type WriteResponseOptions, writeUniversalResponse } from "./write-response.js";
 
 /** Options of {@link rpcAdapter}: Connect's router options, plus what the adapter adds. */
@@ -21,10 +21,10 @@ export interface RpcAdapterOptions extends ConnectRouterOptions, WriteResponseOp
   requestBodyTimeoutMs: number;
   logger: Logger;
   /**
-   * Answer the common unary calls through the lean lane (see unary-lane.ts); default true. It needs answers that are
-   * never compressed (`compressMinBytes` of Number.MAX_SAFE_INTEGER), and is off otherwise.
+   * Answer the common unary and server-streaming calls through the lane (see rpc-lane.ts); default true. It needs
+   * answers that are never compressed (`compressMinBytes` of Number.MAX_SAFE_INTEGER), and is off otherwise.
    */
-  unaryLane?: boolean;
+  lane?: boolean;
 }
 
 /**
@@ -39,10 +39,12 @@ export function rpcAdapter(opts: RpcAdapterOptions): (req: NodeRequest, res: Nod
   const log = opts.logger;
   const routerOptions = { acceptCompression: [compressionGzip, compressionBrotli], ...opts };
   const router = createConnectRouter(routerOptions);
-  const recorded = recordingRouter(router, routerOptions);
+  const recorded = recordingRouter(router, {
+    ...routerOptions,
+    onWriteFailed: (method, error) => log.error("rpc answer could not be written", { method, error: String(error) }),
+  });
   opts.routes(recorded.router);
-  const lane =
-    opts.unaryLane !== false && opts.compressMinBytes === Number.MAX_SAFE_INTEGER ? recorded.lane : undefined;
+  const lane = opts.lane !== false && opts.compressMinBytes === Number.MAX_SAFE_INTEGER ? recorded.lane : undefined;
   const paths = new Map<string, UniversalHandler>(router.handlers.map((handler) => [handler.requestPath, handler]));
 
   /** A unary refusal made before any interceptor ran, logged as the logging interceptor logs calls. */

@@ -131,7 +131,6 @@ function end(res: NodeResponse): Promise<void> {
 }
 
 /** Web headers as Node's: repeated `set-cookie` stays a list, others are joined as fetch joins them. */
-/** Headers as Node writes them (names lowercase; repeated names as arrays). */
 export function nodeHeaders(headers: Headers | undefined): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = Object.create(null);
   if (headers === undefined) return out;

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { classify } from "../auth/rpc-access.js";
 import { silentLogger } from "../logger.js";
 import { startHttpServer, type RunningHttpServer } from "./http-server.js";
-import { unaryLaneKey } from "./unary-lane.js";
+import { laneKey } from "./rpc-lane.js";
 
 /**
  * The unary lane answers what it takes exactly as connect-es's handlers do: the same requests go to a server with the
@@ -29,7 +29,7 @@ const laneSeen: boolean[] = [];
 
 /** Before the guards (auth, deadlines), so calls they refuse count too. */
 const seeLane: Interceptor = (next) => (req) => {
-  laneSeen.push(req.contextValues.get(unaryLaneKey));
+  laneSeen.push(req.contextValues.get(laneKey));
   return next(req);
 };
 
@@ -68,21 +68,57 @@ async function check(request: { service: string }, context: HandlerContext) {
   }
 }
 
-async function start(unaryLane: boolean): Promise<RunningHttpServer> {
+/** The stream's counterpart: messages, headers and trailers, an error after messages or before any, a deadline. */
+async function* watch(request: { service: string }, context: HandlerContext) {
+  const message = (status: Status) => create(HealthCheckResponseSchema, { status });
+  switch (request.service) {
+    case "headers":
+      context.responseHeader.set("x-answer", "header");
+      yield message(Status.SERVING);
+      context.responseTrailer.set("x-answer-trailer", "trailer");
+      yield message(Status.NOT_SERVING);
+      return;
+    case "details":
+      yield message(Status.SERVING);
+      throw new ConnectError("refused: ünïcode, 100 % sure", Code.FailedPrecondition, { "x-why": "x" }, [
+        { desc: HealthCheckRequestSchema, value: { service: "detail" } },
+      ]);
+    case "crash":
+      throw new Error("a bug of ours");
+    case "slow":
+      yield message(Status.SERVING);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 400);
+        context.signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      context.signal.throwIfAborted();
+      yield message(Status.NOT_SERVING);
+      return;
+    case "plain":
+      return;
+    default:
+      for (let i = 0; i < 3; i++) yield { status: Status.SERVING };
+  }
+}
+
+async function start(lane: boolean): Promise<RunningHttpServer> {
   return startHttpServer({
     port: 0,
     host: "127.0.0.1",
-    routes: (router) => router.service(Health, { check }),
+    routes: (router) => router.service(Health, { check, watch }),
     interceptors: [seeLane],
     corsOrigins: [],
     healthz: async () => true,
     logger: silentLogger,
-    auth: { authTokens: [token], readTokens: [] },
-    access: new Map([classify(Health, { check: "write", list: "open", watch: "open" })]),
+    auth: { authTokens: [token], readTokens: [], metricsAuth: "open" },
+    access: new Map([classify(Health, { check: "write", list: "open", watch: "write" })]),
     metrics: new Registry(),
     readMaxBytes: 1024,
     limits: { defaultDeadlineMs: 300 },
-    unaryLane,
+    lane,
   });
 }
 
@@ -142,15 +178,28 @@ function h2(session: http2.ClientHttp2Session, path: string, headers: Record<str
 
 const services = ["", "headers", "details", "crash", "slow", "deadline", "plain"] as const;
 
+const unaryTypes = [
+  "application/json",
+  "application/proto",
+  "application/grpc",
+  "application/grpc+proto",
+  "application/json; charset=utf-8",
+  "application/grpc+json",
+] as const;
+const streamTypes = [
+  "application/connect+proto",
+  "application/connect+json",
+  "application/grpc",
+  "application/grpc+proto",
+  "application/grpc-web+proto",
+  "application/connect+json; charset=utf-8",
+] as const;
+
 const requestArb = fc.record({
   h2: fc.boolean(),
-  contentType: fc.constantFrom(
-    "application/json",
-    "application/proto",
-    "application/grpc",
-    "application/grpc+proto",
-    "application/json; charset=utf-8",
-    "application/grpc+json",
+  call: fc.oneof(
+    fc.record({ method: fc.constant("Check" as const), contentType: fc.constantFrom(...unaryTypes) }),
+    fc.record({ method: fc.constant("Watch" as const), contentType: fc.constantFrom(...streamTypes) }),
   ),
   service: fc.constantFrom(...services),
   body: fc.constantFrom("valid", "valid", "valid", "garbage", "empty", "truncated", "two", "compressed-flag", "large"),
@@ -162,8 +211,12 @@ const requestArb = fc.record({
 
 type Request = typeof requestArb extends fc.Arbitrary<infer T> ? T : never;
 
+function enveloped(r: Request): boolean {
+  return r.call.method === "Watch" || r.call.contentType.startsWith("application/grpc");
+}
+
 function messageBytes(r: Request): Uint8Array {
-  const json = r.contentType.includes("json");
+  const json = r.call.contentType.includes("json");
   if (r.body === "garbage") return json ? Buffer.from("{not json") : Buffer.from([0xff, 0xff, 0xff, 0x07]);
   if (r.body === "empty") return new Uint8Array(0);
   const service = r.body === "large" ? "x".repeat(2000) : r.service;
@@ -174,7 +227,7 @@ function messageBytes(r: Request): Uint8Array {
 
 function bodyOf(r: Request): Uint8Array {
   const message = messageBytes(r);
-  if (!r.contentType.startsWith("application/grpc")) return message;
+  if (!enveloped(r)) return message;
   const frame = (flags: number, data: Uint8Array): Buffer => {
     const head = Buffer.alloc(5);
     head[0] = flags;
@@ -196,8 +249,8 @@ function bodyOf(r: Request): Uint8Array {
 }
 
 function headersOf(r: Request, body: Uint8Array): Record<string, string> {
-  const grpc = r.contentType.startsWith("application/grpc");
-  const out: Record<string, string> = { "content-type": r.contentType };
+  const grpc = r.call.contentType.startsWith("application/grpc");
+  const out: Record<string, string> = { "content-type": r.call.contentType };
   if (grpc) out.te = "trailers";
   if (r.timeout !== "none") {
     const value = { short: grpc ? "50m" : "50", long: grpc ? "10S" : "10000", invalid: "soon" }[r.timeout];
@@ -205,12 +258,17 @@ function headersOf(r: Request, body: Uint8Array): Record<string, string> {
   }
   if (r.auth === "good") out.authorization = `Bearer ${token}`;
   if (r.auth === "wrong") out.authorization = "Bearer nope";
-  if (r.acceptEncoding !== undefined) out[grpc ? "grpc-accept-encoding" : "accept-encoding"] = r.acceptEncoding;
+  const accept = grpc
+    ? "grpc-accept-encoding"
+    : r.call.method === "Watch"
+      ? "connect-accept-encoding"
+      : "accept-encoding";
+  if (r.acceptEncoding !== undefined) out[accept] = r.acceptEncoding;
   if (r.contentLength || !r.h2) out["content-length"] = String(body.length);
   return out;
 }
 
-describe("unary lane", () => {
+describe("rpc lane", () => {
   let lane: RunningHttpServer;
   let full: RunningHttpServer;
   let laneSession: http2.ClientHttp2Session;
@@ -230,12 +288,11 @@ describe("unary lane", () => {
     await full.close({ timeoutMs: 500 });
   });
 
-  const path = "/grpc.health.v1.Health/Check";
-
   async function both(r: Request): Promise<{ a: Answer; b: Answer; laneTook: boolean | undefined }> {
     const body = bodyOf(r);
     const headers = headersOf(r, body);
-    const grpcOverH1 = !r.h2 && r.contentType.startsWith("application/grpc");
+    const path = `/grpc.health.v1.Health/${r.call.method}`;
+    const grpcOverH1 = !r.h2 && r.call.contentType.startsWith("application/grpc");
     const send = (server: RunningHttpServer, session: http2.ClientHttp2Session): Promise<Answer> =>
       r.h2 || grpcOverH1 ? h2(session, path, headers, body) : h1(server.url, path, headers, body);
     const seen = laneSeen.length;
@@ -253,30 +310,34 @@ describe("unary lane", () => {
         expect(a).toEqual(b);
         if (laneTook === true) taken++;
       }),
-      { numRuns: 300 },
+      { numRuns: 400 },
     );
     // The lane really answered a good share of them (else the comparison above proves nothing).
-    expect(taken).toBeGreaterThan(40);
+    expect(taken).toBeGreaterThan(50);
   });
 
   it.each([
-    ["application/json", true],
-    ["application/proto", true],
-    ["application/grpc", true],
-    ["application/grpc+proto", true],
-    ["application/grpc+json", false],
-    ["application/json; charset=utf-8", false],
-  ])("takes %s calls: %s", async (contentType, expected) => {
-    const r: Request = {
+    ["Check", "application/json", true],
+    ["Check", "application/proto", true],
+    ["Check", "application/grpc", true],
+    ["Check", "application/grpc+proto", true],
+    ["Check", "application/grpc+json", false],
+    ["Check", "application/json; charset=utf-8", false],
+    ["Watch", "application/connect+proto", true],
+    ["Watch", "application/connect+json", true],
+    ["Watch", "application/grpc", true],
+    ["Watch", "application/grpc-web+proto", false],
+  ])("%s as %s: in the lane %s", async (method, contentType, expected) => {
+    const r = {
       h2: true,
-      contentType,
+      call: { method, contentType },
       service: "",
       body: "valid",
       timeout: "none",
       auth: "good",
       acceptEncoding: undefined,
       contentLength: false,
-    };
+    } as Request;
     const { a, b, laneTook } = await both(r);
     expect(a).toEqual(b);
     expect(laneTook).toBe(expected);
