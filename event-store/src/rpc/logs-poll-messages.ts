@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { type LogsPollResponse, LogsPollResponseSchema } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
-import { presetJson } from "@eskit/server-kit/http/rpc-lane.js";
+import { presetBinary, presetJson } from "@eskit/server-kit/http/rpc-lane.js";
 import type { LogEntry } from "../domain/event.js";
 import { chunkBySize, maxMessageBytes } from "./chunk-entries.js";
 import { toLogEntryMessage } from "./convert.js";
@@ -11,8 +11,8 @@ import { logEntryJson } from "./log-entry-json.js";
  * The LogsPoll messages carrying `entries`, each at most `maxBytes` on the wire (see chunk-entries.ts), built one
  * at a time as they are asked for. Binary protocols get the entries pre-encoded (see log-entry-codec.ts) and sized
  * exactly by their bytes; JSON gets each entry's text written by hand (log-entry-json.ts), sized by its UTF-8 bytes,
- * and preset on the message (see `presetJson`). `lane`: the call is answered by the RPC lane, which sends the preset
- * text, so the message need not carry the entries a second time.
+ * and preset on the message (see `presetJson`). `lane`: the call is answered by the RPC lane, which sends what is
+ * preset (the JSON text, or the protobuf bytes written at once), so the message need not carry the entries.
  */
 export function* logsPollMessages(
   entries: readonly LogEntry[],
@@ -27,7 +27,8 @@ export function* logsPollMessages(
       for (const entry of entries) yield encodeLogEntryDelimited(entry, shared);
     })();
     for (const chunk of chunkBySize(encoded, (bytes) => bytes.length + 1, maxBytes)) {
-      yield logsPollResponseOf(chunk);
+      // In the lane the message's bytes are written here at once, without protobuf-es's growing writer.
+      yield lane ? presetBinary(create(LogsPollResponseSchema), entriesField(chunk)) : logsPollResponseOf(chunk);
     }
     return;
   }
@@ -42,4 +43,18 @@ export function* logsPollMessages(
     );
     yield presetJson(message, `{"entries":[${chunk.map((t) => t.json).join(",")}]}`);
   }
+}
+
+/** `entries` (field 1) of already length-prefixed entries: a tag byte before each. */
+function entriesField(encoded: readonly Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const bytes of encoded) size += 1 + bytes.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const bytes of encoded) {
+    out[at++] = 0x0a;
+    out.set(bytes, at);
+    at += bytes.length;
+  }
+  return out;
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { LogEntry } from "../domain/event.js";
 import { maxMessageBytes } from "./chunk-entries.js";
 import { logsPollMessages } from "./logs-poll-messages.js";
-import { presetJsonOf } from "@eskit/server-kit/http/rpc-lane.js";
+import { presetBinaryOf, presetJsonOf } from "@eskit/server-kit/http/rpc-lane.js";
 
 // A LogsPoll message is bounded by its size on the wire, not by the string length of its payloads: CJK text takes
 // 3 UTF-8 bytes per UTF-16 code unit, so counting code units let a "3 MiB" message reach about 9 MiB.
@@ -69,5 +69,20 @@ describe("logsPollMessages", () => {
       expect(presetJsonOf(lane[i]!)).toBe(text);
       expect(lane[i]!.entries).toEqual([]);
     });
+  });
+
+  it("presets on each protobuf message in the lane exactly the bytes the full path's message encodes to", () => {
+    for (const shared of [false, true]) {
+      const all = entries(40, 20_000);
+      const full = [...logsPollMessages(all, shared, true)];
+      const lane = [...logsPollMessages(all, shared, true, maxMessageBytes, true)];
+      expect(lane).toHaveLength(full.length);
+      full.forEach((m, i) => {
+        expect(Buffer.from(presetBinaryOf(lane[i]!)!).toString("hex")).toBe(
+          Buffer.from(toBinary(LogsPollResponseSchema, m)).toString("hex"),
+        );
+        expect(lane[i]!.entries).toEqual([]);
+      });
+    }
   });
 });

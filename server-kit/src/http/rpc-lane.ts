@@ -75,15 +75,22 @@ export interface LaneHooks {
 export const laneKey = createContextKey(false, { description: "answered by the lane" });
 
 const presetJsons = new WeakMap<object, string>();
+const presetBinaries = new WeakMap<object, Uint8Array>();
 
 /**
  * Gives `message` its JSON text, written by hand where protobuf-es's reflective `toJsonString` is what costs (the
  * entries of the log): the lane sends that text instead of serializing the message. It must be exactly what
- * `toJsonString(schema, message)` writes (the caller's tests hold it so): the full path still serializes the message.
- * Returns the message.
+ * `toJsonString(schema, message)` writes, or what it would write for the message the full path is given instead (the
+ * caller's tests hold it so). Returns the message.
  */
 export function presetJson<T extends object>(message: T, json: string): T {
   presetJsons.set(message, json);
+  return message;
+}
+
+/** {@link presetJson}'s counterpart for protobuf: the bytes `toBinary(schema, message)` writes. */
+export function presetBinary<T extends object>(message: T, bytes: Uint8Array): T {
+  presetBinaries.set(message, bytes);
   return message;
 }
 
@@ -443,10 +450,15 @@ export function presetJsonOf(message: object): string | undefined {
   return presetJsons.get(message);
 }
 
-/** How a message of `target`'s output is written: protobuf-es's serializer, or the JSON text preset for it. */
+/** The bytes preset on `message` by {@link presetBinary}, if any. */
+export function presetBinaryOf(message: object): Uint8Array | undefined {
+  return presetBinaries.get(message);
+}
+
+/** How a message of `target`'s output is written: protobuf-es's serializer, or what was preset for it. */
 function serializer(target: LaneMethod, binary: boolean): (message: object) => Uint8Array {
   const serialization = target.serialization.getO(binary);
-  if (binary) return (message) => serialization.serialize(message as never);
+  if (binary) return (message) => presetBinaryOf(message) ?? serialization.serialize(message as never);
   return (message) => {
     const json = presetJsonOf(message);
     return json === undefined ? serialization.serialize(message as never) : Buffer.from(json);
