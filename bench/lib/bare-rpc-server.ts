@@ -8,9 +8,9 @@ import type { BenchServer } from "./event-store-server.js";
 import { isMain } from "./is-main.js";
 
 /**
- * The floor under every ESKIT call in these benchmarks: a connect-node server answering the gRPC health check with
- * nothing else (no ESKIT code, no interceptors, no database), in its own process like the services. A call to it
- * costs what connect-es and Node's HTTP/2 cost between two processes on this machine.
+ * A connect-node server answering the gRPC health check with nothing else (no ESKIT code, no interceptors, no
+ * database), in its own process like the services. A call to it costs what connect-es's server and Node's HTTP/2 cost
+ * between two processes on this machine: the floor of the services before their RPC lane, which now answers below it.
  */
 export async function startBareRpcServer(): Promise<BenchServer> {
   const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url)], {

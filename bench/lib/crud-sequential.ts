@@ -157,13 +157,13 @@ export async function measureSequential(config: BenchConfig, stack: CrudStack): 
       ],
       rows: [
         [
-          "bare gRPC call (floor)",
+          "bare connect-es call",
           "",
           cell(of("bare")),
           "",
           "",
           "",
-          "a Crud Store call is two such hops, an Event Store call one",
+          "the connect-es server alone, without ESKIT's RPC lane",
         ],
         row("Create", "createV1", "createV2", "append", "Append", goOriginal.create),
         row("Get (1 version)", "getV1", "getV2", "getEvents", "GetEvents", goOriginal.get, 1.5),
@@ -179,7 +179,7 @@ export async function measureSequential(config: BenchConfig, stack: CrudStack): 
       ],
       notes: [
         `${of("getV2").length} rounds, each calling all ten in a new random order, one call at a time (connect-es gRPC transport, one HTTP/2 connection per contract)`,
-        "bare gRPC call = a health check against a connect-node server with no ESKIT code, no interceptors and no database, in its own process (bench/lib/bare-rpc-server.ts): what connect-es and Node's HTTP/2 cost per call between two processes here",
+        "bare connect-es call = a health check against a connect-node server with no ESKIT code, no interceptors and no database, in its own process (bench/lib/bare-rpc-server.ts): what connect-es's server and Node's HTTP/2 cost per call between two processes here; the services answer these calls through their RPC lane (server-kit/src/http/rpc-lane.ts) instead, which costs less",
         "Go original = the original ESKIT Go services under their own Go benchmark on this kind of machine, as issue 12 reports them (not measured in this run): the target is at or below them for both contracts (the worse mean of the two counts)",
         "base = the Event Store call the Crud Store call stands on, for the same event or document (GetEvents with from_latest_snapshot, as the Crud Store reads a state)",
       ],

@@ -10,6 +10,11 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { testSize } from "@eskit/test-kit/test-sizes.js";
 import type { LogEntry } from "../domain/event.js";
+import {
+  logEntryArbitrary as entry,
+  textArbitrary as text,
+  uint64Arbitrary as uint64,
+} from "../../test/support/log-entry-arbitrary.js";
 import { toEventMessage, toLogEntryMessage } from "./convert.js";
 import {
   encodeEventsResultDelimited,
@@ -18,26 +23,6 @@ import {
   preEncodedGetEventsResponse,
   preEncodedLogsPollResponse,
 } from "./log-entry-codec.js";
-
-const uint64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
-const text = fc.oneof(fc.string(), fc.string({ unit: "grapheme" }), fc.constant(""));
-const entry: fc.Arbitrary<LogEntry> = fc.record({
-  id: uint64,
-  event: fc.record({
-    originatorId: text,
-    version: uint64,
-    eventType: text,
-    entityType: fc.constant("T"),
-    action: fc.constant("A"),
-    payload: fc.oneof(text, fc.json()),
-    occurredOn: fc.record({
-      seconds: fc.bigInt({ min: -62_135_596_800n, max: 253_402_300_799n }),
-      nanos: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 999_999_999 })),
-    }),
-    eventId: fc.oneof(fc.uuid(), fc.constant("")),
-    metadata: fc.dictionary(text, text, { maxKeys: 4 }),
-  }),
-});
 
 /** What protobuf-es writes for the entry, length-prefixed like the codec's output. */
 function reference(e: LogEntry): Uint8Array {
