@@ -33,8 +33,24 @@ const seeLane: Interceptor = (next) => (req) => {
   return next(req);
 };
 
+/** Calls of "hold": whether the lane answered, and how long the handler waited for its signal. */
+const held: Array<{ lane: boolean; ms: number }> = [];
+
 async function check(request: { service: string }, context: HandlerContext) {
   switch (request.service) {
+    case "hold": {
+      // Waits for its signal: the client's cancel must abort it (long before the server's default deadline).
+      const started = performance.now();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 2000);
+        context.signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      held.push({ lane: context.values.get(laneKey), ms: performance.now() - started });
+      return { status: Status.SERVING };
+    }
     case "headers":
       context.responseHeader.set("x-answer", "header");
       context.responseTrailer.set("x-answer-trailer", "trailer");
@@ -341,5 +357,51 @@ describe("rpc lane", () => {
     const { a, b, laneTook } = await both(r);
     expect(a).toEqual(b);
     expect(laneTook).toBe(expected);
+  });
+
+  it.each([
+    ["HTTP/1.1", "application/json"],
+    ["HTTP/2", "application/proto"],
+    ["HTTP/2", "application/grpc"],
+  ])("aborts the handler's signal when the client cancels a unary call (%s, %s)", async (transport, contentType) => {
+    const grpc = contentType === "application/grpc";
+    const json = contentType === "application/json";
+    const message = json
+      ? Buffer.from(JSON.stringify({ service: "hold" }))
+      : toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema, { service: "hold" }));
+    const body = grpc ? Buffer.concat([Buffer.from([0, 0, 0, 0, message.length]), message]) : message;
+    // A long deadline of the client's own, so that only the cancel can end the call early.
+    const deadline = grpc ? { "grpc-timeout": "10S" } : { "connect-timeout-ms": "10000" };
+    const headers = { "content-type": contentType, authorization: `Bearer ${token}`, ...deadline };
+    for (const [server, session, inLane] of [
+      [lane, laneSession, true],
+      [full, fullSession, false],
+    ] as const) {
+      const before = held.length;
+      if (transport === "HTTP/1.1") {
+        const req = http.request(`${server.url}/grpc.health.v1.Health/Check`, {
+          method: "POST",
+          headers,
+          agent: false,
+        });
+        req.on("error", () => {});
+        req.end(body);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        req.destroy();
+      } else {
+        const stream = session.request({ ":method": "POST", ":path": "/grpc.health.v1.Health/Check", ...headers });
+        stream.on("error", () => {});
+        stream.end(body);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+      }
+      for (const until = Date.now() + 2000; held.length === before && Date.now() < until;) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const call = held[before];
+      expect(call?.lane).toBe(inLane);
+      // Aborted by the cancel (50 ms in), not by the handler's own 2 s.
+      expect(call?.ms).toBeLessThan(1000);
+    }
   });
 });
