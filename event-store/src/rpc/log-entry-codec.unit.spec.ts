@@ -13,6 +13,7 @@ import type { LogEntry } from "../domain/event.js";
 import {
   logEntryArbitrary as entry,
   textArbitrary as text,
+  zeroEntry,
   uint64Arbitrary as uint64,
 } from "../../test/support/log-entry-arbitrary.js";
 import { toEventMessage, toLogEntryMessage } from "./convert.js";
@@ -40,20 +41,7 @@ describe("encodeLogEntryDelimited", () => {
   });
 
   it("encodes the extremes: zero values, the largest uint64, negative seconds", () => {
-    const e: LogEntry = {
-      id: 2n ** 64n - 1n,
-      event: {
-        originatorId: "",
-        version: 0n,
-        eventType: "",
-        entityType: "",
-        action: "",
-        payload: "",
-        occurredOn: { seconds: -1n, nanos: 0 },
-        eventId: "",
-        metadata: { "": "" },
-      },
-    };
+    const e = zeroEntry(2n ** 64n - 1n, { occurredOn: { seconds: -1n, nanos: 0 }, metadata: { "": "" } });
     expect(Buffer.from(encodeLogEntryDelimited(e))).toEqual(Buffer.from(reference(e)));
   });
 });

@@ -3,9 +3,9 @@ import { AppLogEntrySchema, EventSchema } from "@eskit/gen/eskit/eventstore/v1/e
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { testSize } from "@eskit/test-kit/test-sizes.js";
-import type { LogEntry } from "../domain/event.js";
 import {
   jsonableLogEntryArbitrary,
+  zeroEntry,
   logEntryArbitrary as entry,
   uint64Arbitrary as uint64,
 } from "../../test/support/log-entry-arbitrary.js";
@@ -38,20 +38,7 @@ describe("logEntryJson", () => {
   });
 
   it("writes the zero values as protobuf-es does: nothing for them but the originator and the time", () => {
-    const e: LogEntry = {
-      id: 0n,
-      event: {
-        originatorId: "",
-        version: 0n,
-        eventType: "",
-        entityType: "",
-        action: "",
-        payload: "",
-        occurredOn: { seconds: 0n, nanos: 0 },
-        eventId: "",
-        metadata: {},
-      },
-    };
+    const e = zeroEntry(0n);
     expect(logEntryJson(e)).toBe('{"event":{"originator":{},"occurredOn":"1970-01-01T00:00:00Z"}}');
     expect(logEntryJson(e)).toBe(toJsonString(AppLogEntrySchema, toLogEntryMessage(e)));
   });

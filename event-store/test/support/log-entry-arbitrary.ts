@@ -36,6 +36,25 @@ export const logEntryArbitrary: fc.Arbitrary<LogEntry> = fc.record({
   }),
 });
 
+/** An entry whose every field is its zero value, with `event` fields replaced by `changes`: the encoders' edge cases. */
+export function zeroEntry(id: bigint, changes: Partial<LogEntry["event"]> = {}): LogEntry {
+  return {
+    id,
+    event: {
+      originatorId: "",
+      version: 0n,
+      eventType: "",
+      entityType: "",
+      action: "",
+      payload: "",
+      occurredOn: { seconds: 0n, nanos: 0 },
+      eventId: "",
+      metadata: {},
+      ...changes,
+    },
+  };
+}
+
 /** The same, with times JSON can write (protobuf-es refuses the others). */
 export const jsonableLogEntryArbitrary = logEntryArbitrary.filter(
   (e) => e.event.occurredOn.seconds >= -62_135_596_800n && e.event.occurredOn.seconds <= 253_402_300_799n,

@@ -158,6 +158,8 @@ interface Shape {
   readonly protocol: Protocol;
   readonly binary: boolean;
   readonly stream: boolean;
+  /** Messages framed in envelopes: gRPC, and Connect streams (Connect unary bodies are the bare message). */
+  readonly enveloped: boolean;
 }
 
 function inLane(method: DescMethod): method is LaneKind {
@@ -185,12 +187,11 @@ function rpcLane(
           : parseConnectTimeout(header(req, "connect-timeout-ms"), options.maxTimeoutMs);
       if (timeout.error !== undefined) return false;
       // The full path refuses a body announced too large before reading it; so does it here.
-      const enveloped = shape.protocol === "grpc" || shape.stream;
       const announced = req.headers["content-length"];
-      if (announced !== undefined && Number(announced) > options.readMaxBytes + (enveloped ? 5 : 0)) return false;
+      if (announced !== undefined && Number(announced) > options.readMaxBytes + (shape.enveloped ? 5 : 0)) return false;
       const started = performance.now();
       const name = `${target.service.typeName}/${target.method.name}`;
-      readBody(req, options.readMaxBytes, enveloped, opts.requestBodyTimeoutMs, (outcome) => {
+      readBody(req, options.readMaxBytes, shape.enveloped, opts.requestBodyTimeoutMs, (outcome) => {
         if (outcome instanceof ConnectError) {
           hooks.unread();
           if (res.destroyed || res.writableEnded) return;
@@ -201,7 +202,7 @@ function rpcLane(
           return answer(res, shape, outcome, undefined, responseHeader(req, shape), new Headers());
         }
         if (outcome === undefined) return; // the client went away while sending
-        const message = parse(target, outcome, shape, enveloped, announced);
+        const message = parse(target, outcome, shape, announced);
         if (message === undefined) return hooks.fallback(outcome);
         if (shape.stream) stream(target, { message }, req, res, shape, timeout.timeoutMs, started, name);
         else void unary(target, message, req, res, shape, timeout.timeoutMs, started);
@@ -522,16 +523,16 @@ function shapeOf(req: NodeRequest, serverStream: boolean): Shape | undefined {
   if (type === "application/grpc" || type === "application/grpc+proto") {
     // gRPC needs trailers: over HTTP/1.1 it takes the full path.
     if (!("stream" in req) || !identity(h["grpc-encoding"])) return undefined;
-    return { protocol: "grpc", binary: true, stream: serverStream };
+    return { protocol: "grpc", binary: true, stream: serverStream, enveloped: true };
   }
   if (serverStream) {
     if (type !== "application/connect+proto" && type !== "application/connect+json") return undefined;
     if (!identity(h["connect-content-encoding"])) return undefined;
-    return { protocol: "connect", binary: type === "application/connect+proto", stream: true };
+    return { protocol: "connect", binary: type === "application/connect+proto", stream: true, enveloped: true };
   }
   if (type !== "application/proto" && type !== "application/json") return undefined;
   if (!identity(h["content-encoding"])) return undefined;
-  return { protocol: "connect", binary: type === "application/proto", stream: false };
+  return { protocol: "connect", binary: type === "application/proto", stream: false, enveloped: false };
 }
 
 function identity(encoding: string | string[] | undefined): boolean {
@@ -601,16 +602,10 @@ function readBody(
 }
 
 /** The request message, or undefined for anything the full path should answer (framing, a parse error). */
-function parse(
-  target: LaneMethod,
-  body: Uint8Array,
-  shape: Shape,
-  enveloped: boolean,
-  announced: string | undefined,
-): unknown {
+function parse(target: LaneMethod, body: Uint8Array, shape: Shape, announced: string | undefined): unknown {
   if (announced !== undefined && Number(announced) !== body.length) return undefined;
   let data = body;
-  if (enveloped) {
+  if (shape.enveloped) {
     if (body.length < 5 || body[0] !== 0) return undefined;
     const length = Buffer.from(body.buffer, body.byteOffset, body.byteLength).readUInt32BE(1);
     if (body.length !== 5 + length) return undefined;
