@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { LogsPollRequestSchema, LogsRequestSchema } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
 import { type BenchConfig, describeConfig, loadBenchConfig } from "./lib/config.js";
+import { CpuMeter, formatCpu } from "./lib/cpu-meter.js";
 import { type BenchClient, connectGrpc } from "./lib/eskit-client.js";
 import { startBenchServer } from "./lib/event-store-server.js";
 import { LeanGrpcAppender, leanLogsPollFollow } from "./lib/lean-grpc.js";
@@ -115,6 +116,7 @@ async function fanOut(config: BenchConfig): Promise<void> {
   try {
     const server = await startBenchServer(config, db.url);
     const writer = new LeanGrpcAppender(server.url);
+    const meter = new CpuMeter(config.databaseUrl, [db.name], server.pid);
     const stop = new AbortController();
     try {
       const sequence = new OriginatorSequence("fanout");
@@ -139,6 +141,8 @@ async function fanOut(config: BenchConfig): Promise<void> {
       );
       await new Promise((resolve) => setTimeout(resolve, 1000));
       progress(`latency: ${config.fanOutStreams} streams, ${n} appends at ${config.fanOutRate}/s`);
+      await meter.start();
+      const started = performance.now();
       const { answered, appendLatency, seconds } = await appendAtRate(
         (events) => writer.appendIds(events).then(([id]) => id!),
         sequence,
@@ -146,6 +150,8 @@ async function fanOut(config: BenchConfig): Promise<void> {
         config.fanOutRate,
       );
       await waitFor(() => received.every((r) => r >= n), 10_000);
+      const cpu = await meter.stop();
+      const wall = (performance.now() - started) / 1000;
       stop.abort();
       await Promise.allSettled(streams);
       const delays: number[] = [];
@@ -169,6 +175,8 @@ async function fanOut(config: BenchConfig): Promise<void> {
           { title: "p90" },
           { title: "p99" },
           { title: "max" },
+          { title: "CPU% cli/srv/pg" },
+          { title: "store CPU µs per append" },
           { title: "target", align: "left" },
         ],
         [
@@ -180,6 +188,8 @@ async function fanOut(config: BenchConfig): Promise<void> {
             ms(s.p90),
             ms(s.p99),
             ms(s.max),
+            formatCpu(cpu),
+            count(((cpu.server / 100) * wall * 1e6) / n),
             target("p99 ≤ 5 ms", s.p99 <= 5),
           ],
         ],
@@ -191,6 +201,7 @@ async function fanOut(config: BenchConfig): Promise<void> {
     } finally {
       stop.abort();
       writer.close();
+      await meter.close();
       await server.stop();
     }
   } finally {

@@ -13,6 +13,10 @@ export interface BenchConfig {
   readonly server: "process" | "inprocess";
   /** When set, the child store runs with `--cpu-prof` and writes its profiles here. */
   readonly cpuProfDir: string | undefined;
+  /** More Node flags for the child store (e.g. `--trace-gc`), from BENCH_STORE_FLAGS split at spaces. */
+  readonly storeFlags: readonly string[];
+  /** The child store's stdout and stderr go to the benchmark's own (BENCH_STORE_OUTPUT=1), e.g. for `--trace-gc`. */
+  readonly storeOutput: boolean;
   /** Upper bound of the raw baseline's connection pool (the pool is min(concurrency, this)). */
   readonly rawPoolMax: number;
   readonly latencyEvents: number;
@@ -43,6 +47,8 @@ export function loadBenchConfig(): BenchConfig {
     warmupSeconds: number("BENCH_WARMUP_SECONDS", 1, 0),
     server,
     cpuProfDir: process.env.BENCH_CPU_PROF || undefined,
+    storeFlags: (process.env.BENCH_STORE_FLAGS ?? "").split(" ").filter((flag) => flag !== ""),
+    storeOutput: process.env.BENCH_STORE_OUTPUT === "1",
     rawPoolMax: number("BENCH_RAW_POOL_MAX", 64, 1),
     latencyEvents: Math.max(1000, number("BENCH_LATENCY_EVENTS", 2000, 1)),
     latencyRate: number("BENCH_LATENCY_RATE", 200, 1),

@@ -36,13 +36,17 @@ export async function startBenchServer(
   };
   if (config.server === "inprocess") return startInProcess(storeEnv);
   const flags = config.cpuProfDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", config.cpuProfDir];
+  flags.push(...config.storeFlags);
   const child = spawn(process.execPath, ["--import", "tsx", ...flags, "event-store/src/main.ts"], {
     cwd: repoRoot,
     env: { ...allocatorEnv, ...process.env, ...storeEnv },
-    stdio: ["ignore", "ignore", "pipe"],
+    stdio: ["ignore", config.storeOutput ? "inherit" : "ignore", "pipe"],
   });
   let stderr = "";
-  child.stderr!.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  child.stderr!.on("data", (chunk: Buffer) => {
+    if (config.storeOutput) process.stderr.write(chunk);
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
   const url = `http://127.0.0.1:${port}`;
   await waitHealthy(url, child, () => stderr);
   return {

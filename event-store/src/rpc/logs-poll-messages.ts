@@ -13,13 +13,27 @@ import { logEntryJson } from "./log-entry-json.js";
  * exactly by their bytes; JSON gets each entry's text written by hand (log-entry-json.ts), sized by its UTF-8 bytes,
  * and preset on the message (see `presetJson`). `lane`: the call is answered by the RPC lane, which sends what is
  * preset (the JSON text, or the protobuf bytes written at once), so the message need not carry the entries.
+ *
+ * `shared` entries in the lane: every live stream at the same place of the tail gets the same batch, and so the same
+ * messages, built once (see {@link sharedMessages}); the lane then frames each message once too.
  */
-export function* logsPollMessages(
+export function logsPollMessages(
   entries: readonly LogEntry[],
   shared: boolean,
   binary: boolean,
   maxBytes: number = maxMessageBytes,
   lane = false,
+): Iterable<LogsPollResponse> {
+  if (shared && lane) return sharedMessages(entries, binary, maxBytes);
+  return buildMessages(entries, shared, binary, maxBytes, lane);
+}
+
+function* buildMessages(
+  entries: readonly LogEntry[],
+  shared: boolean,
+  binary: boolean,
+  maxBytes: number,
+  lane: boolean,
 ): Generator<LogsPollResponse> {
   if (binary) {
     // One tag byte (field 1, length-delimited) before each length-prefixed entry.
@@ -43,6 +57,43 @@ export function* logsPollMessages(
     );
     yield presetJson(message, `{"entries":[${chunk.map((t) => t.json).join(",")}]}`);
   }
+}
+
+interface Built {
+  readonly entries: readonly LogEntry[];
+  readonly binary: boolean;
+  readonly maxBytes: number;
+  readonly messages: readonly LogsPollResponse[];
+}
+
+/** Batches built lately, by their first entry (an object of the tail's memory, so they go when it drops the entry). */
+const built = new WeakMap<LogEntry, Built[]>();
+/** Batches kept per first entry: one per protocol and filter that streams at that place use. */
+const builtPerEntry = 4;
+
+/**
+ * The lane's messages for a batch of the tail's entries, built once for every stream that gets the same batch: the
+ * same entry objects in the same order (streams with the same filter, woken by the same commit), the same protocol
+ * and bound. With 100 streams open, each commit's entries were otherwise encoded, chunked and copied 100 times.
+ * Only preset messages (whose bytes the lane sends as they are) are shared: nothing mutates them.
+ */
+function sharedMessages(entries: readonly LogEntry[], binary: boolean, maxBytes: number): readonly LogsPollResponse[] {
+  const first = entries[0];
+  if (first === undefined) return [];
+  let list = built.get(first);
+  const found = list?.find((b) => b.binary === binary && b.maxBytes === maxBytes && sameEntries(b.entries, entries));
+  if (found !== undefined) return found.messages;
+  const messages = [...buildMessages(entries, true, binary, maxBytes, true)];
+  if (list === undefined) built.set(first, (list = []));
+  if (list.length >= builtPerEntry) list.shift();
+  list.push({ entries, binary, maxBytes, messages });
+  return messages;
+}
+
+function sameEntries(a: readonly LogEntry[], b: readonly LogEntry[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** `entries` (field 1) of already length-prefixed entries: a tag byte before each. */

@@ -85,4 +85,32 @@ describe("logsPollMessages", () => {
       });
     }
   });
+
+  it("builds the lane's messages for the tail's entries once: streams given the same entry objects share them", () => {
+    const ring = entries(30, 20_000);
+    for (const binary of [true, false]) {
+      const bytesOf = (m: Parameters<typeof presetBinaryOf>[0]) =>
+        binary ? Buffer.from(presetBinaryOf(m)!).toString("hex") : presetJsonOf(m);
+      // Two streams at the same place read the same entries into arrays of their own.
+      const a = [...logsPollMessages(ring.slice(3, 20), true, binary, maxMessageBytes, true)];
+      const b = [...logsPollMessages(ring.slice(3, 20), true, binary, maxMessageBytes, true)];
+      expect(b.length).toBe(a.length);
+      b.forEach((m, i) => expect(m).toBe(a[i]));
+      // What a stream of its own would be sent, built afresh: the same bytes.
+      const alone = [...logsPollMessages(ring.slice(3, 20), false, binary, maxMessageBytes, true)];
+      expect(alone.map(bytesOf)).toEqual(a.map(bytesOf));
+      // A filter that keeps other entries of the same span, the same number of them from the same first one, or
+      // equal entries that are other objects: messages of their own, with their own entries.
+      const filtered = [ring[3]!, ...ring.slice(5, 21)];
+      const other = [...logsPollMessages(filtered, true, binary, maxMessageBytes, true)];
+      expect(other[0]).not.toBe(a[0]);
+      const expected = [...logsPollMessages(filtered, false, binary, maxMessageBytes, true)];
+      expect(other.map(bytesOf)).toEqual(expected.map(bytesOf));
+      const copies = ring.slice(3, 20).map((e) => ({ ...e }));
+      expect([...logsPollMessages(copies, true, binary, maxMessageBytes, true)][0]).not.toBe(a[0]);
+      // A smaller bound chunks differently: its own messages.
+      const small = [...logsPollMessages(ring.slice(3, 20), true, binary, 64 * 1024, true)];
+      expect(small.length).toBeGreaterThan(a.length);
+    }
+  });
 });

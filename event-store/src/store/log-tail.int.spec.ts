@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { getEventListeners } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestStorage, type TestStorage } from "../../test/harness.js";
 import { validateAppend } from "../domain/validate-append.js";
@@ -122,5 +123,38 @@ describe("LogTail", () => {
     await tail.close();
     expect(await closing).toBe(false);
     expect(await tail.changed(new AbortController().signal)).toBe(false);
+  });
+
+  it("listens to a stream's signal once however often it waits, and not at all once the waits are closed", async () => {
+    const { tail, batcher } = await started(100);
+    try {
+      const abort = new AbortController();
+      const waiter = tail.waiter(abort.signal);
+      for (let i = 0; i < 5; i++) {
+        const waited = waiter.changed(5000);
+        await batcher.append(events(1));
+        expect(await waited).toBe(true);
+        expect(await waiter.changed(1)).toBe(false);
+      }
+      expect(getEventListeners(abort.signal, "abort")).toHaveLength(1);
+      // A wait its caller gave up on ends when the next one starts; abort ends the one pending.
+      const forgotten = waiter.changed();
+      const pending = waiter.changed();
+      expect(await forgotten).toBe(false);
+      abort.abort();
+      expect(await pending).toBe(false);
+      expect(await waiter.changed()).toBe(false);
+      const other = new AbortController();
+      const closed = tail.waiter(other.signal);
+      const ending = closed.changed();
+      closed.close();
+      expect(await ending).toBe(false);
+      expect(getEventListeners(other.signal, "abort")).toHaveLength(0);
+      // One-shot waits leave nothing behind on a signal that outlives them.
+      for (let i = 0; i < 3; i++) expect(await tail.changed(other.signal, 1)).toBe(false);
+      expect(getEventListeners(other.signal, "abort")).toHaveLength(0);
+    } finally {
+      await tail.close();
+    }
   });
 });

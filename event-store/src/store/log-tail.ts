@@ -1,7 +1,7 @@
 import type { LogEntry } from "../domain/event.js";
 import type { Database } from "../storage/database.js";
 import { readLogHead, readLogRange } from "./read-log.js";
-import { entryBytes } from "./read-log-bytes.js";
+import { RecentEntries } from "./recent-entries.js";
 
 export interface LogTailOptions {
   /** How often to look for new entries when no notification came (a lost NOTIFY costs at most this much delay). */
@@ -27,13 +27,18 @@ const defaultMaxEntries = 20_000;
  * While no stream waits for new entries, wakes only mark the tail stale: nobody pays for reading entries that no one
  * is waiting for (it cost a third of the append throughput). The first stream to wait catches the tail up.
  *
- * Invariant: the ring holds exactly the entries with `floor < id <= head`, in id order.
+ * Invariant: the ring holds exactly the entries with `floor < id <= head`, in id order (recent-entries.ts).
  */
+/** A stream's waits for new entries (see {@link LogTail.waiter}). */
+export interface TailWaiter {
+  /** Resolves true when the head moves, false when the tail closes, the stream's signal aborts or `timeoutMs` passes. */
+  changed(timeoutMs?: number): Promise<boolean>;
+  /** Ends a pending wait (false) and stops listening to the stream's signal. */
+  close(): void;
+}
+
 export class LogTail {
-  private ring: LogEntry[] = [];
-  private ringBytes = 0;
-  private floorId = 0n;
-  private headId = 0n;
+  private ring = new RecentEntries(0n, { maxEntries: 0, maxBytes: 0 });
   private fetching: Promise<void> | undefined;
   private again = false;
   private waiters = new Set<() => void>();
@@ -48,8 +53,10 @@ export class LogTail {
 
   /** Reads the current head and starts listening. Entries committed from here on reach the ring. */
   async start(): Promise<void> {
-    this.headId = await readLogHead(this.database);
-    this.floorId = this.headId;
+    this.ring = new RecentEntries(await readLogHead(this.database), {
+      maxEntries: this.options.maxEntries ?? defaultMaxEntries,
+      maxBytes: this.options.maxBytes ?? 64 * 1024 * 1024,
+    });
     await this.database.listen(
       "eskit_app_log",
       () => this.wake(),
@@ -61,7 +68,7 @@ export class LogTail {
 
   /** Every id up to this is committed (or never will be) and has passed through the ring. */
   get head(): bigint {
-    return this.headId;
+    return this.ring.head;
   }
 
   /**
@@ -70,42 +77,57 @@ export class LogTail {
    * array means "nothing new yet": wait with `changed`.
    */
   readFrom(fromId: bigint, limit: number, maxBytes = Infinity): LogEntry[] | undefined {
-    if (fromId <= this.floorId) return undefined;
-    if (fromId > this.headId) return [];
-    let lo = 0;
-    let hi = this.ring.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.ring[mid]!.id < fromId) lo = mid + 1;
-      else hi = mid;
-    }
-    let end = lo;
-    const last = Math.min(this.ring.length, lo + limit);
-    for (let bytes = 0; end < last && bytes < maxBytes; end++) bytes += entryBytes(this.ring[end]!);
-    return this.ring.slice(lo, end);
+    return this.ring.readFrom(fromId, limit, maxBytes);
   }
 
   /**
    * Resolves true when the head moves, false when the tail closes, `signal` aborts or `timeoutMs` passes first (the
-   * wait is then forgotten, so periodic waits on a quiet log leave nothing behind).
+   * wait is then forgotten, so periodic waits on a quiet log leave nothing behind). For one wait; a stream that waits
+   * again and again takes a {@link waiter}.
    */
-  changed(signal: AbortSignal, timeoutMs?: number): Promise<boolean> {
-    if (this.closed || signal.aborted) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      const finish = (moved: boolean): void => {
-        clearTimeout(timer);
-        this.waiters.delete(done);
+  async changed(signal: AbortSignal, timeoutMs?: number): Promise<boolean> {
+    const waiter = this.waiter(signal);
+    try {
+      return await waiter.changed(timeoutMs);
+    } finally {
+      waiter.close();
+    }
+  }
+
+  /**
+   * Waits of one stream, whose `signal` ends them all: it is listened to once, not once per wait (a live stream waits
+   * once per commit, and adding and removing an abort listener each time showed in the profile of 100 live streams).
+   */
+  waiter(signal: AbortSignal): TailWaiter {
+    let resolve: ((moved: boolean) => void) | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (moved: boolean): void => {
+      if (resolve === undefined) return;
+      const settle = resolve;
+      resolve = undefined;
+      clearTimeout(timer);
+      this.waiters.delete(onMoved);
+      settle(moved);
+    };
+    const onMoved = (): void => finish(!this.closed);
+    const abort = (): void => finish(false);
+    signal.addEventListener("abort", abort, { once: true });
+    return {
+      close: () => {
+        finish(false);
         signal.removeEventListener("abort", abort);
-        resolve(moved);
-      };
-      const done = (): void => finish(!this.closed);
-      const abort = (): void => finish(false);
-      this.waiters.add(done);
-      signal.addEventListener("abort", abort, { once: true });
-      if (timeoutMs !== undefined) timer = setTimeout(abort, timeoutMs);
-      if (this.stale) this.wake();
-    });
+      },
+      changed: (timeoutMs) => {
+        if (this.closed || signal.aborted) return Promise.resolve(false);
+        finish(false); // a wait still pending (its caller stopped waiting for it) ends here
+        return new Promise((settle) => {
+          resolve = settle;
+          this.waiters.add(onMoved);
+          if (timeoutMs !== undefined) timer = setTimeout(finish, timeoutMs, false);
+          if (this.stale) this.wake();
+        });
+      },
+    };
   }
 
   /** Asks the tail to look for new entries now. Calls while a fetch runs coalesce into one more fetch. */
@@ -140,19 +162,16 @@ export class LogTail {
   private async fetchNew(resync: boolean): Promise<void> {
     try {
       const maxEntries = this.options.maxEntries ?? defaultMaxEntries;
-      const head = resync ? await readLogHead(this.database) : this.headId;
-      if (head - this.headId > BigInt(maxEntries)) {
+      const head = resync ? await readLogHead(this.database) : this.ring.head;
+      if (head - this.ring.head > BigInt(maxEntries)) {
         // Far behind (nobody waited for a long while): more than the ring could keep. Jump to the head with an empty
         // ring; streams behind it read from the database, bounded by the new head, which is all committed.
-        this.ring = [];
-        this.ringBytes = 0;
-        this.floorId = head;
-        this.headId = head;
+        this.ring.reset(head);
         this.notify();
         return;
       }
       for (;;) {
-        const entries = await readLogRange(this.database, this.headId + 1n, undefined, {}, fetchSize);
+        const entries = await readLogRange(this.database, this.ring.head + 1n, undefined, {}, fetchSize);
         if (entries.length === 0 || this.closed) return;
         this.push(entries);
         if (entries.length < fetchSize) return;
@@ -163,22 +182,7 @@ export class LogTail {
   }
 
   private push(entries: LogEntry[]): void {
-    for (const entry of entries) {
-      this.ring.push(entry);
-      this.ringBytes += entry.event.payload.length;
-    }
-    this.headId = entries.at(-1)!.id;
-    const maxEntries = this.options.maxEntries ?? defaultMaxEntries;
-    const maxBytes = this.options.maxBytes ?? 64 * 1024 * 1024;
-    let drop = 0;
-    while (drop < this.ring.length - 1 && (this.ring.length - drop > maxEntries || this.ringBytes > maxBytes)) {
-      this.ringBytes -= this.ring[drop]!.event.payload.length;
-      drop++;
-    }
-    if (drop > 0) {
-      this.floorId = this.ring[drop - 1]!.id;
-      this.ring = this.ring.slice(drop);
-    }
+    this.ring.push(entries);
     this.notify();
   }
 

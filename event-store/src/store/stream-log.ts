@@ -66,6 +66,7 @@ export async function* streamLog(
   // that has shown it keeps up (its batches grew to full size) and only with bytes free in the budget right away: a
   // client that does not read never has a page read ahead for it.
   let ahead: { from: bigint; head: bigint; held: number; page: Promise<BoundedPage> } | undefined;
+  const waiter = tail.waiter(signal);
   const heartbeatDue = (): boolean => options.heartbeatMs > 0 && performance.now() - lastSent >= options.heartbeatMs;
   try {
     while (!signal.aborted) {
@@ -106,7 +107,7 @@ export async function* streamLog(
           }
         } else if (recent.length === 0) {
           giveBack(held);
-          const woke = await tail.changed(signal, options.heartbeatMs > 0 ? nextBeat(lastSent, options) : undefined);
+          const woke = await waiter.changed(options.heartbeatMs > 0 ? nextBeat(lastSent, options) : undefined);
           if (!woke && !signal.aborted && heartbeatDue()) {
             lastSent = performance.now();
             yield { entries: [], shared: true };
@@ -129,6 +130,7 @@ export async function* streamLog(
       }
     }
   } finally {
+    waiter.close();
     if (ahead !== undefined) options.budget.give(ahead.held);
   }
 }

@@ -346,7 +346,7 @@ function rpcLane(
     const header = context.responseHeader;
     const trailer = context.responseTrailer;
     header.set("content-type", shape.protocol === "grpc" ? grpcContentType : connectStreamType(shape.binary));
-    const serialize = serializer(target, shape.binary);
+    const framed = framer(target, shape.binary);
     const output = target.method.output;
     const next = intercepted(async (r: StreamRequest): Promise<StreamResponse> => {
       const input = await single(r.message);
@@ -369,7 +369,7 @@ function rpcLane(
           ...requestOf(target, context),
         } as StreamRequest);
         copyHeaders(response.header, header);
-        for await (const m of response.message) yield frame(0, serialize(create(output, m as never)));
+        for await (const m of response.message) yield framed(create(output, m as never));
         copyHeaders(response.trailer, trailer);
       } catch (e) {
         error = connectErrorOf(e);
@@ -463,6 +463,28 @@ function serializer(target: LaneMethod, binary: boolean): (message: object) => U
   return (message) => {
     const json = presetJsonOf(message);
     return json === undefined ? serialization.serialize(message as never) : Buffer.from(json);
+  };
+}
+
+const framedJsons = new WeakMap<object, Uint8Array>();
+const framedBinaries = new WeakMap<object, Uint8Array>();
+
+/**
+ * How a stream's message is enveloped for the wire. A preset message is framed once and its envelope kept with it:
+ * its bytes never change, and a handler may send one message to many streams (LogsPoll's live entries).
+ */
+function framer(target: LaneMethod, binary: boolean): (message: object) => Uint8Array {
+  const serialize = serializer(target, binary);
+  const framed = binary ? framedBinaries : framedJsons;
+  return (message) => {
+    const preset = binary ? presetBinaryOf(message) : presetJsonOf(message);
+    if (preset === undefined) return frame(0, serialize(message));
+    let bytes = framed.get(message);
+    if (bytes === undefined) {
+      bytes = frame(0, serialize(message));
+      framed.set(message, bytes);
+    }
+    return bytes;
   };
 }
 

@@ -68,14 +68,32 @@ function failedWrite(cause: Error): ConnectError {
   return new ConnectError(`the connection failed: ${cause.message}`, Code.Unavailable, undefined, undefined, cause);
 }
 
+const taken: Promise<void> = Promise.resolve();
+
+/**
+ * Writes one message; resolves once the transport took it. Most writes are taken at once and cost no promise, timer
+ * or listener of their own (LogsPoll's live entries go out as many small writes: with 100 streams open, the listeners
+ * were a tenth of the store's CPU); one the transport could not take waits for 'drain' (or 'close', 'error', the
+ * stall timeout).
+ */
 function write(
   res: NodeResponse,
   data: Uint8Array,
   isClosed: () => boolean,
   options: WriteResponseOptions,
 ): Promise<void> {
+  if (isClosed()) return Promise.reject(goneError());
+  // A failed write reports to its callback after `write` returned (on a later tick); the callback also keeps a
+  // failure after the message was taken from becoming an uncaught 'error' event.
+  const state: { failure?: ConnectError; fail?: (error: ConnectError) => void } = {};
+  const ok = (res as { write(chunk: Uint8Array, cb: (error?: Error | null) => void): boolean }).write(data, (error) => {
+    if (!error) return;
+    const failure = failedWrite(error);
+    if (state.fail !== undefined) state.fail(failure);
+    else state.failure ??= failure;
+  });
+  if (ok) return taken;
   return new Promise((resolve, reject) => {
-    if (isClosed()) return reject(goneError());
     let timer: NodeJS.Timeout | undefined;
     const settle = (error?: unknown): void => {
       clearTimeout(timer);
@@ -88,17 +106,13 @@ function write(
     const onDrain = (): void => settle();
     const onClose = (): void => settle(goneError());
     const onError = (error: Error): void => settle(failedWrite(error));
+    if (state.failure !== undefined) return settle(state.failure);
+    // Closed while the write was handed over: 'close' came before the listener.
+    if (isClosed()) return settle(goneError());
+    state.fail = settle;
     res.once("drain", onDrain);
     res.once("close", onClose);
     res.once("error", onError);
-    // A failed write after `settle` must not become an uncaught 'error' event.
-    const taken = (res as { write(chunk: Uint8Array, cb: (error?: Error | null) => void): boolean }).write(
-      data,
-      (error) => {
-        if (error) settle(failedWrite(error));
-      },
-    );
-    if (taken) return settle();
     timer = setTimeout(() => {
       settle(new ConnectError(`the client took no message for ${options.stallTimeoutMs} ms`, Code.ResourceExhausted));
       options.onStalled?.();
