@@ -19,7 +19,6 @@ import { serializeDocument } from "../domain/json-document.js";
 import { type CrudStoreDeps, scopeOf } from "../rpc/crud-store-service.js";
 import type { DocumentRef } from "../store/documents.js";
 import type { CallScope } from "../store/event-store-port.js";
-import { listDocuments } from "../store/list-documents.js";
 import { v1Call } from "./v1-errors.js";
 import { listTypesV1 } from "./v1-list-types.js";
 import { formatV1Version, parseV1Version } from "./v1-version.js";
@@ -93,9 +92,7 @@ export function crudStoreV1Service(deps: CrudStoreDeps): ServiceImpl<typeof Crud
     // pagination_id and next_page_id are our page tokens, passed through as the opaque strings they are.
     list: (request, ctx) =>
       v1Call(async () => {
-        const page = await listDocuments(
-          deps.gateway,
-          deps.states,
+        const page = await deps.documents.list(
           {
             entityType: request.entityType,
             pageToken: request.paginationId,

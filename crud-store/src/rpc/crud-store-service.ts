@@ -20,7 +20,6 @@ import type { CrudAction } from "../domain/replay.js";
 import type { EventStoreGateway } from "../gateway/event-store-gateway.js";
 import type { TypeRegistry } from "../registry/type-registry.js";
 import type { DocumentStore } from "../store/documents.js";
-import { listDocuments } from "../store/list-documents.js";
 import type { CallScope } from "../store/event-store-port.js";
 import { revisionHistory } from "../store/revision-history.js";
 import type { StateReader } from "../store/state-reader.js";
@@ -78,7 +77,7 @@ export function crudStoreService(deps: CrudStoreDeps): ServiceImpl<typeof CrudSt
     },
 
     async list(request, ctx) {
-      const page = await listDocuments(deps.gateway, deps.states, request, scopeOf(ctx));
+      const page = await documents.list(request, scopeOf(ctx));
       return create(ListResponseSchema, {
         results: page.documents.map((d) => ({
           entityType: request.entityType,

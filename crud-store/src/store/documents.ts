@@ -13,6 +13,7 @@ import type { DocumentState } from "../domain/replay.js";
 import type { TypeRegistry } from "../registry/type-registry.js";
 import { changeEvent } from "./event-codec.js";
 import type { CallScope, EventStorePort } from "./event-store-port.js";
+import { type ListedDocument, listDocuments } from "./list-documents.js";
 import { RecentStates } from "./recent-states.js";
 import type { StateReader } from "./state-reader.js";
 
@@ -151,6 +152,14 @@ export class DocumentStore {
       );
     }
     return { id, version: state.version, document: state.document };
+  }
+
+  /** A page of the live documents of a type (see {@link listDocuments}), from the recent states where they are current. */
+  list(
+    request: { entityType: string; pageToken: string; limit: number; skipPayload: boolean },
+    scope: CallScope,
+  ): Promise<{ documents: ListedDocument[]; nextPageToken: string }> {
+    return listDocuments(this.eventStore, this.states, request, scope, this.recent);
   }
 
   private async latestLive(entityType: string, id: string, scope: CallScope): Promise<DocumentState> {

@@ -64,6 +64,26 @@ describe("RecentStates: writes of a document this replica knows are one Append",
     ]);
   });
 
+  it("lists the documents it holds at their listed versions without reading them, and reads the others", async () => {
+    const store = new InMemoryEventStore();
+    const [a, b] = [replica(store), replica(store)];
+    for (const id of ["u1", "u2", "u3"]) await a.create(type, id, 0n, `{"id":"${id}"}`, scope);
+    await b.update(type, "u2", 1n, '{"id":"u2","n":2}', scope);
+    const read: string[] = [];
+    const batchGetEvents = store.batchGetEvents.bind(store);
+    store.batchGetEvents = (ranges, s) => (read.push(...ranges.map((r) => r.originatorId)), batchGetEvents(ranges, s));
+    const since = store.calls.length;
+    const page = await a.list({ entityType: type, pageToken: "", limit: 10, skipPayload: false }, scope);
+    expect(page.documents.map((d) => [d.id, d.version, d.document])).toEqual([
+      ["u1", 1n, { id: "u1" }],
+      ["u2", 2n, { id: "u2", n: 2 }],
+      ["u3", 1n, { id: "u3" }],
+    ]);
+    // One read, for the document B changed: A's cache holds version 1 of it, not the listed 2.
+    expect(documentCalls(store, since)).toEqual(["listOriginators", "batchGetEvents"]);
+    expect(read).toEqual(["u2"]);
+  });
+
   it("finds out that another replica wrote meanwhile, and answers as if it had no cache", async () => {
     const store = new InMemoryEventStore();
     const [a, b] = [replica(store), replica(store)];
@@ -80,12 +100,12 @@ describe("RecentStates: writes of a document this replica knows are one Append",
     expect((await a.get(type, "u1", 0n, false, scope)).document).toEqual({ n: 3 });
   });
 
-  // Any sequence of writes and reads spread over two replicas with caches answers exactly as one store without a
-  // cache does, call for call: same versions, same errors, same documents.
+  // Any sequence of writes and reads (Get, List) spread over two replicas with caches answers exactly as one store
+  // without a cache does, call for call: same versions, same errors, same documents.
   it("never changes an answer (property: two caching replicas against one store without cache)", async () => {
     const op = fc.record({
       replica: fc.integer({ min: 0, max: 1 }),
-      kind: fc.constantFrom("update", "update", "delete", "get"),
+      kind: fc.constantFrom("update", "update", "delete", "get", "list"),
       versionOffset: fc.constantFrom(0, 0, 0, -1, 1, "zero"),
       n: fc.integer({ min: 0, max: 3 }),
     });
@@ -105,7 +125,9 @@ describe("RecentStates: writes of a document this replica knows are one Append",
               ? s.update(type, "u1", version, `{"n":${o.n}}`, scope)
               : o.kind === "delete"
                 ? s.delete(type, "u1", version, scope)
-                : s.get(type, "u1", 0n, false, scope)
+                : o.kind === "get"
+                  ? s.get(type, "u1", 0n, false, scope)
+                  : s.list({ entityType: type, pageToken: "", limit: 10, skipPayload: false }, scope)
             ).then(
               (r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v)),
               (e: unknown) => `${(e as Error).name}: ${(e as Error).message}`,
