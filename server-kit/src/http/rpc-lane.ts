@@ -175,6 +175,14 @@ function rpcLane(
 ): RpcLane {
   const interceptors: readonly Interceptor[] = options.interceptors;
   const endStream = createEndStreamSerialization(options.jsonOptions);
+  // The calls running, told when the server shuts down. One listener on the shutdown signal for all of them: Node's
+  // EventTarget looks through every listener of a signal to add one, so a listener per call cost each call a walk
+  // past all the calls open (long-lived streams included).
+  const running = new Set<() => void>();
+  const shutdown = options.shutdownSignal;
+  shutdown?.addEventListener("abort", () => {
+    for (const stop of [...running]) stop();
+  });
   return {
     serve(req, res, path, hooks) {
       const target = methods.get(path);
@@ -234,12 +242,9 @@ function rpcLane(
     // there the response tells (as connect-node listens).
     const closing = "stream" in req ? req : res;
     closing.once("close", onClose);
-    const shutdown = options.shutdownSignal;
     const onShutdown = (): void => controller.abort(shutdown?.reason);
-    if (shutdown !== undefined) {
-      if (shutdown.aborted) onShutdown();
-      else shutdown.addEventListener("abort", onShutdown, { once: true });
-    }
+    if (shutdown?.aborted === true) onShutdown();
+    else running.add(onShutdown);
     // Whole milliseconds, as connect-es gives them: a handler may pass what is left on as its own call's deadline.
     const deadline =
       timeoutMs === undefined ? undefined : Date.now() + Math.floor(timeoutMs - (performance.now() - started));
@@ -259,7 +264,7 @@ function rpcLane(
     const done = (): void => {
       clearTimeout(timer);
       closing.off("close", onClose);
-      shutdown?.removeEventListener("abort", onShutdown);
+      running.delete(onShutdown);
     };
     return { context, done };
   }

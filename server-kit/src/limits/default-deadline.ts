@@ -21,7 +21,8 @@ export function defaultDeadlineInterceptor(defaultTimeoutMs: number): Intercepto
     if (defaultTimeoutMs <= 0 || deadlineHeaders.some((name) => req.header.has(name))) {
       return answerByDeadline(next(req), req.signal);
     }
-    // Only calls that get the default pay for its timer, controller and error.
+    // Only calls that get the default pay for its timer, controller and error. The call's own signal is linked by one
+    // listener, not AbortSignal.any, whose composite signal cost more per call than the rest of this interceptor.
     const deadline = new AbortController();
     const expire = (): void =>
       deadline.abort(
@@ -30,8 +31,11 @@ export function defaultDeadlineInterceptor(defaultTimeoutMs: number): Intercepto
           Code.DeadlineExceeded,
         ),
       );
+    const cancel = (): void => deadline.abort(req.signal.reason);
+    if (req.signal.aborted) cancel();
+    else req.signal.addEventListener("abort", cancel, { once: true });
     const timer = setTimeout(expire, defaultTimeoutMs);
-    const signal = AbortSignal.any([req.signal, deadline.signal]);
+    const signal = deadline.signal;
     const started = performance.now();
     try {
       const res = await answerByDeadline(next({ ...req, signal }), signal);
@@ -44,6 +48,7 @@ export function defaultDeadlineInterceptor(defaultTimeoutMs: number): Intercepto
       return res;
     } finally {
       clearTimeout(timer);
+      req.signal.removeEventListener("abort", cancel);
     }
   };
 }
