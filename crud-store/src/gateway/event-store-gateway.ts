@@ -1,6 +1,6 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { type CallOptions, Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
-import { Http2SessionManager, createConnectTransport } from "@connectrpc/connect-node";
+import { Http2SessionManager } from "@connectrpc/connect-node";
 import { EventSchema } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
 import {
   type BatchGetEventsRequestSchema,
@@ -22,6 +22,7 @@ import type {
 } from "../store/event-store-port.js";
 import { appendFailure } from "./domain-conversion.js";
 import { type LeanEvents, leanMethods, sliceOfGetEvents, slicesOfBatchGetEvents } from "./lean-events.js";
+import { createLeanTransport } from "./lean-transport.js";
 
 /** The lean client's calls (see lean-events.ts). */
 interface LeanClient {
@@ -74,10 +75,9 @@ export class EventStoreGateway implements EventStorePort {
     this.defaultTimeoutMs = options.defaultTimeoutMs;
     // Room for large documents and snapshots in flight (Node's default session memory is 10 MB).
     this.sessions = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: 60_000 }, { maxSessionMemory: 256 });
-    const transport = createConnectTransport({
+    // Unary calls without connect-es's generic client path (lean-transport.ts); LogsPoll through connect-es's own.
+    const transport = createLeanTransport({
       baseUrl,
-      httpVersion: "2",
-      useBinaryFormat: true,
       sessionManager: this.sessions,
       // peerRefusals outermost, so the other interceptors see the Event Store's own code.
       // lostConnection innermost, so that a connection lost mid-call is `unavailable` to everything above it.
