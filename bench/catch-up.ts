@@ -83,7 +83,7 @@ export async function catchUp(config: BenchConfig): Promise<void> {
         ],
         [
           describeConfig(config),
-          'ESKIT = a lean gRPC reader (bench/lib/lean-grpc.ts: walks frames and entries, checks ids increase, builds no messages); "through @eskit/client" decodes every message with protobuf-es (gRPC, binary); "Connect JSON" = streaming JSON over HTTP/1.1 as a browser or curl reads it, each message JSON.parse-d (bench/lib/json-logs-poll.ts)',
+          'ESKIT = a lean gRPC reader (bench/lib/lean-grpc.ts: walks frames and entries, checks ids increase, builds no messages); "through @eskit/client" decodes every message into full protobuf-es messages, as an application receives them (gRPC, binary; the client decodes LogsPoll by hand, see client/src/logs-poll-decoder.ts); "Connect JSON" = streaming JSON over HTTP/1.1 as a browser or curl reads it, each message JSON.parse-d (bench/lib/json-logs-poll.ts)',
           `raw = select log_id and every events column from events where log_id > $last order by log_id limit ${pageSize}, until all rows are read`,
           '"not yet analyzed": right after the preload, before autovacuum has gathered statistics (as after a bulk import)',
         ],

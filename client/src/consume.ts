@@ -1,6 +1,7 @@
 import { createClient, type CallOptions, type Client, type Transport } from "@connectrpc/connect";
 import type { AppLogEntry } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
 import { EventStoreService } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
+import { withLeanLogsPoll } from "./lean-logs-poll.js";
 import { createConsumerClient, type ConsumerClient } from "./consumer-client.js";
 import { resolveConsumeOptions, type ConsumeOptions, type ResolvedConsumeOptions } from "./consume-options.js";
 import { startPosition, untilAnswered } from "./consume-start.js";
@@ -74,7 +75,7 @@ interface Clients {
  */
 export function createLogConsumer(transport: Transport): LogConsumer {
   const clients: Clients = {
-    eventStore: createClient(EventStoreService, transport),
+    eventStore: withLeanLogsPoll(createClient(EventStoreService, transport), transport),
     consumers: createConsumerClient(transport),
   };
   const oneByOne =

@@ -7,6 +7,7 @@ import {
   GetEventsRequestSchema,
   type LogsResponse,
 } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
+import { withLeanLogsPoll } from "./lean-logs-poll.js";
 import { appendWithRetries, type AppendOptions } from "./append-retry.js";
 import { toEvent, type NewEvent } from "./new-event.js";
 import { pageLogs, type PageLogsOptions } from "./page-logs.js";
@@ -41,7 +42,8 @@ export type EventStoreClient = Client<typeof EventStoreService> & {
 
 /** Creates an {@link EventStoreClient} over any transport (browser or Node). */
 export function createEventStoreClient(transport: Transport): EventStoreClient {
-  const client = createClient(EventStoreService, transport);
+  // LogsPoll decodes by hand over binary transports (see lean-logs-poll.ts); every other method is the generated one.
+  const client = withLeanLogsPoll(createClient(EventStoreService, transport), transport);
   return {
     ...client,
     appendEvents(events, options) {

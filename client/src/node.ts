@@ -9,6 +9,7 @@ import {
 } from "@connectrpc/connect-node";
 import { bearerTokenInterceptor, type TokenSource } from "./bearer-token.js";
 import { headersInterceptor } from "./headers-interceptor.js";
+import { markBinaryTransport } from "./lean-logs-poll.js";
 import { lostConnectionInterceptor } from "./lost-connection.js";
 
 export { isLostConnection, lostConnectionInterceptor, lostConnectionMessage } from "./lost-connection.js";
@@ -90,7 +91,10 @@ export function createNodeTransport(options: NodeTransportOptions): NodeTranspor
         : options.protocol === "grpc-web"
           ? createGrpcWebTransport(h2)
           : createConnectTransport(h2);
-    return withClose(transport, () => sessionManager.abort());
+    return markBinaryTransport(
+      withClose(transport, () => sessionManager.abort()),
+      useBinaryFormat,
+    );
   }
   const agent =
     new URL(options.baseUrl).protocol === "https:"
@@ -98,7 +102,10 @@ export function createNodeTransport(options: NodeTransportOptions): NodeTranspor
       : new http.Agent({ keepAlive: true });
   const h1 = { ...base, httpVersion: "1.1" as const, nodeOptions: { agent } };
   const transport = options.protocol === "grpc-web" ? createGrpcWebTransport(h1) : createConnectTransport(h1);
-  return withClose(transport, () => agent.destroy());
+  return markBinaryTransport(
+    withClose(transport, () => agent.destroy()),
+    useBinaryFormat,
+  );
 }
 
 function withClose(transport: Transport, close: () => void): NodeTransport {

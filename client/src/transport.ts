@@ -2,6 +2,7 @@ import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { bearerTokenInterceptor, type TokenSource } from "./bearer-token.js";
 import { headersInterceptor } from "./headers-interceptor.js";
+import { markBinaryTransport } from "./lean-logs-poll.js";
 import { lostConnectionInterceptor } from "./lost-connection.js";
 
 /** The protocols a browser can speak: plain gRPC needs HTTP/2 trailers, which fetch does not expose. */
@@ -51,9 +52,15 @@ export function createTransport(options: TransportOptions): Transport {
   };
   switch (options.protocol) {
     case "connect":
-      return createConnectTransport({ ...common, useBinaryFormat: options.binary ?? false });
+      return markBinaryTransport(
+        createConnectTransport({ ...common, useBinaryFormat: options.binary ?? false }),
+        options.binary ?? false,
+      );
     case "grpc-web":
-      return createGrpcWebTransport({ ...common, useBinaryFormat: options.binary ?? true });
+      return markBinaryTransport(
+        createGrpcWebTransport({ ...common, useBinaryFormat: options.binary ?? true }),
+        options.binary ?? true,
+      );
     default:
       throw new TypeError(`unknown protocol ${String(options.protocol satisfies never)}`);
   }

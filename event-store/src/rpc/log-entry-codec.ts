@@ -9,6 +9,7 @@ import {
   LogsPollResponseSchema,
 } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
 import type { LogEntry, StoredEvent } from "../domain/event.js";
+import { type LogRowText, RowEntry } from "../store/read-log-bytes.js";
 import type { Snapshot } from "../store/snapshots.js";
 
 /**
@@ -27,6 +28,7 @@ const cache = new WeakMap<LogEntry, Uint8Array>();
  * (the tail's, seen by every live stream) are encoded once and cached; a stream's own database pages are not.
  */
 export function encodeLogEntryDelimited(entry: LogEntry, shared = false): Uint8Array {
+  if (entry instanceof RowEntry) return encodeRow(entry.row);
   if (!shared) return encode(entry);
   let bytes = cache.get(entry);
   if (bytes === undefined) {
@@ -63,24 +65,124 @@ function encode(entry: LogEntry): Uint8Array {
   return w.done();
 }
 
+/**
+ * A database row's AppLogEntry, length-prefixed: the same bytes {@link encode} writes for the entry the row stands
+ * for (`fromEventRowText`), written from the row's text without building that entry (a property test holds the two
+ * equal). Ids, versions and seconds come as decimal text: up to 15 digits they are exact as doubles.
+ */
+function encodeRow(row: LogRowText): Uint8Array {
+  const id = decimal(row.log_id);
+  const version = decimal(row.version);
+  const seconds =
+    row.occurred_on_seconds.length <= 15 ? Number(row.occurred_on_seconds) : BigInt(row.occurred_on_seconds);
+  // Negative seconds are written as their 64-bit two's complement, as protobuf-es writes an int64.
+  const wireSeconds = seconds < 0 ? BigInt.asUintN(64, BigInt(seconds)) : seconds;
+  const nanos = row.occurred_on_nanos;
+  const originatorIdBytes = Buffer.byteLength(row.originator_id);
+  const eventTypeBytes = Buffer.byteLength(row.event_type);
+  const payloadBytes = Buffer.byteLength(row.payload);
+  const eventIdBytes = Buffer.byteLength(row.event_id);
+  const originator = stringBytesSize(originatorIdBytes) + numberFieldSize(version);
+  const occurredOn = numberFieldSize(wireSeconds) + (nanos === 0 ? 0 : 1 + varintSize(nanos));
+  const metadata = row.metadata === "{}" ? undefined : metadataFields(row.metadata);
+  let event =
+    1 +
+    varintSize(originator) +
+    originator +
+    stringBytesSize(eventTypeBytes) +
+    stringBytesSize(payloadBytes) +
+    1 +
+    varintSize(occurredOn) +
+    occurredOn +
+    stringBytesSize(eventIdBytes);
+  if (metadata !== undefined) event += metadata.length;
+  const body = numberFieldSize(id) + 1 + varintSize(event) + event;
+  const w = new Writer(varintSize(body) + body);
+  w.varint(body);
+  if (id !== 0) w.tag(0x08).varint(id);
+  w.tag(0x12).varint(event);
+  w.tag(0x0a).varint(originator);
+  if (originatorIdBytes > 0) w.tag(0x0a).varint(originatorIdBytes).raw(row.originator_id);
+  if (version !== 0) w.tag(0x10).varint(version);
+  if (eventTypeBytes > 0) w.tag(0x12).varint(eventTypeBytes).raw(row.event_type);
+  if (payloadBytes > 0) w.tag(0x1a).varint(payloadBytes).raw(row.payload);
+  w.tag(0x22).varint(occurredOn);
+  if (wireSeconds !== 0) w.tag(0x08).varint(wireSeconds);
+  if (nanos !== 0) w.tag(0x10).varint(nanos);
+  if (eventIdBytes > 0) w.tag(0x2a).varint(eventIdBytes).raw(row.event_id);
+  if (metadata !== undefined) w.bytes(metadata);
+  return w.done();
+}
+
+/**
+ * The metadata fields (field 6, each tag, length and map entry) of a jsonb text, encoded once per distinct text:
+ * events of one source tend to carry the same metadata. At most {@link maxMetadataTexts} are kept.
+ */
+function metadataFields(text: string): Uint8Array {
+  let bytes = metadataCache.get(text);
+  if (bytes === undefined) {
+    const layout = metadataLayout(JSON.parse(text) as Record<string, string>);
+    let size = 0;
+    for (const m of layout) size += 1 + varintSize(m.size) + m.size;
+    const w = new Writer(size);
+    writeMetadata(w, layout);
+    bytes = new Uint8Array(w.done()); // its own memory, not a slice of Buffer's shared pool
+    if (metadataCache.size >= maxMetadataTexts) metadataCache.clear();
+    metadataCache.set(text, bytes);
+  }
+  return bytes;
+}
+
+const metadataCache = new Map<string, Uint8Array>();
+const maxMetadataTexts = 256;
+
+/** An unsigned decimal's value: a double when exact (up to 15 digits), else a bigint. */
+function decimal(text: string): number | bigint {
+  return text.length <= 15 ? Number(text) : BigInt(text);
+}
+
+/** Size of a varint field with its tag (omitted when zero). */
+function numberFieldSize(value: number | bigint): number {
+  return value === 0 || value === 0n ? 0 : 1 + varintSize(value);
+}
+
+/** Size of a string field of `bytes` UTF-8 bytes with its tag (omitted when empty). */
+function stringBytesSize(bytes: number): number {
+  return bytes === 0 ? 0 : 1 + varintSize(bytes) + bytes;
+}
+
+type MetadataLayout = ReadonlyArray<{ key: string; value: string; size: number }>;
+
+function metadataLayout(metadata: Readonly<Record<string, string>>): MetadataLayout {
+  return Object.entries(metadata).map(([key, value]) => {
+    const keyBytes = Buffer.byteLength(key);
+    const valueBytes = Buffer.byteLength(value);
+    return { key, value, size: 2 + varintSize(keyBytes) + keyBytes + varintSize(valueBytes) + valueBytes };
+  });
+}
+
+function writeMetadata(w: Writer, metadata: MetadataLayout): void {
+  for (const m of metadata) {
+    w.tag(0x32).varint(m.size);
+    w.tag(0x0a).varint(Buffer.byteLength(m.key)).raw(m.key);
+    w.tag(0x12).varint(Buffer.byteLength(m.value)).raw(m.value);
+  }
+}
+
 /** An Event's encoded size, with what writing it needs again (the metadata's sizes and the time's). */
 interface EventLayout {
   readonly size: number;
   readonly originator: number;
   readonly seconds: bigint;
   readonly occurredOn: number;
-  readonly metadata: ReadonlyArray<{ key: string; value: string; size: number }>;
+  readonly metadata: MetadataLayout;
 }
 
 function eventLayout(e: StoredEvent): EventLayout {
   const originator = stringSize(e.originatorId) + uint64Size(e.version);
   const seconds = BigInt.asUintN(64, e.occurredOn.seconds);
   const occurredOn = uint64Size(seconds) + (e.occurredOn.nanos === 0 ? 0 : 1 + varintSize(e.occurredOn.nanos));
-  const metadata = Object.entries(e.metadata).map(([key, value]) => {
-    const keyBytes = Buffer.byteLength(key);
-    const valueBytes = Buffer.byteLength(value);
-    return { key, value, size: 2 + varintSize(keyBytes) + keyBytes + varintSize(valueBytes) + valueBytes };
-  });
+  const metadata = metadataLayout(e.metadata);
   let size =
     1 +
     varintSize(originator) +
@@ -102,11 +204,7 @@ function writeEvent(w: Writer, e: StoredEvent, layout: EventLayout): void {
   w.tag(0x22).varint(layout.occurredOn).uint64(0x08, layout.seconds);
   if (e.occurredOn.nanos !== 0) w.tag(0x10).varint(e.occurredOn.nanos);
   w.string(0x2a, e.eventId);
-  for (const m of layout.metadata) {
-    w.tag(0x32).varint(m.size);
-    w.tag(0x0a).varint(Buffer.byteLength(m.key)).raw(m.key);
-    w.tag(0x12).varint(Buffer.byteLength(m.value)).raw(m.value);
-  }
+  writeMetadata(w, layout.metadata);
 }
 
 /**
@@ -226,6 +324,12 @@ class Writer {
 
   string(tag: number, value: string): this {
     return value === "" ? this : this.tag(tag).varint(Buffer.byteLength(value)).raw(value);
+  }
+
+  bytes(value: Uint8Array): this {
+    this.buffer.set(value, this.at);
+    this.at += value.length;
+    return this;
   }
 
   raw(value: string): this {

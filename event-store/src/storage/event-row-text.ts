@@ -20,6 +20,19 @@ export const eventRowTextColumns = `e.${ev.originatorId} as originator_id, e.${e
   e.${ev.metadata}::text as metadata, e.${ev.occurredOnSeconds}::text as occurred_on_seconds,
   e.${ev.occurredOnNanos} as occurred_on_nanos, e.${ev.eventId}::text as event_id`;
 
+/** The names of the columns of {@link eventRowTextColumns}, in its order. */
+export const eventRowTextNames = [
+  "originator_id",
+  "version",
+  "entity_type",
+  "event_type",
+  "payload",
+  "metadata",
+  "occurred_on_seconds",
+  "occurred_on_nanos",
+  "event_id",
+] as const satisfies ReadonlyArray<keyof EventRowText>;
+
 // Most events carry no metadata: share one frozen empty map instead of parsing "{}" per row.
 const noMetadata: Readonly<Record<string, string>> = Object.freeze({});
 
