@@ -45,33 +45,18 @@ export async function measureList(
     const passes = { full: [] as Pass[], cold: [] as Pass[], skip: [] as Pass[], raw: [] as Pass[] };
     for (let round = 0; round < crudConfig.listRounds; round++) {
       progress(`crud: List round ${round + 1} of ${crudConfig.listRounds}`);
-      passes.full.push(
-        await timed(stack.meter, async (ids, payloads) => {
+      // Every page of the type through `client`, in order: the ids and payloads it answered.
+      const listAll = (client: typeof crud.client, skipPayload: boolean) =>
+        timed(stack.meter, async (ids, payloads) => {
           for (let token = "", first = true; first || token !== ""; first = false) {
-            const page = await crud.client.list({ entityType, pageToken: token, limit: pageSize });
+            const page = await client.list({ entityType, pageToken: token, limit: pageSize, skipPayload });
             for (const r of page.results) (ids.push(r.originator?.id ?? ""), payloads.push(r.payload));
             token = page.nextPageToken;
           }
-        }),
-      );
-      passes.cold.push(
-        await timed(stack.meter, async (ids, payloads) => {
-          for (let token = "", first = true; first || token !== ""; first = false) {
-            const page = await cold.client.list({ entityType, pageToken: token, limit: pageSize });
-            for (const r of page.results) (ids.push(r.originator?.id ?? ""), payloads.push(r.payload));
-            token = page.nextPageToken;
-          }
-        }),
-      );
-      passes.skip.push(
-        await timed(stack.meter, async (ids, payloads) => {
-          for (let token = "", first = true; first || token !== ""; first = false) {
-            const page = await crud.client.list({ entityType, pageToken: token, limit: pageSize, skipPayload: true });
-            for (const r of page.results) (ids.push(r.originator?.id ?? ""), payloads.push(r.payload));
-            token = page.nextPageToken;
-          }
-        }),
-      );
+        });
+      passes.full.push(await listAll(crud.client, false));
+      passes.cold.push(await listAll(cold.client, false));
+      passes.skip.push(await listAll(crud.client, true));
       passes.raw.push(
         await timed(stack.meter, async (ids) => {
           for (let after = "", first = true; first || after !== ""; first = false) {

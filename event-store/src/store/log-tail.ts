@@ -16,6 +16,14 @@ export interface LogTailOptions {
 const fetchSize = 5000;
 const defaultMaxEntries = 20_000;
 
+/** A stream's waits for new entries (see {@link LogTail.waiter}). */
+export interface TailWaiter {
+  /** Resolves true when the head moves, false when the tail closes, the stream's signal aborts or `timeoutMs` passes. */
+  changed(timeoutMs?: number): Promise<boolean>;
+  /** Ends a pending wait (false) and stops listening to the stream's signal. */
+  close(): void;
+}
+
 /**
  * The one tail of the Application Log per process, shared by every LogsPoll stream.
  *
@@ -29,16 +37,8 @@ const defaultMaxEntries = 20_000;
  *
  * Invariant: the ring holds exactly the entries with `floor < id <= head`, in id order (recent-entries.ts).
  */
-/** A stream's waits for new entries (see {@link LogTail.waiter}). */
-export interface TailWaiter {
-  /** Resolves true when the head moves, false when the tail closes, the stream's signal aborts or `timeoutMs` passes. */
-  changed(timeoutMs?: number): Promise<boolean>;
-  /** Ends a pending wait (false) and stops listening to the stream's signal. */
-  close(): void;
-}
-
 export class LogTail {
-  private ring = new RecentEntries(0n, { maxEntries: 0, maxBytes: 0 });
+  private readonly ring: RecentEntries;
   private fetching: Promise<void> | undefined;
   private again = false;
   private waiters = new Set<() => void>();
@@ -49,14 +49,16 @@ export class LogTail {
   constructor(
     private readonly database: Database,
     private readonly options: LogTailOptions,
-  ) {}
+  ) {
+    this.ring = new RecentEntries(0n, {
+      maxEntries: options.maxEntries ?? defaultMaxEntries,
+      maxBytes: options.maxBytes ?? 64 * 1024 * 1024,
+    });
+  }
 
   /** Reads the current head and starts listening. Entries committed from here on reach the ring. */
   async start(): Promise<void> {
-    this.ring = new RecentEntries(await readLogHead(this.database), {
-      maxEntries: this.options.maxEntries ?? defaultMaxEntries,
-      maxBytes: this.options.maxBytes ?? 64 * 1024 * 1024,
-    });
+    this.ring.reset(await readLogHead(this.database));
     await this.database.listen(
       "eskit_app_log",
       () => this.wake(),
@@ -161,9 +163,8 @@ export class LogTail {
 
   private async fetchNew(resync: boolean): Promise<void> {
     try {
-      const maxEntries = this.options.maxEntries ?? defaultMaxEntries;
       const head = resync ? await readLogHead(this.database) : this.ring.head;
-      if (head - this.ring.head > BigInt(maxEntries)) {
+      if (head - this.ring.head > BigInt(this.ring.bounds.maxEntries)) {
         // Far behind (nobody waited for a long while): more than the ring could keep. Jump to the head with an empty
         // ring; streams behind it read from the database, bounded by the new head, which is all committed.
         this.ring.reset(head);

@@ -26,7 +26,7 @@ export class RecentEntries {
 
   constructor(
     head: bigint,
-    private readonly bounds: RecentEntriesBounds,
+    readonly bounds: RecentEntriesBounds,
   ) {
     this.floorId = head;
     this.headId = head;
