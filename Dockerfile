@@ -2,8 +2,8 @@
 #   docker build --target event-store -t eskit/event-store .      (likewise crud-store, metrics-consumer)
 # compose.yaml builds all three (`make deploy`). The build stage installs every dependency and bundles each service
 # with esbuild (deploy/image/bundle.ts) into one ES module; the service images hold only that bundle, plus, for the
-# Event Store, its SQL migrations and PGlite (the one runtime package that cannot be bundled). No node_modules of the
-# build, no TypeScript, no tsx. deploy/test/ checks this file and runs the bundles it copies (no Docker engine there).
+# Event Store, its SQL migrations and PGlite, and for every service koffi (the runtime packages that cannot be
+# bundled: they load files beside their own modules). No node_modules of the build, no TypeScript, no tsx. deploy/test/ checks this file and runs the bundles it copies (no Docker engine there).
 # The code runs on Node.js 20.19+; the images use the current LTS.
 ARG NODE_IMAGE=node:24-bookworm-slim
 
@@ -28,12 +28,14 @@ FROM ${NODE_IMAGE} AS runtime
 # server-kit/src/memory/allocator-env.ts (a unit test keeps the two the same).
 ENV NODE_ENV=production MALLOC_ARENA_MAX=2
 WORKDIR /app
+# koffi and its binary, with which each service trims its C heap after a crowd of clients leaves
+# (server-kit/src/memory/malloc-trim.ts).
+COPY --from=build /out/node_modules/ /app/node_modules/
 USER node
 
 FROM runtime AS event-store
 COPY --from=build /out/services/event-store/ /app/services/event-store/
 COPY --from=build /out/migrations/ /app/migrations/
-COPY --from=build /out/node_modules/ /app/node_modules/
 # Without DATABASE_URL the store runs on embedded PGlite, in a directory the node user may write.
 ENV PORT=8081 ESKIT_DATA_DIR=/home/node/data
 EXPOSE 8081

@@ -1,7 +1,10 @@
 // Builds what the Docker image runs (the Dockerfile's build stage calls it): each service bundled by esbuild into
 // one ES module with all of its dependencies, so the final image needs no node_modules, no TypeScript and no tsx.
-// Two things cannot live inside a bundle and are laid out beside the bundles, where the code looks for them:
-// - PGlite loads its WASM and data files relative to its own module: it stays a package, under node_modules/.
+// Three things cannot live inside a bundle and are laid out beside the bundles, where the code looks for them:
+// - PGlite loads its WASM and data files relative to its own module: it stays a package, in the Event Store's
+//   services/event-store/node_modules/.
+// - koffi (which every service uses to trim its C heap after a crowd of clients leaves) loads its native binary from
+//   the package beside it: both stay packages, in the node_modules/ that every image holds.
 // - The Event Store reads its SQL migrations at start-up from `../../migrations` relative to the module of
 //   event-store/src/storage/database.ts; in the bundle that module is services/event-store/main.mjs.
 // Usage: node --import tsx deploy/image/bundle.ts <out-dir>
@@ -14,15 +17,24 @@ import { build } from "esbuild";
 export const services = ["event-store", "crud-store", "metrics-consumer"] as const;
 export type ServiceName = (typeof services)[number];
 
-/** Packages left out of the bundles and copied as they are (they load files relative to their own modules). */
-const externalPackages = ["@electric-sql/pglite"] as const;
+/**
+ * Packages left out of the bundles and copied as they are (they load files relative to their own modules): those
+ * every service imports, and those of one service alone.
+ */
+const externalPackages = {
+  shared: ["koffi", `@koromix/koffi-${process.platform}-${process.arch}`],
+  "event-store": ["@electric-sql/pglite"],
+} as const satisfies { shared: readonly string[] } & Partial<Record<ServiceName, readonly string[]>>;
 
 /** Where each part lands in the output directory (the image's /app), relative to it. */
 export const layout = {
   bundle: (service: ServiceName) => `services/${service}/main.mjs`,
   /** What database.ts's `new URL("../../migrations", import.meta.url)` names from the Event Store's bundle. */
   migrations: "migrations",
+  /** The packages every service imports, found from each bundle by Node's lookup up the tree. */
   nodeModules: "node_modules",
+  /** The packages of one service alone, beside its bundle. */
+  serviceModules: (service: ServiceName) => `services/${service}/node_modules`,
 } as const;
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -49,7 +61,7 @@ export async function bundleServices(outDir: string): Promise<Record<ServiceName
     platform: "node",
     format: "esm",
     target: "node20.19",
-    external: [...externalPackages],
+    external: Object.values(externalPackages).flat(),
     banner: { js: requireShim },
     keepNames: true,
     legalComments: "none",
@@ -67,8 +79,9 @@ export async function bundleServices(outDir: string): Promise<Record<ServiceName
   if (migrations !== join(outDir, layout.migrations))
     throw new Error(`the Event Store's bundle would read its migrations from ${migrations}`);
   await cp(join(repoRoot, "event-store/migrations"), migrations, { recursive: true });
-  for (const name of externalPackages) {
-    await cp(await packageDir(name), join(outDir, layout.nodeModules, name), { recursive: true });
+  for (const [owner, names] of Object.entries(externalPackages)) {
+    const modules = owner === "shared" ? layout.nodeModules : layout.serviceModules(owner as ServiceName);
+    for (const name of names) await cp(await packageDir(name), join(outDir, modules, name), { recursive: true });
   }
   return Object.fromEntries(services.map((s) => [s, join(outDir, layout.bundle(s))])) as Record<ServiceName, string>;
 }

@@ -13,7 +13,7 @@ import {
   workdirOf,
 } from "./support/dockerfile.js";
 import { allocatorEnv } from "@eskit/server-kit/memory/allocator-env.js";
-import { defaultOf, eskitServices } from "./support/services.js";
+import { defaultOf, eskitServices, type EskitService } from "./support/services.js";
 
 // The Dockerfile cannot be built here (no Docker engine). These checks read it; deploy/test/image.e2e.spec.ts runs
 // its bundle step and starts each target's CMD from the files its COPY instructions lay out.
@@ -63,19 +63,21 @@ describe("Dockerfile", () => {
     }
   });
 
-  it("puts into each service image only the build's bundle, plus the Event Store's migrations and PGlite", () => {
+  it("puts into each service image only the build's shared packages and its bundle (with PGlite beside the Event Store's), plus the Event Store's migrations", () => {
     const copies = (service: string) =>
       instructionsOf(dockerfile, service)
         .filter((i) => i.keyword === "COPY" || i.keyword === "ADD")
         .map((i) => `${i.flags["from"] ?? "(context)"} ${i.args}`);
+    const shared = `build ${outDir}/${layout.nodeModules}/ /app/${layout.nodeModules}/`;
+    const bundleDir = (service: EskitService) => layout.bundle(service).replace(/main\.mjs$/u, "");
     expect(copies("event-store")).toEqual([
-      `build ${outDir}/${layout.bundle("event-store").replace(/main\.mjs$/u, "")} /app/${layout.bundle("event-store").replace(/main\.mjs$/u, "")}`,
+      shared,
+      `build ${outDir}/${bundleDir("event-store")} /app/${bundleDir("event-store")}`,
       `build ${outDir}/${layout.migrations}/ /app/${layout.migrations}/`,
-      `build ${outDir}/${layout.nodeModules}/ /app/${layout.nodeModules}/`,
     ]);
+    expect(layout.serviceModules("event-store").startsWith(bundleDir("event-store"))).toBe(true);
     for (const service of ["crud-store", "metrics-consumer"] as const) {
-      const dir = layout.bundle(service).replace(/main\.mjs$/u, "");
-      expect(copies(service)).toEqual([`build ${outDir}/${dir} /app/${dir}`]);
+      expect(copies(service)).toEqual([shared, `build ${outDir}/${bundleDir(service)} /app/${bundleDir(service)}`]);
     }
     // Nothing is installed in the service images: no npm, no apt.
     for (const service of eskitServices) {

@@ -109,22 +109,42 @@ async function start(service: EskitService): Promise<void> {
 }
 
 describe("the service images, played without Docker", () => {
-  it("hold beside the bundles only PGlite, a production dependency of the Event Store, and its migrations", async () => {
+  it("hold beside the bundles only koffi with its binary (every image) and PGlite with the migrations (the Event Store's), at the versions the services depend on", async () => {
     const out = join(work, "build", "out");
-    expect(await readdir(join(out, layout.nodeModules))).toEqual(["@electric-sql"]);
-    expect(await readdir(join(out, layout.nodeModules, "@electric-sql"))).toEqual(["pglite"]);
-    const manifest = JSON.parse(
-      await readFile(join(out, layout.nodeModules, "@electric-sql/pglite/package.json"), "utf8"),
-    ) as { version: string };
-    const eventStore = JSON.parse(await readFile(join(repoRoot, "event-store/package.json"), "utf8")) as {
-      dependencies: Record<string, string>;
-    };
-    expect(eventStore.dependencies["@electric-sql/pglite"]).toBe(manifest.version);
+    const manifest = async (dir: string) =>
+      JSON.parse(await readFile(join(dir, "package.json"), "utf8")) as {
+        version: string;
+        dependencies: Record<string, string>;
+        optionalDependencies: Record<string, string>;
+      };
+    const binary = `koffi-${process.platform}-${process.arch}`;
+    expect(await readdir(join(out, layout.nodeModules))).toEqual(["@koromix", "koffi"]);
+    expect(await readdir(join(out, layout.nodeModules, "@koromix"))).toEqual([binary]);
+    const koffi = await manifest(join(out, layout.nodeModules, "koffi"));
+    expect((await manifest(join(repoRoot, "server-kit"))).dependencies["koffi"]).toBe(koffi.version);
+    expect(koffi.optionalDependencies[`@koromix/${binary}`]).toBe(koffi.version);
+    expect(await readdir(join(out, layout.serviceModules("event-store")))).toEqual(["@electric-sql"]);
+    expect(await readdir(join(out, layout.serviceModules("event-store"), "@electric-sql"))).toEqual(["pglite"]);
+    const pglite = await manifest(join(out, layout.serviceModules("event-store"), "@electric-sql/pglite"));
+    expect((await manifest(join(repoRoot, "event-store"))).dependencies["@electric-sql/pglite"]).toBe(pglite.version);
     expect(
       (await readdir(join(work, "event-store/app/migrations"))).filter((f) => f.endsWith(".sql")).length,
     ).toBeGreaterThan(0);
-    expect(await readdir(join(work, "crud-store/app"))).toEqual(["services"]);
-    expect(await readdir(join(work, "metrics-consumer/app"))).toEqual(["services"]);
+    expect(await readdir(join(work, "crud-store/app"))).toEqual(["node_modules", "services"]);
+    expect(await readdir(join(work, "metrics-consumer/app"))).toEqual(["node_modules", "services"]);
+  });
+
+  it("lets every service's bundle load koffi and call into the C library, as its heap trimming does", async () => {
+    for (const service of eskitServices) {
+      const script =
+        "import('koffi').then((k) => { k.default.load('libc.so.6').func('int getpid()'); process.stdout.write('ok'); })";
+      const run = await runToEnd(
+        process.execPath,
+        ["--input-type=module", "-e", script],
+        join(work, service, "app", dirname(layout.bundle(service))),
+      );
+      expect(run, service).toEqual({ code: 0, output: "ok" });
+    }
   });
 
   // In Compose's order: each one once what it depends on is healthy.

@@ -127,6 +127,12 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     quietMs: 2000,
     minIntervalMs: 30_000,
     onCollected: (ended, ms) => log.info("memory reclaimed after streams ended", { ended, gc_ms: Math.round(ms) }),
+    onTrimmed: (before, after, ms) =>
+      log.info("freed C heap given back to the system", {
+        rss_before_mib: Math.round(before / 2 ** 20),
+        rss_after_mib: Math.round(after / 2 ** 20),
+        trim_ms: Math.round(ms),
+      }),
   });
   // After the services' own interceptors (logging, error mapping), so refused calls are logged and counted with the
   // code their client sees; authentication before the stream limit, so callers without a token take no stream slot;

@@ -1,5 +1,6 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+import { loadMallocTrim } from "./malloc-trim.js";
 
 /** Options of {@link streamEndReclaimer}. */
 export interface ReclaimOptions {
@@ -11,6 +12,11 @@ export interface ReclaimOptions {
   readonly minIntervalMs: number;
   /** Told of each collection (for the log). */
   readonly onCollected?: (ended: number, ms: number) => void;
+  /**
+   * Told of each trim of the C heap after a collection: the resident set size before and after it, in bytes, and the
+   * time it took. Not called where there is nothing to trim with (see {@link loadMallocTrim}).
+   */
+  readonly onTrimmed?: (rssBefore: number, rssAfter: number, ms: number) => void;
 }
 
 const secondCollectionMs = 3000;
@@ -42,7 +48,8 @@ function fullCollection(): () => void {
  * Returns the function to call whenever a server stream ends. When a crowd of streams ends (many clients leaving at
  * once), it runs one full garbage collection after they have gone, so the memory they held (their buffered messages,
  * most of it outside V8's heap) returns to the system within seconds. Without it that memory is garbage but stays:
- * V8 collects when allocation asks for it, and a server whose clients just left allocates almost nothing.
+ * V8 collects when allocation asks for it, and a server whose clients just left allocates almost nothing. Then it
+ * trims the C heap ({@link loadMallocTrim}): what the collection freed there stays resident otherwise.
  */
 export function streamEndReclaimer(options: ReclaimOptions): () => void {
   let ended = 0;
@@ -62,8 +69,12 @@ export function streamEndReclaimer(options: ReclaimOptions): () => void {
     lastCollection = performance.now();
     options.onCollected?.(count, lastCollection - started);
     // Buffers found dead are freed by a background sweep after the collection, and heap pages emptied by it are
-    // given back by the next one: a second collection a little later returns those pages too.
-    setTimeout(() => fullCollection()(), secondCollectionMs).unref();
+    // given back by the next one: a second collection a little later returns those pages too. By then every freed
+    // buffer is back in the C heap, so that is when to trim it.
+    setTimeout(() => {
+      fullCollection()();
+      void trimCHeap(options.onTrimmed);
+    }, secondCollectionMs).unref();
   };
   return () => {
     ended++;
@@ -71,4 +82,13 @@ export function streamEndReclaimer(options: ReclaimOptions): () => void {
     clearTimeout(timer);
     timer = setTimeout(run, options.quietMs).unref();
   };
+}
+
+async function trimCHeap(onTrimmed: ReclaimOptions["onTrimmed"]): Promise<void> {
+  const trim = await loadMallocTrim();
+  if (trim === undefined) return;
+  const rssBefore = process.memoryUsage.rss();
+  const started = performance.now();
+  trim();
+  onTrimmed?.(rssBefore, process.memoryUsage.rss(), performance.now() - started);
 }
