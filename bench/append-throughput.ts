@@ -72,6 +72,7 @@ export async function appendThroughput(config: BenchConfig): Promise<void> {
     const drizzleRows: string[][] = [];
     try {
       for (const [index, cell] of cells.entries()) {
+        if (!config.appendCells(cell)) continue;
         const label = `${cell.eventsPerRequest}-event × c${cell.concurrency}`;
         progress(`append: ${label} ESKIT gRPC`);
         const eskitHead = await logHead(eskitSql);
@@ -111,6 +112,7 @@ export async function appendThroughput(config: BenchConfig): Promise<void> {
     try {
       for (const concurrency of [16, 64]) {
         const cell = { eventsPerRequest: 1, concurrency };
+        if (!config.appendCells(cell)) continue;
         progress(`append: Drizzle transaction vs statement, c${concurrency}`);
         const statement = await measure(
           config,

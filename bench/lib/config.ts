@@ -26,6 +26,11 @@ export interface BenchConfig {
   readonly fanOutRate: number;
   readonly fanOutEvents: number;
   readonly catchUpEvents: number;
+  /**
+   * Whether benchmark 1 measures a cell: all of them unless BENCH_APPEND_CELLS lists some, as
+   * `<events per request>x<concurrency>` separated by commas (e.g. `100x4,100x16`).
+   */
+  readonly appendCells: (cell: { eventsPerRequest: number; concurrency: number }) => boolean;
 }
 
 function number(name: string, fallback: number, min: number): number {
@@ -56,6 +61,7 @@ export function loadBenchConfig(): BenchConfig {
     fanOutRate: number("BENCH_FANOUT_RATE", 2000, 1),
     fanOutEvents: number("BENCH_FANOUT_EVENTS", 10_000, 100),
     catchUpEvents: number("BENCH_CATCHUP_EVENTS", 100_000, 1000),
+    appendCells: cellFilter(process.env.BENCH_APPEND_CELLS ?? ""),
   };
 }
 
@@ -65,4 +71,13 @@ export function describeConfig(c: BenchConfig): string {
     `BENCH_SECONDS=${c.seconds} warm-up=${c.warmupSeconds}s server=${c.server}` +
     ` LOG_LEVEL=${process.env.LOG_LEVEL ?? "warn"} ESKIT_DB_POOL_SIZE=${process.env.ESKIT_DB_POOL_SIZE ?? "(default)"}`
   );
+}
+
+function cellFilter(list: string): BenchConfig["appendCells"] {
+  const wanted = list.split(",").filter((item) => item.trim() !== "");
+  for (const item of wanted) {
+    if (!/^\s*\d+x\d+\s*$/u.test(item)) throw new Error(`BENCH_APPEND_CELLS: "${item}" is not <events>x<concurrency>`);
+  }
+  const cells = new Set(wanted.map((item) => item.trim()));
+  return (cell) => cells.size === 0 || cells.has(`${cell.eventsPerRequest}x${cell.concurrency}`);
 }
