@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
-const packages = "{server-kit,event-store,client,crud-store,metrics-consumer,test-kit,deploy}";
+const packages = "{server-kit,event-store,client,cli,crud-store,metrics-consumer,test-kit,deploy}";
 /** Files run side by side: one per core here, two in CI (its machines have 2 cores, and timings there must hold). */
 const suiteWorkers = process.env["CI"] === "true" ? 2 : Math.max(2, availableParallelism());
 

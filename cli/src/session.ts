@@ -1,0 +1,75 @@
+import type { Client } from "@connectrpc/connect";
+import {
+  createConsumerClient,
+  createEventStoreClient,
+  type ConsumerClient,
+  type EventStoreClient,
+} from "@eskit/client";
+import { createNodeTransport, type NodeTransport } from "@eskit/client/node.js";
+import { CrudStoreService } from "@eskit/gen/eskit/crudstore/v1/crud_store_pb.js";
+import { createClient } from "@connectrpc/connect";
+import { UsageError } from "./exit-codes.js";
+
+/** The options every command takes. */
+export interface GlobalOptions {
+  readonly url: string;
+  readonly crudUrl: string;
+  readonly token: string | undefined;
+  readonly output: "json" | "table";
+}
+
+/**
+ * What one run of `eskit` holds: its connections (opened on first use, closed when the run ends) and the signal
+ * that Ctrl-C aborts, which every long call and loop listens to.
+ */
+export class Session {
+  private readonly transports: NodeTransport[] = [];
+  private readonly interrupt = new AbortController();
+
+  /** Aborted by Ctrl-C (SIGINT): long commands stop cleanly, saving what they must. */
+  get signal(): AbortSignal {
+    return this.interrupt.signal;
+  }
+
+  abort(): void {
+    this.interrupt.abort();
+  }
+
+  eventStore(options: GlobalOptions): EventStoreClient {
+    return createEventStoreClient(this.transport(options.url, options.token));
+  }
+
+  consumers(options: GlobalOptions): ConsumerClient {
+    return createConsumerClient(this.transport(options.url, options.token));
+  }
+
+  crudStore(options: GlobalOptions): Client<typeof CrudStoreService> {
+    return createClient(CrudStoreService, this.transport(options.crudUrl, options.token));
+  }
+
+  close(): void {
+    for (const transport of this.transports.splice(0)) transport.close();
+  }
+
+  /** Connect's protocol, binary, over HTTP/1.1: what passes every proxy; streams work over it too. */
+  private transport(url: string, token: string | undefined): NodeTransport {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new UsageError(`not a URL: ${JSON.stringify(url)} (e.g. http://127.0.0.1:8081)`);
+    }
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+      throw new UsageError(`not an http(s) URL: ${JSON.stringify(url)}`);
+    }
+    const transport = createNodeTransport({
+      baseUrl: url,
+      protocol: "connect",
+      binary: true,
+      httpVersion: "1.1",
+      ...(token === undefined || token === "" ? {} : { token }),
+    });
+    this.transports.push(transport);
+    return transport;
+  }
+}
