@@ -17,6 +17,7 @@ COPY event-store/package.json event-store/
 COPY crud-store/package.json crud-store/
 COPY metrics-consumer/package.json metrics-consumer/
 COPY client/package.json client/
+COPY cli/package.json cli/
 COPY test-kit/package.json test-kit/
 RUN npm ci --no-audit --no-fund
 COPY . .
