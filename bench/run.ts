@@ -1,5 +1,6 @@
 import { appendThroughput } from "./append-throughput.js";
 import { catchUp } from "./catch-up.js";
+import { cliTransfer } from "./cli-transfer.js";
 import { crudStore } from "./crud.js";
 import { loadBenchConfig } from "./lib/config.js";
 import { logsPollLatency } from "./logs-poll-latency.js";
@@ -12,4 +13,5 @@ await appendThroughput(config);
 await logsPollLatency(config);
 await catchUp(config);
 await crudStore(config);
+await cliTransfer(config);
 process.stderr.write(`[bench] done in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);

@@ -1,9 +1,11 @@
 import yargs from "yargs";
 import { group, toYargs } from "./commands/command.js";
 import { consumersGet, consumersList, consumersSet } from "./commands/consumers.js";
+import { docCreate, docDelete, docGet, docHistory, docList, docUpdate } from "./commands/doc.js";
 import { exportLog } from "./commands/export.js";
 import { importLog } from "./commands/import.js";
 import { append, events, head, tail } from "./commands/log.js";
+import { typesGet, typesList, typesRegister } from "./commands/types.js";
 import { describeError, exitCodeOf, exitCodes, UsageError } from "./exit-codes.js";
 import { type Io, processIo } from "./output.js";
 import { Session } from "./session.js";
@@ -70,6 +72,24 @@ function parser(args: readonly string[], session: Session, io: Io) {
     .command(toYargs(importLog, session, io))
     .command(
       group("consumers", "consumers and their offsets", [consumersList, consumersGet, consumersSet], session, io),
+    )
+    .command(
+      group(
+        "doc",
+        "documents of the Crud Store: create, get, update, delete, their history, list",
+        [docCreate, docGet, docUpdate, docDelete, docHistory, docList],
+        session,
+        io,
+      ),
+    )
+    .command(
+      group(
+        "types",
+        "the Crud Store's entity types and their JSON Schemas",
+        [typesList, typesGet, typesRegister],
+        session,
+        io,
+      ),
     )
     .completion("completion", "print a shell completion script: eskit completion >> ~/.bashrc (or ~/.zshrc)")
     .demandCommand(1, "say what to do: eskit --help lists the commands")

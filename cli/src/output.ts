@@ -8,6 +8,28 @@ export interface Io {
 
 export const processIo: Io = { stdout: process.stdout, stderr: process.stderr };
 
+/** Columns apart by two spaces, no borders: what `kubectl get` and `docker ps` print, easy to read and to grep. */
+const plain = {
+  chars: {
+    top: "",
+    "top-mid": "",
+    "top-left": "",
+    "top-right": "",
+    bottom: "",
+    "bottom-mid": "",
+    "bottom-left": "",
+    "bottom-right": "",
+    left: "",
+    "left-mid": "",
+    mid: "",
+    "mid-mid": "",
+    right: "",
+    "right-mid": "",
+    middle: "  ",
+  },
+  style: { "padding-left": 0, "padding-right": 0, head: [], border: [] },
+};
+
 /** A column of a table: its title and how a row shows in it. */
 export interface Column<T> {
   readonly title: string;
@@ -15,8 +37,8 @@ export interface Column<T> {
 }
 
 /**
- * Prints `rows` as a JSON array (`json`, what scripts read: `toJson` gives each row's JSON form) or as a table
- * (`table`, for people).
+ * Prints `rows` as a JSON array on one line (`json`, what scripts read, e.g. with jq: `toJson` gives each row's JSON
+ * form) or as a table (`table`, for people).
  */
 export function printRows<T>(
   io: Io,
@@ -26,25 +48,32 @@ export function printRows<T>(
   toJson: (row: T) => unknown,
 ): void {
   if (format === "json") {
-    io.stdout.write(`${JSON.stringify(rows.map(toJson), null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify(rows.map(toJson))}\n`);
     return;
   }
-  const table = new Table({ head: columns.map((c) => c.title), style: { head: [], border: [] } });
+  const table = new Table({ ...plain, head: columns.map((c) => c.title.toUpperCase()) });
   for (const row of rows) table.push(columns.map((c) => c.value(row)));
-  io.stdout.write(`${table.toString()}\n`);
+  io.stdout.write(`${trimLines(table.toString())}\n`);
 }
 
-/** Prints one record: JSON, or a two-column table of its fields. */
+/** Prints one record: JSON on one line, or a two-column table of its fields. */
 export function printRecord(io: Io, format: "json" | "table", record: Record<string, unknown>): void {
   if (format === "json") {
-    io.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify(record)}\n`);
     return;
   }
-  const table = new Table({ style: { head: [], border: [] } });
+  const table = new Table(plain);
   for (const [key, value] of Object.entries(record)) {
     table.push({ [key]: typeof value === "string" ? value : JSON.stringify(value, null, 2) });
   }
-  io.stdout.write(`${table.toString()}\n`);
+  io.stdout.write(`${trimLines(table.toString())}\n`);
+}
+
+function trimLines(text: string): string {
+  return text
+    .split("\n")
+    .map((line) => line.trimEnd())
+    .join("\n");
 }
 
 /** At most `max` characters of `text` on one line, for table cells. */

@@ -18,7 +18,7 @@ export function progressOf(io: Io, verb: string, total: number, unit = "events")
   let count = 0;
   const rate = () => Math.round(count / Math.max((performance.now() - started) / 1000, 0.001));
   const summary = () =>
-    `${verb} ${count.toLocaleString("en")} ${unit} in ${((performance.now() - started) / 1000).toFixed(1)} s` +
+    `${verb} ${count.toLocaleString("en")} ${count === 1 ? unit.replace(/s$/u, "") : unit} in ${((performance.now() - started) / 1000).toFixed(2)} s` +
     ` (${rate().toLocaleString("en")}/s)`;
   if (io.stderr.isTTY === true) {
     const bar = new SingleBar(

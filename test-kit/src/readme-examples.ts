@@ -41,6 +41,10 @@ export const notRun: ReadonlyArray<{ readonly pattern: RegExp; readonly reason: 
     pattern: /^npx buf curl\b(?![^]*--timeout)[^]*\/(?:LogsPoll|Watch)\b/u,
     reason: "a stream without a deadline: it goes on until Ctrl-C",
   },
+  {
+    pattern: /^npx eskit\b[^\n]*\btail\b/u,
+    reason: "follows the log until Ctrl-C (cli/test/log.e2e.spec.ts runs it and stops it)",
+  },
   { pattern: /^docker\b/u, reason: "needs a Docker engine, which the test machines do not have" },
 ];
 

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { GetHeadRequestSchema } from "@eskit/client";
+import { type AppLogEntry, GetHeadRequestSchema } from "@eskit/client";
 import { wholeNumber } from "../args.js";
 import { entryLine } from "../entry-json.js";
 import { writeWithBackpressure } from "../output.js";
@@ -26,31 +26,52 @@ export const exportLog: EskitCommand = {
     const headId = (await eventStore.getHead(create(GetHeadRequestSchema), { signal: session.signal })).headId;
     const progress = progressOf(io, "exported", Number(headId - fromId + 1n));
     const selector = String(args["selector"]);
-    const page = (from: bigint) =>
-      eventStore.logs({ fromId: from, size: pageSize, selector }, { signal: session.signal });
     let count = 0;
-    let cursor = fromId;
-    // The next page is asked for while this one is written, so the reader and the server work side by side.
-    let next = page(cursor);
-    for (;;) {
-      const { entries, nextFromId } = await next;
-      // Past the head as of the start, or no progress (the end of the log): this is the last page.
-      const last = nextFromId <= cursor || nextFromId > headId || session.signal.aborted;
-      if (!last) next = page(nextFromId);
-      cursor = nextFromId;
+    const write = async (entries: readonly AppLogEntry[]): Promise<void> => {
+      if (entries.length === 0) return;
       let text = "";
-      let written = 0;
-      for (const entry of entries) {
-        if (entry.id > headId) break;
-        text += `${entryLine(entry)}\n`;
-        written++;
+      for (const entry of entries) text += `${entryLine(entry)}\n`;
+      await writeWithBackpressure(io.stdout, text);
+      count += entries.length;
+      progress.update(Number(entries.at(-1)!.id - fromId + 1n), count);
+    };
+    if (fromId > headId) {
+      // Nothing to export.
+    } else if (selector === "" || selector === "*") {
+      // The whole log: one LogsPoll stream (catch-up reads it in large pages, without a round trip per page), left
+      // once it has brought the head, which it must (every id up to the head is committed).
+      const call = new AbortController();
+      const stop = (): void => call.abort();
+      session.signal.addEventListener("abort", stop, { once: true });
+      try {
+        for await (const response of eventStore.logsPoll({ fromId }, { signal: call.signal })) {
+          const entries = response.entries.filter((e) => e.id <= headId);
+          await write(entries);
+          if (entries.length < response.entries.length || entries.at(-1)?.id === headId) break;
+        }
+      } catch (error) {
+        if (!session.signal.aborted) throw error;
+      } finally {
+        session.signal.removeEventListener("abort", stop);
+        call.abort();
       }
-      if (written > 0) {
-        await writeWithBackpressure(io.stdout, text);
-        count += written;
-        progress.update(Number(entries[written - 1]!.id - fromId + 1n), count);
+    } else {
+      // A selector's part of it: Logs pages, whose cursor says when the head is passed even when no entry after the
+      // last one matches (a stream would then wait for the next match). The next page is asked for while this one
+      // is written.
+      const page = (from: bigint) =>
+        eventStore.logs({ fromId: from, size: pageSize, selector }, { signal: session.signal });
+      let cursor = fromId;
+      let next = page(cursor);
+      for (;;) {
+        const { entries, nextFromId } = await next;
+        // Past the head as of the start, or no progress (the end of the log): this is the last page.
+        const last = nextFromId <= cursor || nextFromId > headId || session.signal.aborted;
+        if (!last) next = page(nextFromId);
+        cursor = nextFromId;
+        await write(entries.filter((e) => e.id <= headId));
+        if (last) break;
       }
-      if (last) break;
     }
     progress.stop();
   },

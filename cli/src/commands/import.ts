@@ -7,8 +7,11 @@ import { printRecord } from "../output.js";
 import { progressOf } from "../progress.js";
 import type { EskitCommand } from "./command.js";
 
-/** At most this many bytes of lines per Append (and `--batch` events). */
-const batchBytes = 1024 * 1024;
+/**
+ * At most this many bytes of lines per Append (and `--batch` events): below the Event Store's default bound on a
+ * request's payloads (ESKIT_MAX_REQUEST_BYTES, 4 MiB).
+ */
+const batchBytes = 3 * 1024 * 1024;
 
 /** Where an interrupted import of `file` resumes: the byte just after the last line of its last stored batch. */
 interface Checkpoint {
@@ -41,8 +44,8 @@ export const importLog: EskitCommand = {
   builder: (yargs) =>
     yargs.positional("file", { type: "string", describe: "the NDJSON file" }).option("batch", {
       type: "number",
-      default: 1000,
-      describe: "events per Append (at most 1 MiB of them); keep it the same when resuming",
+      default: 5000,
+      describe: "events per Append (at most 3 MiB of them); keep it the same when resuming",
     }),
   run: async ({ session, io, options, args }) => {
     const file = String(args["file"]);
@@ -72,17 +75,26 @@ export const importLog: EskitCommand = {
     let batch: Line[] = [];
     let bytes = 0;
     let at = start;
-    const flush = async (): Promise<void> => {
-      if (batch.length === 0) return;
+    // One batch is stored while the next is read and parsed; Appends themselves go one after the other, so the
+    // events keep the file's order in the log (and each originator's versions arrive in order).
+    let storing: Promise<void> | undefined;
+    const store = async (lines: readonly Line[]): Promise<void> => {
       // Not cancelled by Ctrl-C: the batch under way is stored and noted, then the import stops.
-      await eventStore.append(create(AppendRequestSchema, { events: batch.map((l) => l.event) }));
-      const last = batch.at(-1)!;
-      at = { ...at, offset: last.end, lines: last.number, events: at.events + batch.length };
+      await eventStore.append(create(AppendRequestSchema, { events: lines.map((l) => l.event) }));
+      const last = lines.at(-1)!;
+      at = { ...at, offset: last.end, lines: last.number, events: at.events + lines.length };
       // Written aside, then renamed over the old one: a kill mid-write leaves the previous note whole.
       await writeFile(`${checkpointFile}.tmp`, JSON.stringify(at));
       await rename(`${checkpointFile}.tmp`, checkpointFile);
-      done += batch.length;
+      done += lines.length;
       progress.update(done, done);
+    };
+    const flush = async (): Promise<void> => {
+      await storing;
+      if (batch.length === 0 || session.signal.aborted) return;
+      storing = store(batch);
+      // Its failure surfaces at the next flush; until then it must not count as unhandled.
+      storing.catch(() => {});
       batch = [];
       bytes = 0;
     };
@@ -94,12 +106,13 @@ export const importLog: EskitCommand = {
       batch.push(line);
       bytes += line.bytes;
     }
+    await flush();
+    await storing;
     if (session.signal.aborted) {
       progress.stop();
       io.stderr.write(`interrupted after line ${at.lines}: run the same command again to resume\n`);
       return;
     }
-    await flush();
     progress.stop();
     await rm(checkpointFile, { force: true });
     await rm(`${checkpointFile}.tmp`, { force: true });

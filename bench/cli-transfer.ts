@@ -1,0 +1,163 @@
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { create, fromJsonString } from "@bufbuild/protobuf";
+import { AppendRequestSchema, AppLogEntrySchema, createEventStoreClient, type Event } from "@eskit/client";
+import { createNodeTransport } from "@eskit/client/node.js";
+import { type BenchConfig, describeConfig, loadBenchConfig } from "./lib/config.js";
+import { startBenchServer } from "./lib/event-store-server.js";
+import { createFreshDatabase } from "./lib/fresh-database.js";
+import { isMain } from "./lib/is-main.js";
+import { count, ratio } from "./lib/stats.js";
+import { printTable, progress } from "./lib/table.js";
+
+const bin = fileURLToPath(new URL("../cli/bin/eskit.mjs", import.meta.url));
+const events = Number(process.env["BENCH_CLI_EVENTS"] ?? 100_000);
+const batch = 1000;
+
+/**
+ * Benchmark 5: `eskit export` and `eskit import` (issue 13: ≥ 100,000 and ≥ 30,000 events/s), run as a user runs
+ * them (the executable, a file, a fresh Event Store on a fresh database). Baselines, in the same run: the same log
+ * paged through `@eskit/client` in this process without writing it anywhere (what the store gives), and the same
+ * events appended from this process in the import's batches, one after the other (what the store takes).
+ */
+export async function cliTransfer(config: BenchConfig): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), "eskit-bench-cli-"));
+  const source = join(work, "events.ndjson");
+  const lines: string[] = [];
+  for (let i = 0; i < events; i++) {
+    const event = {
+      originator: { id: `order-${i % 1000}`, version: String(Math.floor(i / 1000) + 1) },
+      eventType: i % 10 === 0 ? "Order.Cancelled" : "Order.Placed",
+      payload: JSON.stringify({ i, sku: `sku-${i % 97}`, quantity: (i % 7) + 1, note: "x".repeat(120) }),
+      eventId: randomUUID(),
+      occurredOn: new Date(Date.UTC(2026, 0, 1) + i).toISOString(),
+      metadata: { source: "bench" },
+    };
+    lines.push(JSON.stringify({ id: String(i + 1), event }));
+  }
+  await writeFile(source, `${lines.join("\n")}\n`);
+  const rows: string[][] = [];
+  const databases = await Promise.all([
+    createFreshDatabase(config.databaseUrl, "cli"),
+    createFreshDatabase(config.databaseUrl, "cli_base"),
+  ]);
+  const [store, baseStore] = await Promise.all(databases.map((db) => startBenchServer(config, db.url)));
+  try {
+    progress(`cli: eskit import of ${events} events`);
+    let importWork = 0;
+    const imported = await timed(async () => {
+      importWork = await runEskit(["--url", store!.url, "import", source], undefined);
+    });
+    progress("cli: baseline, the same batches appended from this process");
+    const appended = await timed(() => appendBatches(baseStore!.url, lines));
+    progress("cli: eskit export");
+    const exportFile = join(work, "export.ndjson");
+    let exportWork = 0;
+    const exported = await timed(async () => {
+      exportWork = await runEskit(["--url", store!.url, "export"], exportFile);
+    });
+    progress("cli: baseline, the log paged through @eskit/client");
+    const paged = await timed(() => pageAll(store!.url));
+    const rate = (ms: number) => (events / ms) * 1000;
+    rows.push([
+      "import",
+      count(rate(importWork)),
+      count(rate(imported)),
+      count(rate(appended)),
+      ratio(rate(importWork), rate(appended)),
+      rate(importWork) >= 30_000 ? "≥ 30,000 ✓" : "≥ 30,000 ✗",
+    ]);
+    rows.push([
+      "export",
+      count(rate(exportWork)),
+      count(rate(exported)),
+      count(rate(paged)),
+      ratio(rate(exportWork), rate(paged)),
+      rate(exportWork) >= 100_000 ? "≥ 100,000 ✓" : "≥ 100,000 ✗",
+    ]);
+  } finally {
+    await Promise.all([store?.stop(), baseStore?.stop()]);
+    await Promise.all(databases.map((db) => db.drop()));
+    await rm(work, { recursive: true, force: true });
+  }
+  printTable(
+    "5. eskit export and import (events/s)",
+    [
+      { title: "command" },
+      { title: "eskit ev/s" },
+      { title: "with start-up" },
+      { title: "baseline ev/s" },
+      { title: "eskit ÷ baseline" },
+      { title: "target (issue 13)", align: "left" },
+    ],
+    rows,
+    [
+      `${count(events)} events of ~250 bytes over 1000 originators; the executable run as a child process, its output to a file; eskit ev/s = the rate the command reports for its work (its last line on stderr), "with start-up" = over the whole run of the process (loading its TypeScript through tsx takes about 0.5-0.8 s here)`,
+      "baselines, this process through @eskit/client (Connect, binary, HTTP/1.1, as the command): import = the same 1000-event Appends one after the other into a second fresh store; export = Logs pages of 1000 from the same store, decoded, written nowhere",
+      describeConfig(config),
+    ],
+  );
+}
+
+async function timed(run: () => Promise<void>): Promise<number> {
+  const started = performance.now();
+  await run();
+  return performance.now() - started;
+}
+
+/** Runs `eskit`; resolves to the time the command reports for its work (from its last line on stderr), in ms. */
+function runEskit(args: readonly string[], stdoutFile: string | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const chunks: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => {
+      if (stdoutFile !== undefined) chunks.push(chunk);
+    });
+    child.once("error", reject);
+    child.once("close", (code) => {
+      if (code !== 0) return reject(new Error(`eskit ${args.join(" ")} exited with ${code}: ${stderr}`));
+      const reported = /(?:imported|exported) [\d,]+ events in ([\d.]+) s/u.exec(stderr);
+      if (reported === null) return reject(new Error(`eskit ${args.join(" ")} reported no time: ${stderr}`));
+      const ms = Number(reported[1]) * 1000;
+      if (stdoutFile === undefined) return resolve(ms);
+      const text = Buffer.concat(chunks).toString("utf8");
+      const count = text.split("\n").length - 1;
+      if (count !== events) return reject(new Error(`eskit export wrote ${count} lines, not ${events}`));
+      writeFile(stdoutFile, text).then(() => resolve(ms), reject);
+    });
+  });
+}
+
+async function appendBatches(url: string, lines: readonly string[]): Promise<void> {
+  const transport = createNodeTransport({ baseUrl: url, protocol: "connect", binary: true, httpVersion: "1.1" });
+  try {
+    const client = createEventStoreClient(transport);
+    for (let i = 0; i < lines.length; i += batch) {
+      const slice: Event[] = lines.slice(i, i + batch).map((l) => fromJsonString(AppLogEntrySchema, l).event!);
+      await client.append(create(AppendRequestSchema, { events: slice }));
+    }
+  } finally {
+    transport.close();
+  }
+}
+
+async function pageAll(url: string): Promise<void> {
+  const transport = createNodeTransport({ baseUrl: url, protocol: "connect", binary: true, httpVersion: "1.1" });
+  try {
+    let seen = 0;
+    for await (const page of createEventStoreClient(transport).pageLogs({ fromId: 1n, size: 1000 })) {
+      seen += page.entries.length;
+    }
+    if (seen !== events) throw new Error(`paged ${seen} entries, not ${events}`);
+  } finally {
+    transport.close();
+  }
+}
+
+if (isMain(import.meta.url)) await cliTransfer(loadBenchConfig());
