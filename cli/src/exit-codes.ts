@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { schemaViolationsOf } from "@eskit/client";
 
 /**
  * The exit codes of `eskit`, distinct per kind of failure so that scripts can tell them apart (like curl's and
@@ -59,6 +60,12 @@ export function describeError(error: unknown): string {
   if (error instanceof UsageError) return error.message;
   if (error instanceof ConnectError) {
     const code = Code[error.code].replace(/([a-z])([A-Z])/gu, "$1_$2").toLowerCase();
+    // A document that breaks its type's schema: each violation on a line of its own, at its field.
+    const violations = schemaViolationsOf(error);
+    if (violations !== undefined) {
+      const lines = violations.violations.map((v) => `\n  ${v.path === "" ? "(the document)" : v.path}: ${v.message}`);
+      return `${code}: the document does not match the schema of ${violations.entityType} (schema_version ${violations.schemaVersion}):${lines.join("")}`;
+    }
     return `${code}: ${error.rawMessage}`;
   }
   return error instanceof Error ? error.message : String(error);

@@ -1,21 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createEventStoreClient } from "@eskit/client";
 import { createNodeTransport } from "@eskit/client/node.js";
-import { runCli, type Services, startServices } from "./support/run-cli.js";
+import { runCli, useServices } from "./support/run-cli.js";
 
-let services: Services;
-const eskit = (args: readonly string[], options?: Parameters<typeof runCli>[1]) =>
-  runCli([...services.flags, ...args], options);
+const { eskit, services } = useServices();
 const json = (stdout: string): unknown => JSON.parse(stdout);
-
-beforeAll(async () => {
-  services = await startServices();
-}, 60_000);
-
-afterAll(async () => {
-  await services?.stop();
-});
 
 describe("eskit head, append and events", () => {
   it("appends events, reads them back exactly, and moves the head", async () => {
@@ -114,7 +104,7 @@ describe("eskit head, append and events", () => {
   });
 
   it("takes its URL from ESKIT_URL", async () => {
-    const result = await runCli(["head"], { env: { ESKIT_URL: services.eventStoreUrl } });
+    const result = await runCli(["head"], { env: { ESKIT_URL: services().eventStoreUrl } });
     expect(result.code).toBe(0);
     expect(json(result.stdout)).toHaveProperty("head");
   });
@@ -128,7 +118,7 @@ describe("eskit tail", () => {
     });
     // Appends (through the client: a process per append would be slow) until the tail has printed three of them; it
     // may start after the first few.
-    const transport = createNodeTransport({ baseUrl: services.eventStoreUrl, protocol: "connect" });
+    const transport = createNodeTransport({ baseUrl: services().eventStoreUrl, protocol: "connect" });
     const client = createEventStoreClient(transport);
     let done = false;
     void tailing.then(() => (done = true));

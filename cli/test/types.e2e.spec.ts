@@ -2,12 +2,10 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, type Services, startServices } from "./support/run-cli.js";
+import { describe, expect, it } from "vitest";
+import { useServices } from "./support/run-cli.js";
 
-let services: Services;
-const eskit = (args: readonly string[], options?: Parameters<typeof runCli>[1]) =>
-  runCli([...services.flags, ...args], options);
+const { eskit } = useServices();
 const json = (stdout: string): unknown => JSON.parse(stdout);
 const newType = () => `acme.T${randomUUID().replaceAll("-", "")}`;
 
@@ -16,14 +14,6 @@ const petSchema = {
   required: ["name"],
   properties: { name: { type: "string" }, age: { type: "integer", minimum: 0 } },
 };
-
-beforeAll(async () => {
-  services = await startServices();
-}, 60_000);
-
-afterAll(async () => {
-  await services?.stop();
-});
 
 describe("eskit types register, get and list", () => {
   it("registers types with and without a schema and reads them back exactly, listed in name order", async () => {

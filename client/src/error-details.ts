@@ -14,14 +14,23 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
-import { DocumentConflictSchema, DocumentExistsSchema } from "@eskit/gen/eskit/crudstore/v1/errors_pb.js";
+import {
+  DocumentConflictSchema,
+  DocumentExistsSchema,
+  SchemaViolationsSchema,
+} from "@eskit/gen/eskit/crudstore/v1/errors_pb.js";
 import {
   EventIdTakenSchema,
   VersionConflictSchema,
   VersionGapSchema,
 } from "@eskit/gen/eskit/eventstore/v1/errors_pb.js";
 
-export type { DocumentConflict, DocumentExists } from "@eskit/gen/eskit/crudstore/v1/errors_pb.js";
+export type {
+  DocumentConflict,
+  DocumentExists,
+  SchemaViolation,
+  SchemaViolations,
+} from "@eskit/gen/eskit/crudstore/v1/errors_pb.js";
 export type { EventIdTaken, VersionConflict, VersionGap } from "@eskit/gen/eskit/eventstore/v1/errors_pb.js";
 
 /** The first detail of type `desc` on a ConnectError of `code`. */
@@ -44,3 +53,9 @@ export const documentConflictOf = (error: unknown) => detailOf(error, Code.Abort
 
 /** Crud Store, `already_exists`: Create with the id of a document that exists. */
 export const documentExistsOf = (error: unknown) => detailOf(error, Code.AlreadyExists, DocumentExistsSchema);
+
+/**
+ * Crud Store, `invalid_argument`: Create or Update of a document that does not match its type's JSON Schema, with
+ * every violation at its place in the document (a JSON Pointer), e.g. to show each at its field of a form.
+ */
+export const schemaViolationsOf = (error: unknown) => detailOf(error, Code.InvalidArgument, SchemaViolationsSchema);

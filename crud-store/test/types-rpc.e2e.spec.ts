@@ -1,9 +1,9 @@
 import { Code } from "@connectrpc/connect";
-import type { EventStoreClient } from "@eskit/client";
+import { type EventStoreClient, schemaViolationsOf } from "@eskit/client";
 import type { CrudEntitySpec } from "@eskit/gen/eskit/crudstore/v1/crud_store_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { protocols, startCrudStoreHarness, type CrudClient, type CrudStoreHarness } from "./harness.js";
-import { freshId, freshType, parse, rejection } from "./support/documents.js";
+import { freshId, freshType, parse, rejection, rejectionError } from "./support/documents.js";
 
 // One server pair for the file; types are global to it, so each test registers types of its own.
 let harness: CrudStoreHarness;
@@ -340,16 +340,29 @@ describe("schema validation of documents", () => {
       expect(message).toContain("name");
       expect(message).toContain("extra");
     };
+    // The same, typed: each violation at its JSON Pointer, for a client to show at its field.
+    const checkDetail = (error: unknown): void => {
+      const detail = schemaViolationsOf(error);
+      expect(detail).toMatchObject({ entityType, schemaVersion: 1n });
+      const paths = detail!.violations.map((v) => v.path);
+      expect(paths).toEqual(expect.arrayContaining(["/age", "/address/zip", "/tags/1", "/tags/3", ""]));
+      expect(detail!.violations.find((v) => v.path === "/age")?.message).toBe("must be >= 0");
+      expect(detail!.violations.every((v) => v.message !== "")).toBe(true);
+    };
     const id = freshId();
-    const created = await rejection(crud.create({ entityType, originator: { id }, payload: json(bad) }));
+    const created = await rejectionError(crud.create({ entityType, originator: { id }, payload: json(bad) }));
     expect(created.code, created.message).toBe(Code.InvalidArgument);
-    check(created.message);
+    check(created.rawMessage);
+    checkDetail(created);
     expect(await eventStore.readEvents(id)).toEqual([]);
 
     await crud.create({ entityType, originator: { id }, payload: json({ name: "Ada", age: 36 }) });
-    const updated = await rejection(crud.update({ entityType, originator: { id, version: 1n }, payload: json(bad) }));
+    const updated = await rejectionError(
+      crud.update({ entityType, originator: { id, version: 1n }, payload: json(bad) }),
+    );
     expect(updated.code, updated.message).toBe(Code.InvalidArgument);
-    check(updated.message);
+    check(updated.rawMessage);
+    checkDetail(updated);
     expect(await eventStore.readEvents(id)).toHaveLength(1);
     const ok = await crud.update({
       entityType,

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { startCrudStore } from "@eskit/crud-store/app.js";
 import { loadConfig } from "@eskit/crud-store/config.js";
 import { startTestEventStore } from "@eskit/test-kit/event-store.js";
+import { afterAll, beforeAll } from "vitest";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 const bin = fileURLToPath(new URL("../../bin/eskit.mjs", import.meta.url));
@@ -95,4 +96,26 @@ export async function startServices(): Promise<Services> {
       await eventStore.stop();
     },
   };
+}
+
+/**
+ * For a test file: services started before its tests and stopped after them, and `eskit(args)`, which runs the
+ * command against them (their `--url` and `--crud-url` first).
+ */
+export function useServices(): {
+  eskit: (args: readonly string[], options?: RunOptions) => Promise<CliResult>;
+  services: () => Services;
+} {
+  let services: Services | undefined;
+  beforeAll(async () => {
+    services = await startServices();
+  }, 60_000);
+  afterAll(async () => {
+    await services?.stop();
+  });
+  const started = (): Services => {
+    if (services === undefined) throw new Error("the services are not started (call useServices at the top level)");
+    return services;
+  };
+  return { eskit: (args, options) => runCli([...started().flags, ...args], options), services: started };
 }

@@ -12,6 +12,24 @@ export abstract class CrudStoreError extends Error {
 /** The request is malformed, or a document does not match its type's schema. */
 export class ValidationError extends CrudStoreError {}
 
+/** One way a document breaks its type's schema; `path` is a JSON Pointer into the document, "" for the root. */
+export interface SchemaViolation {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** A document does not match its type's JSON Schema: every violation, for the typed detail its client gets. */
+export class SchemaViolationError extends ValidationError {
+  constructor(
+    message: string,
+    readonly entityType: string,
+    readonly schemaVersion: bigint,
+    readonly violations: readonly SchemaViolation[],
+  ) {
+    super(message);
+  }
+}
+
 /** No such document (or type), not at that version, deleted, or of another entity type. */
 export class NotFoundError extends CrudStoreError {}
 

@@ -4,6 +4,7 @@ import {
   CorruptHistoryError,
   NotFoundError,
   PreconditionError,
+  SchemaViolationError,
   ValidationError,
   VersionTakenError,
 } from "../domain/errors.js";
@@ -101,8 +102,11 @@ export class TypeRegistry {
     if (spec === undefined || spec.jsonSchema === "") return;
     const violations = compileJsonSchema(spec.jsonSchema).validate(document);
     if (violations.length > 0) {
-      throw new ValidationError(
+      throw new SchemaViolationError(
         `payload does not match the schema of ${entityType} (schema_version ${spec.schemaVersion}): ${formatViolations(violations)}`,
+        entityType,
+        spec.schemaVersion,
+        violations,
       );
     }
   }

@@ -1,10 +1,15 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { DocumentConflictSchema, DocumentExistsSchema } from "@eskit/gen/eskit/crudstore/v1/errors_pb.js";
+import {
+  DocumentConflictSchema,
+  DocumentExistsSchema,
+  SchemaViolationsSchema,
+} from "@eskit/gen/eskit/crudstore/v1/errors_pb.js";
 import {
   AlreadyExistsError,
   ConcurrencyError,
   NotFoundError,
   PreconditionError,
+  SchemaViolationError,
   ValidationError,
   VersionTakenError,
 } from "../domain/errors.js";
@@ -30,6 +35,12 @@ export function crudStoreErrors(error: unknown): ConnectError | undefined {
   }
   const fail = (code: Code, details: ConstructorParameters<typeof ConnectError>[3] = []): ConnectError =>
     new ConnectError((error as Error).message, code, undefined, details, error);
+  if (error instanceof SchemaViolationError) {
+    const { entityType, schemaVersion, violations } = error;
+    return fail(Code.InvalidArgument, [
+      { desc: SchemaViolationsSchema, value: { entityType, schemaVersion, violations: [...violations] } },
+    ]);
+  }
   if (error instanceof ValidationError) return fail(Code.InvalidArgument);
   if (error instanceof NotFoundError) return fail(Code.NotFound);
   if (error instanceof AlreadyExistsError) {

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file eskit/crudstore/v1/errors.proto.
  */
 export const file_eskit_crudstore_v1_errors: GenFile = /*@__PURE__*/
-  fileDesc("Ch9lc2tpdC9jcnVkc3RvcmUvdjEvZXJyb3JzLnByb3RvEhJlc2tpdC5jcnVkc3RvcmUudjEiZgoQRG9jdW1lbnRDb25mbGljdBITCgtlbnRpdHlfdHlwZRgBIAEoCRIKCgJpZBgCIAEoCRIYChBiYXNlZF9vbl92ZXJzaW9uGAMgASgEEhcKD2N1cnJlbnRfdmVyc2lvbhgEIAEoBCIxCg5Eb2N1bWVudEV4aXN0cxITCgtlbnRpdHlfdHlwZRgBIAEoCRIKCgJpZBgCIAEoCWIGcHJvdG8z");
+  fileDesc("Ch9lc2tpdC9jcnVkc3RvcmUvdjEvZXJyb3JzLnByb3RvEhJlc2tpdC5jcnVkc3RvcmUudjEiZgoQRG9jdW1lbnRDb25mbGljdBITCgtlbnRpdHlfdHlwZRgBIAEoCRIKCgJpZBgCIAEoCRIYChBiYXNlZF9vbl92ZXJzaW9uGAMgASgEEhcKD2N1cnJlbnRfdmVyc2lvbhgEIAEoBCIxCg5Eb2N1bWVudEV4aXN0cxITCgtlbnRpdHlfdHlwZRgBIAEoCRIKCgJpZBgCIAEoCSJ4ChBTY2hlbWFWaW9sYXRpb25zEhMKC2VudGl0eV90eXBlGAEgASgJEhYKDnNjaGVtYV92ZXJzaW9uGAIgASgEEjcKCnZpb2xhdGlvbnMYAyADKAsyIy5lc2tpdC5jcnVkc3RvcmUudjEuU2NoZW1hVmlvbGF0aW9uIjAKD1NjaGVtYVZpb2xhdGlvbhIMCgRwYXRoGAEgASgJEg8KB21lc3NhZ2UYAiABKAliBnByb3RvMw");
 
 /**
  * DocumentConflict comes with `aborted` from Update and Delete: the document was changed since the caller read it.
@@ -84,4 +84,70 @@ export type DocumentExists = Message<"eskit.crudstore.v1.DocumentExists"> & {
  */
 export const DocumentExistsSchema: GenMessage<DocumentExists> = /*@__PURE__*/
   messageDesc(file_eskit_crudstore_v1_errors, 1);
+
+/**
+ * SchemaViolations comes with `invalid_argument` from Create and Update when the document does not match its type's
+ * JSON Schema: every violation, not only the first, each at its place in the document, so that a form can show each
+ * one at its field.
+ *
+ * @generated from message eskit.crudstore.v1.SchemaViolations
+ */
+export type SchemaViolations = Message<"eskit.crudstore.v1.SchemaViolations"> & {
+  /**
+   * The document's entity type.
+   *
+   * @generated from field: string entity_type = 1;
+   */
+  entityType: string;
+
+  /**
+   * The version of the type's schema the document was checked against.
+   *
+   * @generated from field: uint64 schema_version = 2;
+   */
+  schemaVersion: bigint;
+
+  /**
+   * What is wrong, in the order the schema checker found it.
+   *
+   * @generated from field: repeated eskit.crudstore.v1.SchemaViolation violations = 3;
+   */
+  violations: SchemaViolation[];
+};
+
+/**
+ * Describes the message eskit.crudstore.v1.SchemaViolations.
+ * Use `create(SchemaViolationsSchema)` to create a new message.
+ */
+export const SchemaViolationsSchema: GenMessage<SchemaViolations> = /*@__PURE__*/
+  messageDesc(file_eskit_crudstore_v1_errors, 2);
+
+/**
+ * One way a document breaks its type's JSON Schema.
+ *
+ * @generated from message eskit.crudstore.v1.SchemaViolation
+ */
+export type SchemaViolation = Message<"eskit.crudstore.v1.SchemaViolation"> & {
+  /**
+   * Where: a JSON Pointer (RFC 6901) into the document, "" for the document itself (e.g. a missing required field),
+   * "/address/zip" for a field.
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * What, as the schema checker says it, e.g. "must be >= 0".
+   *
+   * @generated from field: string message = 2;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message eskit.crudstore.v1.SchemaViolation.
+ * Use `create(SchemaViolationSchema)` to create a new message.
+ */
+export const SchemaViolationSchema: GenMessage<SchemaViolation> = /*@__PURE__*/
+  messageDesc(file_eskit_crudstore_v1_errors, 3);
 
