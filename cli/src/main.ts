@@ -5,7 +5,7 @@ import { docCreate, docDelete, docGet, docHistory, docList, docUpdate } from "./
 import { exportLog } from "./commands/export.js";
 import { importLog } from "./commands/import.js";
 import { append, events, head, tail } from "./commands/log.js";
-import { typesGet, typesList, typesRegister } from "./commands/types.js";
+import { typesGet, typesList, typesRegister, typesUpdate } from "./commands/types.js";
 import { describeError, exitCodeOf, exitCodes, UsageError } from "./exit-codes.js";
 import { type Io, processIo } from "./output.js";
 import { Session } from "./session.js";
@@ -86,7 +86,7 @@ function parser(args: readonly string[], session: Session, io: Io) {
       group(
         "types",
         "the Crud Store's entity types and their JSON Schemas",
-        [typesList, typesGet, typesRegister],
+        [typesList, typesGet, typesRegister, typesUpdate],
         session,
         io,
       ),

@@ -56,6 +56,42 @@ export function printRows<T>(
   io.stdout.write(`${trimLines(table.toString())}\n`);
 }
 
+/**
+ * Prints pages of rows as they come, holding one page at a time however many there are: JSON as one array (written
+ * element by element), a table page by page (the header once; each page's columns as wide as that page needs, as
+ * `kubectl get` prints its chunks).
+ */
+export async function printPages<T>(
+  io: Io,
+  format: "json" | "table",
+  pages: AsyncIterable<readonly T[]>,
+  columns: readonly Column<T>[],
+  toJson: (row: T) => unknown,
+): Promise<void> {
+  let first = true;
+  if (format === "json") {
+    await writeWithBackpressure(io.stdout, "[");
+    for await (const page of pages) {
+      let text = "";
+      for (const row of page) {
+        text += `${first ? "" : ","}${JSON.stringify(toJson(row))}`;
+        first = false;
+      }
+      await writeWithBackpressure(io.stdout, text);
+    }
+    await writeWithBackpressure(io.stdout, "]\n");
+    return;
+  }
+  for await (const page of pages) {
+    if (page.length === 0) continue;
+    const table = new Table({ ...plain, ...(first ? { head: columns.map((c) => c.title.toUpperCase()) } : {}) });
+    for (const row of page) table.push(columns.map((c) => c.value(row)));
+    await writeWithBackpressure(io.stdout, `${trimLines(table.toString())}\n`);
+    first = false;
+  }
+  if (first) await writeWithBackpressure(io.stdout, `${columns.map((c) => c.title.toUpperCase()).join("  ")}\n`);
+}
+
 /** Prints one record: JSON on one line, or a two-column table of its fields. */
 export function printRecord(io: Io, format: "json" | "table", record: Record<string, unknown>): void {
   if (format === "json") {

@@ -77,6 +77,43 @@ describe("eskit types register, get and list", () => {
   });
 });
 
+describe("eskit types update", () => {
+  it("gives a type a new schema at a higher version, enforced from then on; a version not above is refused (exit 4)", async () => {
+    const type = newType();
+    expect((await eskit(["types", "register", type, "--schema", JSON.stringify(petSchema)])).code).toBe(0);
+    expect((await eskit(["doc", "create", type, "--id", "rex", "--payload", '{"name":"Rex"}'])).code).toBe(0);
+    const stricter = { ...petSchema, required: ["name", "age"] };
+    const updated = await eskit([
+      "types",
+      "update",
+      type,
+      "--schema-version",
+      "2",
+      "--schema",
+      JSON.stringify(stricter),
+    ]);
+    expect(updated).toMatchObject({ code: 0, stderr: "" });
+    expect(json(updated.stdout)).toEqual({ entityType: type, schemaVersion: "2" });
+    expect(json((await eskit(["types", "get", type])).stdout)).toEqual({
+      entityType: type,
+      schemaVersion: "2",
+      schema: stricter,
+    });
+    const refused = await eskit(["doc", "create", type, "--id", "tom", "--payload", '{"name":"Tom"}']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("(the document): must have required property 'age'");
+    // The document stored under the first schema stays as it was.
+    expect(json((await eskit(["doc", "get", type, "rex"])).stdout)).toMatchObject({ document: { name: "Rex" } });
+    const notHigher = await eskit(["types", "update", type, "--schema-version", "2", "--schema", "{}"]);
+    expect(notHigher.code).toBe(4);
+    expect(notHigher.stderr).toMatch(/schema_version 2: an update needs a higher one/u);
+    const missingVersion = await eskit(["types", "update", type, "--schema", "{}"]);
+    expect(missingVersion.code).toBe(2);
+    const unknown = await eskit(["types", "update", newType(), "--schema-version", "2"]);
+    expect(unknown.code).toBe(3);
+  }, 60_000);
+});
+
 describe("eskit types refuses bad input", () => {
   it("refuses a malformed schema with exit 2 before calling, and an invalid JSON Schema with the server's reason", async () => {
     const type = newType();

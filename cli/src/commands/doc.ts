@@ -15,7 +15,7 @@ import {
 import type { Argv } from "yargs";
 import { jsonArgument, wholeNumber } from "../args.js";
 import { UsageError } from "../exit-codes.js";
-import { oneLine, printRecord, printRows } from "../output.js";
+import { oneLine, printPages, printRecord } from "../output.js";
 import type { CommandContext, EskitCommand } from "./command.js";
 
 /**
@@ -167,26 +167,26 @@ export const docHistory: EskitCommand = {
   builder: typeAndId,
   run: async ({ session, io, options, args }) => {
     const crudStore = session.crudStore(options);
-    const revisions: Revision[] = [];
-    let pageToken = "";
-    do {
-      const page = await crudStore.history(
-        create(HistoryRequestSchema, {
-          entityType: String(args["type"]),
-          originatorId: String(args["id"]),
-          pageToken,
-          limit: historyPage,
-        }),
-        { signal: session.signal },
-      );
-      revisions.push(...page.revisions);
-      pageToken = page.nextPageToken;
-    } while (pageToken !== "");
-    const rows = revisions.map(revisionJson);
-    printRows(
+    async function* pages(): AsyncGenerator<ReturnType<typeof revisionJson>[]> {
+      let pageToken = "";
+      do {
+        const page = await crudStore.history(
+          create(HistoryRequestSchema, {
+            entityType: String(args["type"]),
+            originatorId: String(args["id"]),
+            pageToken,
+            limit: historyPage,
+          }),
+          { signal: session.signal },
+        );
+        yield page.revisions.map(revisionJson);
+        pageToken = page.nextPageToken;
+      } while (pageToken !== "");
+    }
+    await printPages(
       io,
       options.output,
-      rows,
+      pages(),
       [
         { title: "version", value: (r) => r.version },
         { title: "action", value: (r) => r.action },
@@ -217,30 +217,31 @@ export const docList: EskitCommand = {
     const skipPayload = args["skip-payload"] === true;
     const pageSize = skipPayload ? listPage.skipPayload : listPage.withPayload;
     const crudStore = session.crudStore(options);
-    const results: ListResult[] = [];
-    let pageToken = "";
-    do {
-      const left = limit === undefined ? pageSize : limit - BigInt(results.length);
-      const page = await crudStore.list(
-        create(ListRequestSchema, {
-          entityType: String(args["type"]),
-          pageToken,
-          // Asks for no more than is still to print, so the last page reads no documents it would throw away.
-          limit: Number(left < pageSize ? left : pageSize),
-          skipPayload,
-        }),
-        { signal: session.signal },
-      );
-      results.push(...page.results);
-      pageToken = page.nextPageToken;
-    } while (pageToken !== "" && (limit === undefined || BigInt(results.length) < limit));
+    async function* pages(): AsyncGenerator<ReturnType<typeof listedJson>[]> {
+      let printed = 0n;
+      let pageToken = "";
+      do {
+        const left = limit === undefined ? pageSize : limit - printed;
+        const page = await crudStore.list(
+          create(ListRequestSchema, {
+            entityType: String(args["type"]),
+            pageToken,
+            // Asks for no more than is still to print, so the last page reads no documents it would throw away.
+            limit: Number(left < pageSize ? left : pageSize),
+            skipPayload,
+          }),
+          { signal: session.signal },
+        );
+        printed += BigInt(page.results.length);
+        yield page.results.map(listedJson);
+        pageToken = page.nextPageToken;
+      } while (pageToken !== "" && (limit === undefined || printed < limit));
+    }
     const columns = [
       { title: "id", value: (r: ReturnType<typeof listedJson>) => r.id },
       { title: "version", value: (r: ReturnType<typeof listedJson>) => r.version },
     ];
     if (!skipPayload) columns.push({ title: "document", value: (r) => oneLine(JSON.stringify(r.document), 80) });
-    printRows(io, options.output, results.map(listedJson), columns, (r) =>
-      skipPayload ? { id: r.id, version: r.version } : r,
-    );
+    await printPages(io, options.output, pages(), columns, (r) => (skipPayload ? { id: r.id, version: r.version } : r));
   },
 };

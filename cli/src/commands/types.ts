@@ -4,6 +4,7 @@ import {
   GetTypeRequestSchema,
   ListTypesRequestSchema,
   RegisterTypeRequestSchema,
+  UpdateTypeRequestSchema,
 } from "@eskit/client";
 import { jsonArgument, wholeNumber } from "../args.js";
 import { oneLine, printRecord, printRows } from "../output.js";
@@ -25,6 +26,19 @@ const specJson = (spec: CrudEntitySpec | undefined) => {
   };
 };
 
+const schemaOption = {
+  type: "string",
+  describe:
+    'a JSON Schema (draft-07 unless its "$schema" says 2019-09 or 2020-12): JSON text, or @file (@- from standard input)',
+} as const;
+
+/** The spec a register or update command line gives: the type, its schema (none: any object) and its version. */
+async function specOf(args: Record<string, unknown>) {
+  const jsonSchema = args["schema"] === undefined ? "" : await jsonArgument(String(args["schema"]), "--schema");
+  const schemaVersion = wholeNumber(args["schema-version"], "--schema-version", 1n);
+  return { entityType: String(args["type"]), schemaSpec: { schemaVersion, jsonSchema } };
+}
+
 /** `eskit types register TYPE --schema JSON`: declares an entity type, with the JSON Schema its documents must match. */
 export const typesRegister: EskitCommand = {
   command: "register <type>",
@@ -32,21 +46,44 @@ export const typesRegister: EskitCommand = {
   builder: (yargs) =>
     yargs
       .positional("type", { type: "string", describe: 'the entity type, e.g. "acme.User"' })
-      .option("schema", {
-        type: "string",
-        describe:
-          'a JSON Schema (draft-07 unless its "$schema" says 2019-09 or 2020-12): JSON text, or @file (@- from standard input)',
-      })
+      .option("schema", schemaOption)
       .option("schema-version", { type: "string", default: "1", describe: "the schema's version number" }),
   run: async ({ session, io, options, args }) => {
-    const jsonSchema = args["schema"] === undefined ? "" : await jsonArgument(String(args["schema"]), "--schema");
-    const schemaVersion = wholeNumber(args["schema-version"], "--schema-version", 1n);
-    const spec = { entityType: String(args["type"]), schemaSpec: { schemaVersion, jsonSchema } };
+    const spec = await specOf(args);
     await session
       .crudStore(options)
       .registerType(create(RegisterTypeRequestSchema, { spec }), { signal: session.signal });
-    const { entityType } = spec;
-    printRecord(io, options.output, { entityType, schemaVersion: schemaVersion.toString() });
+    printRecord(io, options.output, {
+      entityType: spec.entityType,
+      schemaVersion: spec.schemaSpec.schemaVersion.toString(),
+    });
+  },
+};
+
+/**
+ * `eskit types update TYPE --schema-version N --schema JSON`: a new schema for a registered type. Documents already
+ * stored stay as they are; writes from then on must match the new schema.
+ */
+export const typesUpdate: EskitCommand = {
+  command: "update <type>",
+  describe:
+    "give a registered type a new JSON Schema, with a higher --schema-version (stored documents stay as they are)",
+  builder: (yargs) =>
+    yargs
+      .positional("type", { type: "string", describe: 'the entity type, e.g. "acme.User"' })
+      .option("schema", schemaOption)
+      .option("schema-version", {
+        type: "string",
+        demandOption: true,
+        describe: "the new schema's version: higher than the registered one",
+      }),
+  run: async ({ session, io, options, args }) => {
+    const spec = await specOf(args);
+    await session.crudStore(options).updateType(create(UpdateTypeRequestSchema, { spec }), { signal: session.signal });
+    printRecord(io, options.output, {
+      entityType: spec.entityType,
+      schemaVersion: spec.schemaSpec.schemaVersion.toString(),
+    });
   },
 };
 
