@@ -63,22 +63,16 @@ export async function cliTransfer(config: BenchConfig): Promise<void> {
     progress("cli: baseline, the log paged through @eskit/client");
     const paged = await timed(() => pageAll(store!.url));
     const rate = (ms: number) => (events / ms) * 1000;
-    rows.push([
-      "import",
-      count(rate(importWork)),
-      count(rate(imported)),
-      count(rate(appended)),
-      ratio(rate(importWork), rate(appended)),
-      rate(importWork) >= 30_000 ? "≥ 30,000 ✓" : "≥ 30,000 ✗",
-    ]);
-    rows.push([
-      "export",
-      count(rate(exportWork)),
-      count(rate(exported)),
-      count(rate(paged)),
-      ratio(rate(exportWork), rate(paged)),
-      rate(exportWork) >= 100_000 ? "≥ 100,000 ✓" : "≥ 100,000 ✗",
-    ]);
+    const row = (command: string, work: number, whole: number, baseline: number, target: number) => [
+      command,
+      count(rate(work)),
+      count(rate(whole)),
+      count(rate(baseline)),
+      ratio(rate(work), rate(baseline)),
+      `≥ ${count(target)} ${rate(work) >= target ? "✓" : "✗"}`,
+    ];
+    rows.push(row("import", importWork, imported, appended, 30_000));
+    rows.push(row("export", exportWork, exported, paged, 100_000));
   } finally {
     await Promise.all([store?.stop(), baseStore?.stop()]);
     await Promise.all(databases.map((db) => db.drop()));

@@ -47,13 +47,14 @@ export function printRows<T>(
   columns: readonly Column<T>[],
   toJson: (row: T) => unknown,
 ): void {
-  if (format === "json") {
-    io.stdout.write(`${JSON.stringify(rows.map(toJson))}\n`);
-    return;
-  }
-  const table = new Table({ ...plain, head: columns.map((c) => c.title.toUpperCase()) });
+  io.stdout.write(format === "json" ? `${JSON.stringify(rows.map(toJson))}\n` : `${tableText(columns, rows, true)}\n`);
+}
+
+/** `rows` as a plain table, with the column titles above them when `head`. */
+function tableText<T>(columns: readonly Column<T>[], rows: readonly T[], head: boolean): string {
+  const table = new Table({ ...plain, ...(head ? { head: columns.map((c) => c.title.toUpperCase()) } : {}) });
   for (const row of rows) table.push(columns.map((c) => c.value(row)));
-  io.stdout.write(`${trimLines(table.toString())}\n`);
+  return trimLines(table.toString());
 }
 
 /**
@@ -84,12 +85,10 @@ export async function printPages<T>(
   }
   for await (const page of pages) {
     if (page.length === 0) continue;
-    const table = new Table({ ...plain, ...(first ? { head: columns.map((c) => c.title.toUpperCase()) } : {}) });
-    for (const row of page) table.push(columns.map((c) => c.value(row)));
-    await writeWithBackpressure(io.stdout, `${trimLines(table.toString())}\n`);
+    await writeWithBackpressure(io.stdout, `${tableText(columns, page, first)}\n`);
     first = false;
   }
-  if (first) await writeWithBackpressure(io.stdout, `${columns.map((c) => c.title.toUpperCase()).join("  ")}\n`);
+  if (first) await writeWithBackpressure(io.stdout, `${tableText(columns, [], true)}\n`);
 }
 
 /** Prints one record: JSON on one line, or a two-column table of its fields. */

@@ -1,7 +1,9 @@
+import { create } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
 import {
   createConsumerClient,
   createEventStoreClient,
+  GetHeadRequestSchema,
   type ConsumerClient,
   type EventStoreClient,
 } from "@eskit/client";
@@ -23,7 +25,8 @@ export interface GlobalOptions {
  * that Ctrl-C aborts, which every long call and loop listens to.
  */
 export class Session {
-  private readonly transports: NodeTransport[] = [];
+  /** One per service URL and token: a command that makes several calls to a service makes one connection. */
+  private readonly transports = new Map<string, NodeTransport>();
   private readonly interrupt = new AbortController();
 
   /** Aborted by Ctrl-C (SIGINT): long commands stop cleanly, saving what they must. */
@@ -39,6 +42,12 @@ export class Session {
     return createEventStoreClient(this.transport(options.url, options.token));
   }
 
+  /** The id of the newest entry of the Application Log (0 when it is empty). */
+  async head(options: GlobalOptions): Promise<bigint> {
+    const answer = await this.eventStore(options).getHead(create(GetHeadRequestSchema), { signal: this.signal });
+    return answer.headId;
+  }
+
   consumers(options: GlobalOptions): ConsumerClient {
     return createConsumerClient(this.transport(options.url, options.token));
   }
@@ -48,11 +57,15 @@ export class Session {
   }
 
   close(): void {
-    for (const transport of this.transports.splice(0)) transport.close();
+    for (const transport of this.transports.values()) transport.close();
+    this.transports.clear();
   }
 
   /** Connect's protocol, binary, over HTTP/1.1: what passes every proxy; streams work over it too. */
   private transport(url: string, token: string | undefined): NodeTransport {
+    const key = `${url}\u0000${token ?? ""}`;
+    const known = this.transports.get(key);
+    if (known !== undefined) return known;
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -69,7 +82,7 @@ export class Session {
       httpVersion: "1.1",
       ...(token === undefined || token === "" ? {} : { token }),
     });
-    this.transports.push(transport);
+    this.transports.set(key, transport);
     return transport;
   }
 }

@@ -1,10 +1,10 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { type Consumer, GetHeadRequestSchema, ListConsumersRequestSchema } from "@eskit/client";
+import { type Consumer, ListConsumersRequestSchema } from "@eskit/client";
 import { wholeNumber } from "../args.js";
 import { printRecord, printRows } from "../output.js";
-import type { CommandContext, EskitCommand } from "./command.js";
+import type { EskitCommand } from "./command.js";
 
 /** A consumer with how far it is behind the head of the log. */
 interface ConsumerRow {
@@ -12,11 +12,6 @@ interface ConsumerRow {
   readonly offset: bigint;
   readonly lag: bigint;
   readonly updatedAt: string;
-}
-
-async function headOf(context: CommandContext): Promise<bigint> {
-  const { session, options } = context;
-  return (await session.eventStore(options).getHead(create(GetHeadRequestSchema), { signal: session.signal })).headId;
 }
 
 function rowOf(consumer: Pick<Consumer, "consumerId" | "offset" | "updatedAt">, head: bigint): ConsumerRow {
@@ -43,7 +38,7 @@ export const consumersList: EskitCommand = {
     const { session, io, options } = context;
     const [answer, head] = await Promise.all([
       session.consumers(options).listConsumers(create(ListConsumersRequestSchema), { signal: session.signal }),
-      headOf(context),
+      session.head(options),
     ]);
     printRows(
       io,
@@ -67,7 +62,7 @@ export const consumersGet: EskitCommand = {
   run: async (context) => {
     const { session, io, options, args } = context;
     const id = String(args["consumer"]);
-    const [answer, head] = await Promise.all([session.consumers(options).getOffset(id), headOf(context)]);
+    const [answer, head] = await Promise.all([session.consumers(options).getOffset(id), session.head(options)]);
     if (answer === undefined) throw new ConnectError(`no consumer "${id}" has saved an offset`, Code.NotFound);
     printRecord(io, options.output, rowJson(rowOf({ consumerId: id, ...answer }, head)));
   },

@@ -1,5 +1,4 @@
-import { create } from "@bufbuild/protobuf";
-import { type AppLogEntry, GetHeadRequestSchema } from "@eskit/client";
+import type { AppLogEntry } from "@eskit/client";
 import { wholeNumber } from "../args.js";
 import { entryLine } from "../entry-json.js";
 import { writeWithBackpressure } from "../output.js";
@@ -23,7 +22,7 @@ export const exportLog: EskitCommand = {
   run: async ({ session, io, options, args }) => {
     const eventStore = session.eventStore(options);
     const fromId = wholeNumber(args["from"], "--from");
-    const headId = (await eventStore.getHead(create(GetHeadRequestSchema), { signal: session.signal })).headId;
+    const headId = await session.head(options);
     const progress = progressOf(io, "exported", Number(headId - fromId + 1n));
     const selector = String(args["selector"]);
     let count = 0;

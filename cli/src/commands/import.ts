@@ -20,6 +20,8 @@ interface Checkpoint {
   readonly offset: number;
   readonly lines: number;
   readonly events: number;
+  /** The run's events per Append: a resumed run keeps it, so that a batch sent again is the very same request. */
+  readonly batch: number;
 }
 
 /** One line of the file: its number, where it ends, and its event. */
@@ -45,12 +47,12 @@ export const importLog: EskitCommand = {
     yargs.positional("file", { type: "string", describe: "the NDJSON file" }).option("batch", {
       type: "number",
       default: 5000,
-      describe: "events per Append (at most 3 MiB of them); keep it the same when resuming",
+      describe: "events per Append (at most 3 MiB of them); a resumed import keeps the one it started with",
     }),
   run: async ({ session, io, options, args }) => {
     const file = String(args["file"]);
-    const batchEvents = Number(args["batch"]);
-    if (!Number.isInteger(batchEvents) || batchEvents < 1 || batchEvents > 10_000) {
+    const requested = Number(args["batch"]);
+    if (!Number.isInteger(requested) || requested < 1 || requested > 10_000) {
       throw new UsageError(`--batch must be a whole number from 1 to 10000, got ${String(args["batch"])}`);
     }
     const checkpointFile = `${file}.eskit-import`;
@@ -65,7 +67,15 @@ export const importLog: EskitCommand = {
     } else if (resume !== undefined) {
       io.stderr.write(`resuming after line ${resume.lines} (${resume.events} events stored before)\n`);
     }
-    const start = resume ?? { size: info.size, mtimeMs: info.mtimeMs, offset: 0, lines: 0, events: 0 };
+    const start = resume ?? {
+      size: info.size,
+      mtimeMs: info.mtimeMs,
+      offset: 0,
+      lines: 0,
+      events: 0,
+      batch: requested,
+    };
+    const batchEvents = start.batch;
     // Every line is checked first: a malformed file stores nothing.
     let total = 0;
     for await (const _ of lines(file, start, session.signal)) total++;
@@ -125,7 +135,8 @@ async function readCheckpoint(path: string): Promise<Checkpoint | undefined> {
   if (text === undefined) return undefined;
   try {
     const parsed = JSON.parse(text) as Checkpoint;
-    return Number.isSafeInteger(parsed.offset) && Number.isSafeInteger(parsed.lines) ? parsed : undefined;
+    const whole = [parsed.offset, parsed.lines, parsed.events, parsed.batch].every(Number.isSafeInteger);
+    return whole && parsed.batch >= 1 && parsed.batch <= 10_000 ? parsed : undefined;
   } catch {
     return undefined;
   }

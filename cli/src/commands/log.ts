@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { AppendRequestSchema, EventSchema, GetEventsRequestSchema, GetHeadRequestSchema } from "@eskit/client";
+import { AppendRequestSchema, EventSchema, GetEventsRequestSchema } from "@eskit/client";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { jsonArgument, wholeNumber } from "../args.js";
 import { entryLine, eventJson } from "../entry-json.js";
@@ -16,9 +16,9 @@ export const head: EskitCommand = {
   command: "head",
   describe: "the id of the newest entry of the Application Log (0 when it is empty)",
   run: async ({ session, io, options }) => {
-    const answer = await session.eventStore(options).getHead(create(GetHeadRequestSchema), { signal: session.signal });
-    if (options.output === "json") io.stdout.write(`${JSON.stringify({ head: answer.headId.toString() })}\n`);
-    else io.stdout.write(`${answer.headId}\n`);
+    const headId = await session.head(options);
+    if (options.output === "json") io.stdout.write(`${JSON.stringify({ head: headId.toString() })}\n`);
+    else io.stdout.write(`${headId}\n`);
   },
 };
 
@@ -36,9 +36,7 @@ export const tail: EskitCommand = {
   run: async ({ session, io, options, args }) => {
     const eventStore = session.eventStore(options);
     const fromId =
-      args["from"] === undefined
-        ? (await eventStore.getHead(create(GetHeadRequestSchema), { signal: session.signal })).headId + 1n
-        : wholeNumber(args["from"], "--from");
+      args["from"] === undefined ? (await session.head(options)) + 1n : wholeNumber(args["from"], "--from");
     const json = args["json"] === true || options.output === "json";
     const selector = String(args["selector"] ?? "");
     for await (const entry of eventStore.tail({ fromId, selector, signal: session.signal })) {
