@@ -45,7 +45,7 @@ test: install ## Run all tests (vitest) and print "N passed, N failed"
 	node scripts/test-summary.mjs $(TEST_REPORT) || status=1; \
 	exit $$status
 
-run: install ## Run the whole system: Event Store (:8081), Crud Store (:8082), Metrics Consumer (:8083); see README
+run: install ## Run the whole system: Event Store (:8081), Crud Store (:8082), Metrics Consumer (:8083), web console (:8080), and with NATS_URL set the JetStream bridge (:8084); see README
 	node --import tsx scripts/run-system.ts
 
 bench: install ## Run the benchmarks

@@ -1,7 +1,8 @@
 import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
-const packages = "{server-kit,event-store,client,cli,crud-store,metrics-consumer,test-kit,deploy}";
+const packages =
+  "{server-kit,event-store,client,cli,console,crud-store,metrics-consumer,jetstream-bridge,test-kit,deploy,examples}";
 /** Files run side by side: one per core here, two in CI (its machines have 2 cores, and timings there must hold). */
 const suiteWorkers = process.env["CI"] === "true" ? 2 : Math.max(2, availableParallelism());
 
@@ -18,6 +19,9 @@ const suiteWorkers = process.env["CI"] === "true" ? 2 : Math.max(2, availablePar
 export default defineConfig({
   test: {
     exclude: ["**/node_modules/**", "**/data/**"],
+    // expect.poll waits 1 s by default: too short for a page that reads two versions and renders a diff while CI's
+    // two cores run other end-to-end files. A condition that never holds still fails, 5 s later.
+    expect: { poll: { timeout: 5000 } },
     // Property and stress sizes: small on a developer's machine, full in CI (test-kit/src/test-sizes.ts).
     setupFiles: ["test-kit/src/vitest-setup.ts"],
     // Forks isolate PGlite's WASM memory and native handles per file; the CI machines have 2 cores.

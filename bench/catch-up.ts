@@ -9,7 +9,7 @@ import { leanLogsPollCount } from "./lib/lean-grpc.js";
 import { startBenchServer } from "./lib/event-store-server.js";
 import { createFreshDatabase } from "./lib/fresh-database.js";
 import { isMain } from "./lib/is-main.js";
-import { OriginatorSequence } from "./lib/sample-events.js";
+import { preloadLog } from "./lib/preload-log.js";
 import { count, ratio, target } from "./lib/stats.js";
 import { printTable, progress } from "./lib/table.js";
 
@@ -34,7 +34,7 @@ export async function catchUp(config: BenchConfig): Promise<void> {
     const meter = new CpuMeter(config.databaseUrl, [db.name], server.pid);
     try {
       progress(`catch-up: preloading ${config.catchUpEvents} events`);
-      await preload(server.url, config.catchUpEvents);
+      await preloadLog(server.url, config.catchUpEvents, "catchup");
       const fresh = await measureRounds(config, server.url, db.url, meter);
       progress("catch-up: ANALYZE, then again");
       await analyze(db.url);
@@ -94,25 +94,6 @@ export async function catchUp(config: BenchConfig): Promise<void> {
     }
   } finally {
     await db.drop();
-  }
-}
-
-/** Writes `n` events through the store in 1000-event Append requests, four at a time. */
-async function preload(url: string, n: number): Promise<void> {
-  const connection = connectGrpc(url);
-  const sequence = new OriginatorSequence("catchup");
-  let next = 0;
-  const worker = async (w: number) => {
-    while (next < n) {
-      const size = Math.min(1000, n - next);
-      next += size;
-      await connection.client.appendEvents(sequence.next(w, size));
-    }
-  };
-  try {
-    await Promise.all([0, 1, 2, 3].map(worker));
-  } finally {
-    connection.close();
   }
 }
 

@@ -20,9 +20,10 @@ const batch = 1000;
 
 /**
  * Benchmark 5: `eskit export` and `eskit import` (issue 13: ≥ 100,000 and ≥ 30,000 events/s), run as a user runs
- * them (the executable, a file, a fresh Event Store on a fresh database). Baselines, in the same run: the same log
+ * them (the executable, a file, a fresh Event Store on a fresh database); import twice, over its AppendStream and with
+ * `--no-stream` (Appends one after the other), each into a store of its own. Baselines, in the same run: the same log
  * paged through `@eskit/client` in this process without writing it anywhere (what the store gives), and the same
- * events appended from this process in the import's batches, one after the other (what the store takes).
+ * events appended from this process in 1000-event Appends, one after the other (what the store takes).
  */
 export async function cliTransfer(config: BenchConfig): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), "eskit-bench-cli-"));
@@ -44,13 +45,19 @@ export async function cliTransfer(config: BenchConfig): Promise<void> {
   const databases = await Promise.all([
     createFreshDatabase(config.databaseUrl, "cli"),
     createFreshDatabase(config.databaseUrl, "cli_base"),
+    createFreshDatabase(config.databaseUrl, "cli_seq"),
   ]);
-  const [store, baseStore] = await Promise.all(databases.map((db) => startBenchServer(config, db.url)));
+  const [store, baseStore, oneByOneStore] = await Promise.all(databases.map((db) => startBenchServer(config, db.url)));
   try {
     progress(`cli: eskit import of ${events} events`);
     let importWork = 0;
     const imported = await timed(async () => {
       importWork = await runEskit(["--url", store!.url, "import", source], undefined);
+    });
+    progress(`cli: eskit import --no-stream of ${events} events`);
+    let oneByOneWork = 0;
+    const oneByOne = await timed(async () => {
+      oneByOneWork = await runEskit(["--url", oneByOneStore!.url, "import", source, "--no-stream"], undefined);
     });
     progress("cli: baseline, the same batches appended from this process");
     const appended = await timed(() => appendBatches(baseStore!.url, lines));
@@ -72,9 +79,10 @@ export async function cliTransfer(config: BenchConfig): Promise<void> {
       `≥ ${count(target)} ${rate(work) >= target ? "✓" : "✗"}`,
     ];
     rows.push(row("import", importWork, imported, appended, 30_000));
+    rows.push(row("import --no-stream", oneByOneWork, oneByOne, appended, 30_000));
     rows.push(row("export", exportWork, exported, paged, 100_000));
   } finally {
-    await Promise.all([store?.stop(), baseStore?.stop()]);
+    await Promise.all([store?.stop(), baseStore?.stop(), oneByOneStore?.stop()]);
     await Promise.all(databases.map((db) => db.drop()));
     await rm(work, { recursive: true, force: true });
   }
@@ -91,7 +99,8 @@ export async function cliTransfer(config: BenchConfig): Promise<void> {
     rows,
     [
       `${count(events)} events of ~250 bytes over 1000 originators; the executable run as a child process, its output to a file; eskit ev/s = the rate the command reports for its work (its last line on stderr), "with start-up" = over the whole run of the process (loading its TypeScript through tsx takes about 0.5-0.8 s here)`,
-      "baselines, this process through @eskit/client (Connect, binary, HTTP/1.1, as the command): import = the same 1000-event Appends one after the other into a second fresh store; export = Logs pages of 1000 from the same store, decoded, written nowhere",
+      "import sends its 5000-event batches over one AppendStream (Connect, binary, HTTP/2; up to 3 unanswered, each written once the one before committed); import --no-stream, into a third fresh store, sends them as Appends one after the other over HTTP/1.1 (what import did before AppendStream, and does against a server without it)",
+      "baselines, this process through @eskit/client (Connect, binary, HTTP/1.1): import = the same events in 1000-event Appends one after the other into a second fresh store; export = Logs pages of 1000 from the same store, decoded, written nowhere",
       describeConfig(config),
     ],
   );

@@ -1,15 +1,17 @@
 import { create } from "@bufbuild/protobuf";
-import { LogsPollRequestSchema, LogsRequestSchema } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
+import { LogsRequestSchema } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
 import { type BenchConfig, describeConfig, loadBenchConfig } from "./lib/config.js";
 import { CpuMeter, formatCpu } from "./lib/cpu-meter.js";
 import { type BenchClient, connectGrpc } from "./lib/eskit-client.js";
 import { startBenchServer } from "./lib/event-store-server.js";
 import { LeanGrpcAppender, leanLogsPollFollow } from "./lib/lean-grpc.js";
-import type { NewEvent } from "@eskit/client/new-event.js";
 import { createFreshDatabase } from "./lib/fresh-database.js";
 import { isMain } from "./lib/is-main.js";
 import { OriginatorSequence } from "./lib/sample-events.js";
+import { appendAtRate } from "./lib/append-at-rate.js";
+import { followStream } from "./lib/follow-stream.js";
 import { count, ms, ratio, summarize, target } from "./lib/stats.js";
+import { delaysAfter, latencyColumns, latencyRow, waitUntil } from "./lib/latency-table.js";
 import { printTable, progress } from "./lib/table.js";
 
 /** How the original ESKIT delivered new entries: poll, then sleep this long. */
@@ -46,39 +48,18 @@ export async function logsPollLatency(config: BenchConfig): Promise<void> {
         config.latencyEvents,
         config.latencyRate,
       );
-      await waitFor(() => [...answered.keys()].every((id) => streamArrivals.has(id) && pollArrivals.has(id)), 5000);
+      await waitUntil(() => [...answered.keys()].every((id) => streamArrivals.has(id) && pollArrivals.has(id)), 5000);
       stop.abort();
       await Promise.allSettled([streaming, polling]);
-
-      const delays = (arrivals: Map<bigint, number>) =>
-        [...answered].flatMap(([id, at]) => (arrivals.has(id) ? [arrivals.get(id)! - at] : []));
+      const delays = (arrivals: ReadonlyMap<bigint, number>) => delaysAfter(answered, arrivals);
       const stream = summarize(delays(streamArrivals));
       const poll = summarize(delays(pollArrivals));
-      const row = (name: string, s: ReturnType<typeof summarize>, note: string) => [
-        name,
-        count(s.n),
-        ms(s.min),
-        ms(s.p50),
-        ms(s.p90),
-        ms(s.p99),
-        ms(s.max),
-        note,
-      ];
       printTable(
         "2. LogsPoll latency: entry on the stream − Append response (ms)",
+        latencyColumns,
         [
-          { title: "reader", align: "left" },
-          { title: "n" },
-          { title: "min" },
-          { title: "p50" },
-          { title: "p90" },
-          { title: "p99" },
-          { title: "max" },
-          { title: "target / ratio", align: "left" },
-        ],
-        [
-          row("ESKIT LogsPoll stream", stream, target("p99 ≤ 20 ms", stream.p99 <= 20)),
-          row(
+          latencyRow("ESKIT LogsPoll stream", stream, target("p99 ≤ 20 ms", stream.p99 <= 20)),
+          latencyRow(
             `Logs RPC poll + ${legacyPollMs} ms sleep (measured)`,
             poll,
             `stream p99 is ${ratio(stream.p99, poll.p99)} of this`,
@@ -149,7 +130,7 @@ async function fanOut(config: BenchConfig): Promise<void> {
         n,
         config.fanOutRate,
       );
-      await waitFor(() => received.every((r) => r >= n), 10_000);
+      await waitUntil(() => received.every((r) => r >= n), 10_000);
       const cpu = await meter.stop();
       const wall = (performance.now() - started) / 1000;
       stop.abort();
@@ -209,55 +190,6 @@ async function fanOut(config: BenchConfig): Promise<void> {
   }
 }
 
-/** Appends `n` single events, the i-th at t0 + i/rate, without waiting for earlier ones; returns when each answered, by log id. */
-async function appendAtRate(
-  append: (events: NewEvent[]) => Promise<bigint>,
-  sequence: OriginatorSequence,
-  n: number,
-  rate: number,
-) {
-  const answered = new Map<bigint, number>();
-  const latencies: number[] = [];
-  const t0 = performance.now();
-  const pending: Promise<void>[] = [];
-  let failure: unknown;
-  for (let i = 0; i < n; i++) {
-    const due = t0 + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    // One originator per event: open-loop appends may overlap, and must never race for a version.
-    const events = sequence.next(100 + i, 1);
-    const sent = performance.now();
-    pending.push(
-      append(events).then(
-        (id) => {
-          const now = performance.now();
-          answered.set(id, now);
-          latencies.push(now - sent);
-        },
-        // Held until every append settled: a rejection left unhandled meanwhile would end the process.
-        (error: unknown) => void (failure ??= error),
-      ),
-    );
-  }
-  await Promise.all(pending);
-  if (failure !== undefined) throw failure;
-  return { answered, appendLatency: summarize(latencies), seconds: (performance.now() - t0) / 1000 };
-}
-
-async function followStream(
-  reader: BenchClient,
-  fromId: bigint,
-  arrivals: Map<bigint, number>,
-  signal: AbortSignal,
-): Promise<void> {
-  const request = create(LogsPollRequestSchema, { fromId });
-  for await (const response of reader.client.logsPoll(request, { signal })) {
-    const now = performance.now();
-    for (const entry of response.entries) arrivals.set(entry.id, now);
-  }
-}
-
 async function followPolling(
   reader: BenchClient,
   fromId: bigint,
@@ -272,11 +204,6 @@ async function followPolling(
     next = page.nextFromId;
     if (page.entries.length < 1000) await new Promise((resolve) => setTimeout(resolve, legacyPollMs));
   }
-}
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 if (isMain(import.meta.url)) await logsPollLatency(loadBenchConfig());

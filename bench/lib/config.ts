@@ -26,6 +26,12 @@ export interface BenchConfig {
   readonly fanOutRate: number;
   readonly fanOutEvents: number;
   readonly catchUpEvents: number;
+  /** Benchmark 6: the log the JetStream bridge publishes, and the NATS server (with JetStream) it publishes to. */
+  readonly bridgeEvents: number;
+  readonly natsUrl: string;
+  /** Benchmark 7: the log projected by `project()` and inserted raw, and the batch sizes (entries per transaction). */
+  readonly projectionEvents: number;
+  readonly projectionBatches: readonly number[];
   /**
    * Whether benchmark 1 measures a cell: all of them unless BENCH_APPEND_CELLS lists some, as
    * `<events per request>x<concurrency>` separated by commas (e.g. `100x4,100x16`).
@@ -61,6 +67,10 @@ export function loadBenchConfig(): BenchConfig {
     fanOutRate: number("BENCH_FANOUT_RATE", 2000, 1),
     fanOutEvents: number("BENCH_FANOUT_EVENTS", 10_000, 100),
     catchUpEvents: number("BENCH_CATCHUP_EVENTS", 100_000, 1000),
+    bridgeEvents: number("BENCH_BRIDGE_EVENTS", 50_000, 1000),
+    natsUrl: process.env.NATS_URL || "nats://127.0.0.1:4222",
+    projectionEvents: number("BENCH_PROJECTION_EVENTS", 100_000, 1000),
+    projectionBatches: batchSizes(process.env.BENCH_PROJECTION_BATCHES ?? "100,500"),
     appendCells: cellFilter(process.env.BENCH_APPEND_CELLS ?? ""),
   };
 }
@@ -71,6 +81,16 @@ export function describeConfig(c: BenchConfig): string {
     `BENCH_SECONDS=${c.seconds} warm-up=${c.warmupSeconds}s server=${c.server}` +
     ` LOG_LEVEL=${process.env.LOG_LEVEL ?? "warn"} ESKIT_DB_POOL_SIZE=${process.env.ESKIT_DB_POOL_SIZE ?? "(default)"}`
   );
+}
+
+/** BENCH_PROJECTION_BATCHES: batch sizes separated by commas, each 1 to 10,000. */
+function batchSizes(list: string): number[] {
+  const sizes = list.split(",").filter((item) => item.trim() !== "");
+  const parsed = sizes.map(Number);
+  if (parsed.length === 0 || parsed.some((n) => !Number.isInteger(n) || n < 1 || n > 10_000)) {
+    throw new Error(`BENCH_PROJECTION_BATCHES must list batch sizes from 1 to 10000, got ${JSON.stringify(list)}`);
+  }
+  return parsed;
 }
 
 function cellFilter(list: string): BenchConfig["appendCells"] {

@@ -1,3 +1,4 @@
+import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { schemaViolationsOf } from "@eskit/client";
 
@@ -59,7 +60,7 @@ export function exitCodeOf(error: unknown): number {
 export function describeError(error: unknown): string {
   if (error instanceof UsageError) return error.message;
   if (error instanceof ConnectError) {
-    const code = Code[error.code].replace(/([a-z])([A-Z])/gu, "$1_$2").toLowerCase();
+    const code = codeToString(error.code);
     // A document that breaks its type's schema: each violation on a line of its own, at its field.
     const violations = schemaViolationsOf(error);
     if (violations !== undefined) {

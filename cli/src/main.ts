@@ -1,7 +1,8 @@
 import yargs from "yargs";
 import { group, toYargs } from "./commands/command.js";
 import { consumersGet, consumersList, consumersSet } from "./commands/consumers.js";
-import { docCreate, docDelete, docGet, docHistory, docList, docUpdate } from "./commands/doc.js";
+import { docGet, docHistory, docList } from "./commands/doc-read.js";
+import { docCreate, docDelete, docUpdate } from "./commands/doc-write.js";
 import { exportLog } from "./commands/export.js";
 import { importLog } from "./commands/import.js";
 import { append, events, head, tail } from "./commands/log.js";

@@ -118,7 +118,7 @@ export function oneLine(text: string, max = 60): string {
 }
 
 /** Writes `text` to `stream` and waits when its buffer is full, so a fast producer cannot fill memory. */
-export async function writeWithBackpressure(stream: NodeJS.WritableStream, text: string): Promise<void> {
+export async function writeWithBackpressure(stream: NodeJS.WritableStream, text: string | Uint8Array): Promise<void> {
   if (stream.write(text)) return;
   await new Promise<void>((resolve, reject) => {
     const done = (error?: Error): void => {

@@ -7,6 +7,7 @@ import {
   type ConsumerClient,
   type EventStoreClient,
 } from "@eskit/client";
+import { logsPollEntryBytes } from "@eskit/client/lean-logs-poll.js";
 import { createNodeTransport, type NodeTransport } from "@eskit/client/node.js";
 import { CrudStoreService } from "@eskit/gen/eskit/crudstore/v1/crud_store_pb.js";
 import { createClient } from "@connectrpc/connect";
@@ -42,6 +43,28 @@ export class Session {
     return createEventStoreClient(this.transport(options.url, options.token));
   }
 
+  /**
+   * The Event Store over HTTP/2 (cleartext with prior knowledge for http://, negotiated for https://): what a bidi
+   * stream (AppendStream, for `import`) needs. Its own connection, next to the HTTP/1.1 one the other calls use.
+   */
+  eventStoreOverHttp2(options: GlobalOptions): EventStoreClient {
+    return createEventStoreClient(this.transport(options.url, options.token, "2"));
+  }
+
+  /**
+   * LogsPoll with its entries as protobuf bytes (see logsPollEntryBytes in @eskit/client): the transport is always
+   * one this package's client made for protobuf binary.
+   */
+  logsPollEntryBytes(
+    options: GlobalOptions,
+    request: { fromId: bigint },
+    signal: AbortSignal,
+  ): AsyncIterable<Uint8Array[]> {
+    const entries = logsPollEntryBytes(this.transport(options.url, options.token), request, { signal });
+    if (entries === undefined) throw new Error("the session's transport does not speak protobuf binary");
+    return entries;
+  }
+
   /** The id of the newest entry of the Application Log (0 when it is empty). */
   async head(options: GlobalOptions): Promise<bigint> {
     const answer = await this.eventStore(options).getHead(create(GetHeadRequestSchema), { signal: this.signal });
@@ -61,9 +84,12 @@ export class Session {
     this.transports.clear();
   }
 
-  /** Connect's protocol, binary, over HTTP/1.1: what passes every proxy; streams work over it too. */
-  private transport(url: string, token: string | undefined): NodeTransport {
-    const key = `${url}\u0000${token ?? ""}`;
+  /**
+   * Connect's protocol, binary, over HTTP/1.1 by default: what passes every proxy; server streams work over it too,
+   * bidi streams need HTTP/2.
+   */
+  private transport(url: string, token: string | undefined, httpVersion: "1.1" | "2" = "1.1"): NodeTransport {
+    const key = `${url}\u0000${token ?? ""}\u0000${httpVersion}`;
     const known = this.transports.get(key);
     if (known !== undefined) return known;
     let parsed: URL;
@@ -79,7 +105,7 @@ export class Session {
       baseUrl: url,
       protocol: "connect",
       binary: true,
-      httpVersion: "1.1",
+      httpVersion,
       ...(token === undefined || token === "" ? {} : { token }),
     });
     this.transports.set(key, transport);

@@ -65,6 +65,17 @@ async function exportAll(services: Services, extra: readonly string[] = []): Pro
   return result.stdout;
 }
 
+/** Starts `eskit import file --batch 100` into `target` and kills it (-9) once it noted a batch; answers the note's path. */
+async function killImportMidway(target: Services, file: string): Promise<string> {
+  const checkpoint = `${file}.eskit-import`;
+  const killed = await runCli([...target.flags, "import", file, "--batch", "100"], {
+    stopWhen: { when: () => existsSync(checkpoint), signal: "SIGKILL" },
+    timeoutMs: 120_000,
+  });
+  expect(killed.signal).toBe("SIGKILL");
+  return checkpoint;
+}
+
 /** The events of an export without their log ids (which the target store draws anew). */
 const eventsOf = (text: string) => parseLines(text).map((l) => l.event);
 
@@ -109,12 +120,7 @@ describe("eskit export and import", () => {
     try {
       const file = join(work, "killed.ndjson");
       await writeFile(file, exported);
-      const checkpoint = `${file}.eskit-import`;
-      const killed = await runCli([...target.flags, "import", file, "--batch", "100"], {
-        stopWhen: { when: () => existsSync(checkpoint), signal: "SIGKILL" },
-        timeoutMs: 120_000,
-      });
-      expect(killed.signal).toBe("SIGKILL");
+      const checkpoint = await killImportMidway(target, file);
       const saved = JSON.parse(await readFile(checkpoint, "utf8")) as { lines: number; events: number; batch: number };
       expect(saved.batch).toBe(100);
       expect(saved.events).toBeGreaterThan(0);
@@ -124,6 +130,25 @@ describe("eskit export and import", () => {
       const resumed = await runCli([...target.flags, "import", file], { timeoutMs: 120_000 });
       expect(resumed.code, resumed.stderr).toBe(0);
       expect(resumed.stderr).toContain(`resuming after line ${saved.lines}`);
+      expect(eventsOf(await exportAll(target))).toEqual(eventsOf(exported));
+    } finally {
+      await target.stop();
+    }
+  }, 180_000);
+
+  it("starts a file changed since an interrupted import over with that import's batch size", async () => {
+    const exported = await exportAll(source);
+    const target = await startServices();
+    try {
+      const file = join(work, "changed.ndjson");
+      await writeFile(file, exported);
+      await killImportMidway(target, file);
+      // The same lines written again (a new mtime): the import starts over, and its batches must be the very requests
+      // the killed run sent, or one would hold stored and new events at once, which the Event Store refuses.
+      await writeFile(file, exported);
+      const again = await runCli([...target.flags, "import", file], { timeoutMs: 120_000 });
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stderr).toContain("starting over");
       expect(eventsOf(await exportAll(target))).toEqual(eventsOf(exported));
     } finally {
       await target.stop();

@@ -41,19 +41,21 @@ export async function startPosition(
 
 /**
  * Sends a start-up call until it is answered, retrying transient failures with backoff as a reconnection would.
- * Resolves to undefined when stopped first; rejects with a permanent error.
+ * Resolves to undefined when stopped first; rejects with a permanent error. `transient` tells the two apart: by
+ * default a Connect error's code; a call to a database passes its own judge.
  */
 export async function untilAnswered<T>(
   call: () => Promise<T>,
   o: Pick<ResolvedConsumeOptions, "backoff" | "onReconnect">,
   stop: AbortSignal,
+  transient: (error: unknown) => boolean = isTransient,
 ): Promise<T | undefined> {
   for (let attempt = 0; ;) {
     try {
       return await call();
     } catch (error) {
       if (stop.aborted) return undefined;
-      if (!isTransient(error)) throw error;
+      if (!transient(error)) throw error;
       const delay = backoffDelay(attempt++, o.backoff);
       o.onReconnect(error, delay, attempt);
       if (!(await sleep(delay, stop))) return undefined;

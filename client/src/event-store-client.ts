@@ -8,6 +8,7 @@ import {
   type LogsResponse,
 } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
 import { withLeanLogsPoll } from "./lean-logs-poll.js";
+import { appendInOrder, type AppendBatch, type AppendInOrderOptions } from "./append-in-order.js";
 import { appendWithRetries, type AppendOptions } from "./append-retry.js";
 import { toEvent, type NewEvent } from "./new-event.js";
 import { pageLogs, type PageLogsOptions } from "./page-logs.js";
@@ -32,6 +33,14 @@ export type EventStoreClient = Client<typeof EventStoreService> & {
    * {@link AppendOptions}).
    */
   appendEvents(events: readonly NewEvent[], options?: AppendOptions): Promise<bigint[]>;
+  /**
+   * Appends batches in order over one AppendStream (HTTP/2 transports only), each batch atomic, each written once the
+   * one before it committed; yields each batch's log ids in batch order. See {@link appendInOrder}.
+   */
+  appendInOrder(
+    batches: AsyncIterable<AppendBatch> | Iterable<AppendBatch>,
+    options?: AppendInOrderOptions,
+  ): AsyncGenerator<bigint[], void, undefined>;
   /** Reads one originator's events in version order. */
   readEvents(originatorId: string, range?: VersionRange, options?: CallOptions): Promise<Event[]>;
   /** Follows the Application Log entry by entry; see {@link tailLogs}. */
@@ -54,6 +63,7 @@ export function createEventStoreClient(transport: Transport): EventStoreClient {
         options,
       );
     },
+    appendInOrder: (batches, options) => appendInOrder(client, batches, options),
     async readEvents(originatorId, range = {}, options) {
       const response = await client.getEvents(
         create(GetEventsRequestSchema, {

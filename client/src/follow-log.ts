@@ -29,7 +29,7 @@ export async function followLog(
   eventStore: Client<typeof EventStoreService>,
   o: ResolvedConsumeOptions,
   start: StartPosition,
-  saver: OffsetSaver,
+  saver: Pick<OffsetSaver, "handled">,
   split: (entries: AppLogEntry[]) => HandlerUnit[],
   stop: AbortSignal,
   fail: (error: unknown) => void,

@@ -95,3 +95,23 @@ export function withLeanLogsPoll(
     },
   };
 }
+
+/**
+ * LogsPoll with each message's entries left as their protobuf bytes (AppLogEntry's wire form, as the server sent
+ * it), for a reader that turns them into something else without building messages (`eskit export` writes NDJSON
+ * straight from them). Only over a transport this package made for protobuf binary: undefined for any other.
+ */
+export function logsPollEntryBytes(
+  transport: Transport,
+  request: Parameters<Client<typeof EventStoreService>["logsPoll"]>[0],
+  options?: Parameters<Client<typeof EventStoreService>["logsPoll"]>[1],
+): AsyncIterable<Uint8Array[]> | undefined {
+  if (!binaryTransports.has(transport)) return undefined;
+  const lean = createClient(leanService, transport) as unknown as {
+    logsPoll(...args: Parameters<Client<typeof EventStoreService>["logsPoll"]>): AsyncIterable<LeanLogsPoll>;
+  };
+  const messages = lean.logsPoll(request, options);
+  return (async function* () {
+    for await (const message of messages) yield message.entries;
+  })();
+}

@@ -7,14 +7,18 @@
 //   the package beside it: both stay packages, in the node_modules/ that every image holds.
 // - The Event Store reads its SQL migrations at start-up from `../../migrations` relative to the module of
 //   event-store/src/storage/database.ts; in the bundle that module is services/event-store/main.mjs.
+// The console's image gets its server bundled the same way (console/server/main.ts, which needs no package beside
+// it) and the console's static files, built by Vite as `make run` builds them, in console/dist/: where the server
+// looks by default from the image's working directory.
 // Usage: node --import tsx deploy/image/bundle.ts <out-dir>
 import { cp, mkdir, readFile, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
+import { buildConsole } from "../../console/server/build-console.js";
 
 /** The services of the image, each built from `<name>/src/main.ts`. */
-export const services = ["event-store", "crud-store", "metrics-consumer"] as const;
+export const services = ["event-store", "crud-store", "metrics-consumer", "jetstream-bridge"] as const;
 export type ServiceName = (typeof services)[number];
 
 /**
@@ -35,6 +39,10 @@ export const layout = {
   nodeModules: "node_modules",
   /** The packages of one service alone, beside its bundle. */
   serviceModules: (service: ServiceName) => `services/${service}/node_modules`,
+  /** The console server's bundle. */
+  consoleBundle: "console/main.mjs",
+  /** The console's static files (vite build's output), its server's default CONSOLE_ROOT from /app. */
+  consoleFiles: "console/dist",
 } as const;
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -45,8 +53,8 @@ const requireShim =
   "import { createRequire as __eskitCreateRequire } from 'node:module'; const require = __eskitCreateRequire(import.meta.url);";
 
 /**
- * Writes the three bundles, the migrations and the external packages under `outDir` (emptied first). Returns the
- * absolute path of each service's bundle.
+ * Writes the services' bundles, the migrations and the external packages under `outDir` (emptied first), then the
+ * console's server bundle and static files. Returns the absolute path of each service's bundle.
  */
 export async function bundleServices(outDir: string): Promise<Record<ServiceName, string>> {
   outDir = resolve(outDir);
@@ -54,7 +62,10 @@ export async function bundleServices(outDir: string): Promise<Record<ServiceName
   await mkdir(outDir, { recursive: true });
   const result = await build({
     absWorkingDir: repoRoot,
-    entryPoints: Object.fromEntries(services.map((s) => [layout.bundle(s).replace(/\.mjs$/u, ""), `${s}/src/main.ts`])),
+    entryPoints: {
+      ...Object.fromEntries(services.map((s) => [layout.bundle(s).replace(/\.mjs$/u, ""), `${s}/src/main.ts`])),
+      [layout.consoleBundle.replace(/\.mjs$/u, "")]: "console/server/main.ts",
+    },
     outdir: outDir,
     outExtension: { ".js": ".mjs" },
     bundle: true,
@@ -83,6 +94,7 @@ export async function bundleServices(outDir: string): Promise<Record<ServiceName
     const modules = owner === "shared" ? layout.nodeModules : layout.serviceModules(owner as ServiceName);
     for (const name of names) await cp(await packageDir(name), join(outDir, modules, name), { recursive: true });
   }
+  await buildConsole(join(outDir, layout.consoleFiles));
   return Object.fromEntries(services.map((s) => [s, join(outDir, layout.bundle(s))])) as Record<ServiceName, string>;
 }
 
@@ -104,4 +116,5 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   }
   const bundles = await bundleServices(outDir);
   for (const [service, path] of Object.entries(bundles)) process.stdout.write(`${service}: ${path}\n`);
+  process.stdout.write(`console: ${join(resolve(outDir), layout.consoleBundle)} (files in ${layout.consoleFiles}/)\n`);
 }

@@ -14,7 +14,14 @@ import {
 } from "./support/compose-file.js";
 import { composeValidator } from "./support/compose-schema.js";
 import { parseDockerfile } from "./support/dockerfile.js";
-import { configDocsOf, defaultOf, durationMs, eskitServices, type EskitService } from "./support/services.js";
+import {
+  configDocsOf,
+  consoleConfigDocs,
+  defaultOf,
+  durationMs,
+  eskitServices,
+  type EskitService,
+} from "./support/services.js";
 
 // compose.yaml cannot be run here (no Docker engine), so it is checked against what can be read: the Compose
 // Specification's schema, the files it mounts, and the code of the services it runs.
@@ -40,8 +47,18 @@ function healthcheckUrl(name: string): URL {
   return new URL(url);
 }
 
-/** The container port a service listens on: its PORT as Compose sets it, else the service's default. */
-function listenPort(name: EskitService): number {
+/** The value after `flag` in the nats service's command (`-sd /data` → "/data"). */
+function natsFlag(flag: string): string {
+  const command = service("nats").command ?? [];
+  const at = command.indexOf(flag);
+  const value = at < 0 ? undefined : command[at + 1];
+  if (value === undefined || value.startsWith("-"))
+    throw new Error(`nats's command has no ${flag} <value>: ${command.join(" ")}`);
+  return value;
+}
+
+/** The container port a service (or the console) listens on: its PORT as Compose sets it, else its default. */
+function listenPort(name: EskitService | "console"): number {
   return Number(service(name).environment?.["PORT"] ?? defaultOf(name, "PORT"));
 }
 
@@ -53,6 +70,10 @@ describe("compose.yaml against the Compose Specification", () => {
       ESKIT_EVENT_STORE_PORT: "18081",
       ESKIT_CRUD_STORE_PORT: "18082",
       ESKIT_METRICS_CONSUMER_PORT: "18083",
+      ESKIT_JETSTREAM_BRIDGE_PORT: "18084",
+      ESKIT_NATS_PORT: "14222",
+      ESKIT_CONSOLE_PORT: "18080",
+      ESKIT_PUBLIC_HOST: "eskit.example.org",
       ESKIT_PROMETHEUS_PORT: "19090",
       ESKIT_GRAFANA_PORT: "13000",
       POSTGRES_PASSWORD: "s3cret",
@@ -163,6 +184,10 @@ describe("compose.yaml against the repository and the services' code", () => {
       { source: "postgres-data", target: "/var/lib/postgresql/data", readOnly: false, kind: "volume" },
     ]);
     expect(Number(/^postgres:(\d+)/u.exec(service("postgres").image ?? "")?.[1])).toBeLessThanOrEqual(17);
+    // JetStream's streams: in the directory nats-server is told to store them in.
+    expect((service("nats").volumes ?? []).map(parseVolume)).toEqual([
+      { source: "nats-data", target: natsFlag("-sd"), readOnly: false, kind: "volume" },
+    ]);
   });
 
   it("sets only variables each ESKIT service reads", () => {
@@ -226,6 +251,13 @@ describe("compose.yaml against the repository and the services' code", () => {
     expect(service("crud-store").environment?.["EVENT_STORE_URL"]).toBe(eventStore);
     expect(service("metrics-consumer").environment?.["EVENT_STORE_URL"]).toBe(eventStore);
     expect(service("metrics-consumer").environment?.["CRUD_STORE_URL"]).toBe(crudStore);
+    expect(service("jetstream-bridge").environment?.["EVENT_STORE_URL"]).toBe(eventStore);
+    // nats-server's client port: its default, since the command sets none (-p), and the one Compose publishes.
+    expect(service("nats").command?.some((arg) => ["-p", "--port", "-port"].includes(arg.split("=")[0] ?? ""))).toBe(
+      false,
+    );
+    expect(service("jetstream-bridge").environment?.["NATS_URL"]).toBe("nats://nats:4222");
+    expect((service("nats").ports ?? []).map(parsePort).map((p) => p.target)).toEqual([4222]);
     expect(loadCompose({ POSTGRES_PASSWORD: "s3cret" }).services["event-store"]?.environment?.["DATABASE_URL"]).toBe(
       "postgres://eskit:s3cret@postgres:5432/eskit",
     );
@@ -240,6 +272,15 @@ describe("compose.yaml against the repository and the services' code", () => {
       "event-store": { postgres: { condition: "service_healthy" } },
       "crud-store": { "event-store": { condition: "service_healthy" } },
       "metrics-consumer": {
+        "event-store": { condition: "service_healthy" },
+        "crud-store": { condition: "service_healthy" },
+      },
+      nats: {},
+      "jetstream-bridge": {
+        "event-store": { condition: "service_healthy" },
+        nats: { condition: "service_healthy" },
+      },
+      console: {
         "event-store": { condition: "service_healthy" },
         "crud-store": { condition: "service_healthy" },
       },
@@ -266,6 +307,53 @@ describe("compose.yaml against the repository and the services' code", () => {
     // metrics-consumer/src/main.ts: a stop may take twice the shutdown timeout plus 2 s before the process gives up.
     const shutdownMs = Number(defaultOf("metrics-consumer", "ESKIT_SHUTDOWN_TIMEOUT_MS"));
     expect(durationMs(service("metrics-consumer").stop_grace_period ?? "10s")).toBeGreaterThan(2 * shutdownMs + 2000);
+  });
+
+  it("gives the JetStream bridge time to end its publish and save its offset before Docker kills it", () => {
+    // jetstream-bridge/src/main.ts: a stop may take twice the shutdown timeout, plus one publish's ack timeout, plus
+    // 2 s before the process gives up.
+    const shutdownMs = Number(defaultOf("jetstream-bridge", "ESKIT_SHUTDOWN_TIMEOUT_MS"));
+    const ackTimeoutMs = Number(defaultOf("jetstream-bridge", "JETSTREAM_ACK_TIMEOUT_MS"));
+    expect(durationMs(service("jetstream-bridge").stop_grace_period ?? "10s")).toBeGreaterThan(
+      2 * shutdownMs + ackTimeoutMs + 2000,
+    );
+  });
+});
+
+describe("compose.yaml's NATS", () => {
+  it("runs the official image's alpine variant, the one with a program (BusyBox wget) its healthcheck can run", () => {
+    // The default variant is FROM scratch: nats-server and nothing else, so no healthcheck command would exist there.
+    expect(service("nats").image).toMatch(/^nats:2\.\d+(?:\.\d+)?-alpine(?:\d+\.\d+)?$/u);
+    expect(service("nats").build).toBeUndefined();
+  });
+
+  it("enables JetStream, keeps its store in the named volume and serves the monitoring port", () => {
+    const command = service("nats").command ?? [];
+    // The image's entrypoint prepends nats-server to a command that starts with a flag.
+    expect(command[0]?.startsWith("-"), command.join(" ")).toBe(true);
+    expect(command).toContain("-js");
+    expect(natsFlag("-sd")).toBe("/data");
+    expect(Object.keys(compose.volumes ?? {})).toContain("nats-data");
+    expect(Number(natsFlag("-m"))).toBeGreaterThan(0);
+  });
+
+  it("checks NATS's health at GET /healthz of the monitoring port the command opens, with wget", () => {
+    expect(service("nats").healthcheck?.test).toEqual([
+      "CMD",
+      "wget",
+      "-q",
+      "--spider",
+      `http://127.0.0.1:${natsFlag("-m")}/healthz`,
+    ]);
+  });
+
+  it("publishes the client port on 127.0.0.1 for consumers on the host, on ESKIT_NATS_PORT when it is set", () => {
+    expect((service("nats").ports ?? []).map(parsePort)).toEqual([
+      { hostIp: "127.0.0.1", published: "4222", target: 4222, protocol: "tcp" },
+    ]);
+    expect(loadCompose({ ESKIT_BIND: "0.0.0.0", ESKIT_NATS_PORT: "14222" }).services["nats"]?.ports).toEqual([
+      "0.0.0.0:14222:4222",
+    ]);
   });
 });
 
@@ -311,5 +399,75 @@ describe("compose.yaml against deploy/prometheus and deploy/grafana", () => {
     };
     const prometheusPort = (service("prometheus").ports ?? []).map(parsePort)[0]?.target;
     expect(datasources.datasources.map((d) => d.url)).toEqual([`http://prometheus:${prometheusPort}`]);
+  });
+});
+
+describe("compose.yaml's console", () => {
+  /** The host port Compose publishes `name`'s listening port on, with `env` set. */
+  const publishedPort = (name: string, env: Record<string, string> = {}) =>
+    (loadCompose(env).services[name]?.ports ?? []).map(parsePort)[0]?.published;
+
+  it("sets only variables the console server reads", () => {
+    const read = consoleConfigDocs.map((d) => d.name);
+    expect(read).toContain("CONSOLE_EVENT_STORE_URL");
+    for (const variable of Object.keys(service("console").environment ?? {}))
+      expect(read, `the console reads ${variable}`).toContain(variable);
+  });
+
+  it("is built from the Dockerfile's console target", () => {
+    expect(service("console").build).toEqual({ context: ".", target: "console" });
+    expect(parseDockerfile().stages.map((s) => s.name)).toContain("console");
+  });
+
+  it("publishes the console's listening port on 127.0.0.1, on ESKIT_CONSOLE_PORT when it is set", () => {
+    expect(listenPort("console")).toBe(Number(defaultOf("console", "PORT")));
+    expect((service("console").ports ?? []).map(parsePort)).toEqual([
+      { hostIp: "127.0.0.1", published: "8080", target: listenPort("console"), protocol: "tcp" },
+    ]);
+    expect(loadCompose({ ESKIT_BIND: "0.0.0.0", ESKIT_CONSOLE_PORT: "18080" }).services["console"]?.ports).toEqual([
+      "0.0.0.0:18080:8080",
+    ]);
+  });
+
+  it("checks the console's health at GET /healthz on the port it listens on", () => {
+    const url = healthcheckUrl("console");
+    expect(`${url.protocol}//${url.hostname}:${url.port}${url.pathname}`).toBe(
+      `http://127.0.0.1:${listenPort("console")}/healthz`,
+    );
+    // The path the console server answers (console/server/static-server.int.spec.ts and image.e2e.spec.ts call it).
+    expect(readFileSync(join(repoRoot, "console/server/static-server.ts"), "utf8")).toContain(
+      `path === "${url.pathname}"`,
+    );
+  });
+
+  it("points the page at the stores' published ports on the host a browser reaches them by, never at Compose's names", () => {
+    for (const env of [{}, { ESKIT_EVENT_STORE_PORT: "18081", ESKIT_CRUD_STORE_PORT: "18082" }] as Array<
+      Record<string, string>
+    >) {
+      const environment = loadCompose(env).services["console"]?.environment ?? {};
+      expect(environment["CONSOLE_EVENT_STORE_URL"]).toBe(`http://127.0.0.1:${publishedPort("event-store", env)}`);
+      expect(environment["CONSOLE_CRUD_STORE_URL"]).toBe(`http://127.0.0.1:${publishedPort("crud-store", env)}`);
+    }
+    const remote = loadCompose({ ESKIT_PUBLIC_HOST: "eskit.example.org" }).services["console"]?.environment ?? {};
+    expect([remote["CONSOLE_EVENT_STORE_URL"], remote["CONSOLE_CRUD_STORE_URL"]]).toEqual([
+      "http://eskit.example.org:8081",
+      "http://eskit.example.org:8082",
+    ]);
+    for (const name of ["CONSOLE_EVENT_STORE_URL", "CONSOLE_CRUD_STORE_URL"]) {
+      const host = new URL(service("console").environment?.[name] ?? "").hostname;
+      expect(Object.keys(compose.services), `${name} names no Compose service`).not.toContain(host);
+    }
+  });
+
+  it("leaves every ESKIT service's CORS open to the console's origin", () => {
+    const origin = `http://127.0.0.1:${publishedPort("console")}`;
+    // The JetStream bridge answers no browser (its health RPC, /healthz and /metrics have no CORS): it reads none.
+    expect(configDocsOf["jetstream-bridge"].map((d) => d.name)).not.toContain("ESKIT_CORS_ORIGINS");
+    for (const name of eskitServices.filter((n) => n !== "jetstream-bridge")) {
+      const origins = (service(name).environment?.["ESKIT_CORS_ORIGINS"] ?? defaultOf(name, "ESKIT_CORS_ORIGINS"))
+        .split(",")
+        .map((o) => o.trim());
+      expect(origins.includes("*") || origins.includes(origin), `${name} allows ${origin}`).toBe(true);
+    }
   });
 });

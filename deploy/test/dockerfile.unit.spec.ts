@@ -76,7 +76,7 @@ describe("Dockerfile", () => {
       `build ${outDir}/${layout.migrations}/ /app/${layout.migrations}/`,
     ]);
     expect(layout.serviceModules("event-store").startsWith(bundleDir("event-store"))).toBe(true);
-    for (const service of ["crud-store", "metrics-consumer"] as const) {
+    for (const service of ["crud-store", "metrics-consumer", "jetstream-bridge"] as const) {
       expect(copies(service)).toEqual([shared, `build ${outDir}/${bundleDir(service)} /app/${bundleDir(service)}`]);
     }
     // Nothing is installed in the service images: no npm, no apt.
@@ -122,6 +122,11 @@ describe("Dockerfile", () => {
       "event-store/migrations/meta/_journal.json",
       "gen/src",
       "client/src",
+      "console/index.html",
+      "console/vite.config.ts",
+      "console/build/bundle-budget.ts",
+      "console/src/main.tsx",
+      "console/server/main.ts",
     ]) {
       expect(isIgnored(needed), needed).toBe(false);
     }
@@ -132,6 +137,8 @@ describe("Dockerfile", () => {
       "event-store/data/PG_VERSION",
       ".git/HEAD",
       ".tmp/vitest.json",
+      "console/dist/index.html",
+      "console/node_modules/.vite-temp/x.mjs",
     ]) {
       expect(isIgnored(kept), kept).toBe(true);
     }
@@ -146,5 +153,46 @@ describe("Dockerfile", () => {
       expect([node, flag]).toEqual(["node", "-e"]);
       expect(script).toContain("fetch('http://127.0.0.1:'+process.env.PORT+'/healthz')");
     }
+  });
+
+  it("has a console target that runs the console server's bundle as the node user, over the console's built files", () => {
+    const instructions = instructionsOf(dockerfile, "console");
+    expect(instructions.filter((i) => i.keyword === "USER").at(-1)?.args).toBe("node");
+    expect(workdirOf(instructions)).toBe("/app");
+    expect(execForm(instructions.filter((i) => i.keyword === "CMD").at(-1)?.args ?? "null")).toEqual([
+      "node",
+      layout.consoleBundle,
+    ]);
+    expect(instructions.filter((i) => i.keyword === "ENTRYPOINT")).toEqual([]);
+    const env = envOf(instructions);
+    expect(env["NODE_ENV"]).toBe("production");
+    expect(env["PORT"]).toBe(defaultOf("console", "PORT"));
+    expect(instructions.filter((i) => i.keyword === "EXPOSE").map((i) => i.args)).toEqual([
+      defaultOf("console", "PORT"),
+    ]);
+    // The files where the server looks: set, and the default from the working directory too.
+    expect(env["CONSOLE_ROOT"]).toBe(`/app/${layout.consoleFiles}`);
+    expect(`${workdirOf(instructions)}/${defaultOf("console", "CONSOLE_ROOT")}`).toBe(env["CONSOLE_ROOT"]);
+  });
+
+  it("puts into the console image only the console's server bundle and its static files: no packages, nothing installed", () => {
+    const copies = instructionsOf(dockerfile, "console")
+      .filter((i) => i.keyword === "COPY" || i.keyword === "ADD")
+      .map((i) => `${i.flags["from"] ?? "(context)"} ${i.args}`);
+    const consoleDir = layout.consoleBundle.split("/")[0];
+    expect(copies).toEqual([`build ${outDir}/${consoleDir}/ /app/${consoleDir}/`]);
+    expect(layout.consoleFiles.startsWith(`${consoleDir}/`)).toBe(true);
+    const chain = stageChain(dockerfile, "console").filter((s) => s.name !== "build");
+    expect(chain.flatMap((s) => s.instructions).filter((i) => i.keyword === "RUN")).toEqual([]);
+    expect(chain.map((s) => s.name)).not.toContain("runtime");
+  });
+
+  it("checks the console's health at /healthz on the port it listens on", () => {
+    const healthcheck = instructionsOf(dockerfile, "console")
+      .filter((i) => i.keyword === "HEALTHCHECK")
+      .at(-1);
+    const [node, flag, script] = execForm(healthcheck?.args ?? "null");
+    expect([node, flag]).toEqual(["node", "-e"]);
+    expect(script).toContain("fetch('http://127.0.0.1:'+process.env.PORT+'/healthz')");
   });
 });

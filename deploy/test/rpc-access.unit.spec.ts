@@ -73,6 +73,7 @@ describe("the access table", () => {
     expect(byAccess["write"]!.sort()).toEqual(
       [
         "Append",
+        "AppendStream",
         "Create",
         "Delete",
         "RegisterType",

@@ -12,6 +12,7 @@ import { type AccessTables, classify } from "@eskit/server-kit/auth/rpc-access.j
 export const eventStoreAccess: AccessTables = new Map([
   classify(EventStoreService, {
     append: "write",
+    appendStream: "write",
     saveSnapshot: "write",
     getEvents: "read",
     batchGetEvents: "read",

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium as chromiumTool, chromiumPath, describeWithTools } from "@eskit/test-kit/system-tools.js";
+import { launchChromium } from "@eskit/test-kit/chromium.js";
+import { chromium as chromiumTool, describeWithTools } from "@eskit/test-kit/system-tools.js";
 import type { ScenarioInput } from "./browser/app.js";
 import { bundlePage, startPageServer, type PageServer } from "./browser/page-server.js";
 import { clientsFor, startTestEventStore, type TestEventStore } from "./harness.js";
@@ -9,18 +10,6 @@ import { clientsFor, startTestEventStore, type TestEventStore } from "./harness.
 // Browsers use the event store through @eskit/client, from a page on another origin (CORS), in headless
 // Chromium driven by playwright-core: Connect (JSON) and gRPC-Web (binary), unary calls and a server stream.
 // A page on an origin the store does not allow is refused by the browser and stores nothing.
-
-// Flags known to work on these machines (closed network): no sandbox as root, no GPU, no background traffic.
-// Playwright adds --headless and a fresh temporary --user-data-dir itself (it refuses --user-data-dir in args).
-const chromiumArgs = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 const webProtocols = ["connect", "grpc-web"] as const;
 
@@ -40,10 +29,7 @@ describeWithTools([chromiumTool], "the event store from a browser page on anothe
     const script = await bundlePage();
     [allowed, denied] = await Promise.all([startPageServer(script), startPageServer(script)]);
     const origin = allowed.origin;
-    [store, browser] = await Promise.all([
-      startTestEventStore({ corsOrigins: [origin] }),
-      chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs, timeout: 15_000 }),
-    ]);
+    [store, browser] = await Promise.all([startTestEventStore({ corsOrigins: [origin] }), launchChromium()]);
   });
 
   afterAll(async () => {

@@ -20,8 +20,11 @@ import { createTestStorage, freePort, repoRoot, type TestStorage } from "./harne
 import { outputMismatch, showsError } from "@eskit/test-kit/expected-output.js";
 import { assignmentOf, manualExamples, notRunReason } from "@eskit/test-kit/readme-examples.js";
 
-/** Variables of the services without an ESKIT_ prefix, left out of their environment with the ESKIT_ ones. */
-const serviceVariables = ["DATABASE_URL", "PORT", "HOST", "CONSUMER_ID", "LOG_LEVEL"];
+/**
+ * Variables of the services without an ESKIT_ prefix, left out of their environment with the ESKIT_ ones (NATS_URL
+ * would start the JetStream bridge, which the README's examples do not use).
+ */
+const serviceVariables = ["DATABASE_URL", "PORT", "HOST", "CONSUMER_ID", "LOG_LEVEL", "NATS_URL"];
 const startTimeoutMs = 50_000;
 const commandTimeoutMs = 15_000;
 const repeatMs = 10_000;
@@ -131,7 +134,7 @@ async function startSystem(): Promise<RunningSystem> {
   // The system the README describes: every setting at its default (no access control, say), whatever the shell has.
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(
-      ([name]) => !/^(?:ESKIT_|EVENT_STORE_|CRUD_STORE_)/u.test(name) && !serviceVariables.includes(name),
+      ([name]) => !/^(?:ESKIT_|EVENT_STORE_|CRUD_STORE_|JETSTREAM_)/u.test(name) && !serviceVariables.includes(name),
     ),
   );
   const logLevel = process.env["ESKIT_TEST_LOG_LEVEL"];

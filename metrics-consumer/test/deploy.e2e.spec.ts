@@ -6,7 +6,9 @@ import { createNodeTransport } from "@eskit/client/node.js";
 import { CrudStoreService } from "@eskit/gen/eskit/crudstore/v1/crud_store_pb.js";
 import { promtoolCheckMetrics } from "@eskit/test-kit/promtool.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repoRoot } from "@eskit/test-kit/event-store.js";
+import { freePort, repoRoot } from "@eskit/test-kit/event-store.js";
+import { startJetStreamBridge, type RunningJetStreamBridge } from "@eskit/jetstream-bridge/app.js";
+import { loadConfig as loadBridgeConfig } from "@eskit/jetstream-bridge/config.js";
 import type { RunningMetricsConsumer } from "../src/app.js";
 import {
   appendEvents,
@@ -29,18 +31,18 @@ import { promtool } from "./support/promtool.js";
 import { itWithTools, promtool as promtoolTool } from "@eskit/test-kit/system-tools.js";
 
 // deploy/: the Prometheus configuration, Grafana's provisioning and the dashboards, checked with Prometheus' own
-// tool and against what the three services really export.
+// tool and against what the services really export.
 
 const deploy = join(repoRoot, "deploy");
 const datasourceUid = "eskit-prometheus";
 
 describe("deploy/prometheus", () => {
-  itWithTools([promtoolTool], "is a valid Prometheus configuration scraping the three services", async () => {
+  itWithTools([promtoolTool], "is a valid Prometheus configuration scraping the four services", async () => {
     const { exitCode, output } = await promtool(["check", "config", join(deploy, "prometheus/prometheus.yml")]);
     expect(output).toContain("SUCCESS");
     expect(exitCode).toBe(0);
     const text = await readFile(join(deploy, "prometheus/prometheus.yml"), "utf8");
-    for (const target of ["event-store:8081", "crud-store:8082", "metrics-consumer:8083"])
+    for (const target of ["event-store:8081", "crud-store:8082", "metrics-consumer:8083", "jetstream-bridge:8084"])
       expect(text).toContain(`"${target}"`);
   });
 });
@@ -118,9 +120,11 @@ describe("deploy/grafana", () => {
 describe("the metrics the dashboards query", () => {
   let stores: Stores;
   let consumer: RunningMetricsConsumer;
+  let bridge: RunningJetStreamBridge;
   /** The metric families each service declares on GET /metrics, with their types. */
   const exported = new Map<string, Map<string, string>>();
   let consumerText = "";
+  let bridgeText = "";
 
   beforeAll(async () => {
     stores = await startStores();
@@ -140,8 +144,21 @@ describe("the metrics the dashboards query", () => {
     exported.set("metrics-consumer", metricTypes(consumerText));
     exported.set("event-store", metricTypes((await scrape(stores.eventStore.url)).text));
     exported.set("crud-store", metricTypes((await scrape(stores.crudStoreUrl)).text));
+    // The bridge declares its families from the start, before NATS answers: a NATS nothing answers at suffices for
+    // their names and types (prometheus.e2e.spec.ts has Prometheus scrape one that publishes).
+    bridge = await startJetStreamBridge(
+      loadBridgeConfig({
+        PORT: "0",
+        HOST: "127.0.0.1",
+        EVENT_STORE_URL: stores.eventStore.url,
+        NATS_URL: `nats://127.0.0.1:${await freePort()}`,
+      }),
+    );
+    bridgeText = (await scrape(bridge.url)).text;
+    exported.set("jetstream-bridge", metricTypes(bridgeText));
   });
   afterAll(async () => {
+    await bridge?.close();
     await consumer?.close();
     await stores?.stop();
   });
@@ -151,6 +168,7 @@ describe("the metrics the dashboards query", () => {
     if (/^eskit_(events|consumer|metrics)_/u.test(family)) return ["metrics-consumer"];
     if (/^eskit_(log|append)_/u.test(family)) return ["event-store"];
     if (family.startsWith("eskit_crud_")) return ["crud-store"];
+    if (family.startsWith("eskit_jetstream_bridge_")) return ["jetstream-bridge"];
     if (family.startsWith("eskit_rpc_")) return ["event-store", "crud-store", "metrics-consumer"];
     return [];
   }
@@ -196,6 +214,32 @@ describe("the metrics the dashboards query", () => {
     "are served by the metrics consumer in a form promtool accepts without a word",
     async () => {
       expect(await promtoolCheckMetrics(consumerText)).toEqual({ exitCode: 0, output: "" });
+    },
+  );
+
+  it("include the JetStream bridge's lag and publish errors, as the consumers dashboard's bridge panels read them", () => {
+    const bridgeQueries = loadDashboards()
+      .filter(({ file }) => file === "consumers.json")
+      .flatMap(({ file, dashboard }) => queriesOf(file, dashboard))
+      .filter((q) => metricNamesOf(q.expr).some((name) => name.startsWith("eskit_jetstream_bridge_")));
+    expect(bridgeQueries.map((q) => q.expr)).toEqual(
+      expect.arrayContaining([
+        "max by (stream) (eskit_jetstream_bridge_lag_events)",
+        "sum by (stream) (rate(eskit_jetstream_bridge_publish_errors_total[$__rate_interval]))",
+      ]),
+    );
+    const types = exported.get("jetstream-bridge")!;
+    expect([
+      types.get("eskit_jetstream_bridge_lag_events"),
+      types.get("eskit_jetstream_bridge_publish_errors_total"),
+    ]).toEqual(["gauge", "counter"]);
+  });
+
+  itWithTools(
+    [promtoolTool],
+    "are served by the JetStream bridge in a form promtool accepts without a word",
+    async () => {
+      expect(await promtoolCheckMetrics(bridgeText)).toEqual({ exitCode: 0, output: "" });
     },
   );
 });

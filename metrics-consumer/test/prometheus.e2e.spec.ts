@@ -1,7 +1,12 @@
 import { createClient } from "@connectrpc/connect";
 import { createNodeTransport } from "@eskit/client/node.js";
 import { CrudStoreService } from "@eskit/gen/eskit/crudstore/v1/crud_store_pb.js";
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startJetStreamBridge, type RunningJetStreamBridge } from "@eskit/jetstream-bridge/app.js";
+import { connectNats } from "@eskit/jetstream-bridge/bridge/nats-connection.js";
+import { loadConfig as loadBridgeConfig } from "@eskit/jetstream-bridge/config.js";
+import { silentLogger } from "@eskit/server-kit/logger.js";
 import type { RunningMetricsConsumer } from "../src/app.js";
 import {
   appendEvents,
@@ -13,11 +18,24 @@ import {
   type Stores,
 } from "./harness.js";
 import { loadDashboards, queriesOf, toPromQL, variableSelector } from "./support/dashboards.js";
-import { describeWithTools, prometheus as prometheusTool, promtool } from "@eskit/test-kit/system-tools.js";
+import {
+  describeWithTools,
+  natsServer,
+  natsUrl,
+  prometheus as prometheusTool,
+  promtool,
+  systemToolsRequired,
+} from "@eskit/test-kit/system-tools.js";
 import { startPrometheus, type PrometheusServer, type VectorSample } from "./support/prometheus-server.js";
 
-// A real Prometheus (the Debian package) scrapes a real Metrics Consumer, Event Store and Crud Store every second;
-// what the tests assert is what Prometheus stored, read through its HTTP API, as Grafana would read it.
+// A real Prometheus (the Debian package) scrapes a real Metrics Consumer, Event Store and Crud Store every second, and
+// a JetStream bridge publishing to this machine's NATS (where one runs, or in CI); what the tests assert is what
+// Prometheus stored, read through its HTTP API, as Grafana would read it.
+
+/** Whether a bridge is scraped too: it needs NATS, which CI (ESKIT_REQUIRE_SYSTEM_TOOLS=1) must have. */
+const withBridge = natsServer.available || systemToolsRequired;
+/** The bridge's stream: this test's own on the shared NATS, deleted afterwards. */
+const bridgeStream = `ESKIT_PROMETHEUS_TEST_${randomBytes(5).toString("hex")}`;
 
 /** Per label set ("entity_type event_type"), the value of each series of an instant vector. */
 function byLabels(result: readonly VectorSample[]): Map<string, number> {
@@ -28,18 +46,40 @@ describeWithTools([prometheusTool, promtool], "the metrics consumer scraped by P
   let stores: Stores;
   let consumer: RunningMetricsConsumer;
   let prometheus: PrometheusServer;
+  let bridge: RunningJetStreamBridge | undefined;
 
   beforeAll(async () => {
     stores = await startStores();
     consumer = await startTestMetricsConsumer(testConfig(stores, { consumerId: "prometheus-test" }));
+    if (withBridge) {
+      bridge = await startJetStreamBridge(
+        loadBridgeConfig({
+          PORT: "0",
+          HOST: "127.0.0.1",
+          EVENT_STORE_URL: stores.eventStore.url,
+          NATS_URL: natsUrl,
+          JETSTREAM_STREAM: bridgeStream,
+          JETSTREAM_SUBJECT_PREFIX: `eskit.${bridgeStream.toLowerCase()}`,
+          ESKIT_LAG_INTERVAL_MS: "500",
+        }),
+      );
+    }
     prometheus = await startPrometheus({
       "metrics-consumer": `127.0.0.1:${consumer.port}`,
       "event-store": `127.0.0.1:${stores.eventStore.port}`,
       "crud-store": new URL(stores.crudStoreUrl).host,
+      ...(bridge === undefined ? {} : { "jetstream-bridge": `127.0.0.1:${bridge.port}` }),
     });
   });
   afterAll(async () => {
     await prometheus?.stop();
+    await bridge?.close();
+    if (bridge !== undefined) {
+      const nats = await connectNats(natsUrl, "eskit-prometheus-test", silentLogger, AbortSignal.timeout(10_000));
+      // JetStream's API by request (this package has no JetStream client of its own).
+      await nats?.nc.request(`$JS.API.STREAM.DELETE.${bridgeStream}`).catch(() => undefined);
+      await nats?.nc.close();
+    }
     await consumer?.close();
     await stores?.stop();
   });
@@ -78,7 +118,7 @@ describeWithTools([prometheusTool, promtool], "the metrics consumer scraped by P
     expect(Number(result[0]?.value[1])).toBe(all.length);
   });
 
-  it("runs every query of the dashboards, and the events and consumers dashboards show data", async () => {
+  it("runs every query of the dashboards, and the events and consumers dashboards show data (the bridge's where it runs)", async () => {
     // Crud Store events, for the panels of document events.
     const transport = createNodeTransport({ baseUrl: stores.crudStoreUrl, protocol: "grpc" });
     try {
@@ -99,10 +139,11 @@ describeWithTools([prometheusTool, promtool], "the metrics consumer scraped by P
         ...q,
         promql: q.where.startsWith("variable") ? variableSelector(q.expr) : toPromQL(q.expr),
         // Nothing overflowed here, so the overflow counter has no series; every other query of these two dashboards
-        // reads what the consumer and the Event Store export.
+        // reads what the consumer, the Event Store and the bridge export (the bridge's only where one is scraped).
         mustHaveData:
           (file === "events.json" || file === "consumers.json") &&
-          !q.expr.includes("eskit_metrics_label_overflow_total"),
+          !q.expr.includes("eskit_metrics_label_overflow_total") &&
+          (bridge !== undefined || !q.expr.includes("eskit_jetstream_bridge_")),
       })),
     );
     let failures: string[] = [];
@@ -123,5 +164,18 @@ describeWithTools([prometheusTool, promtool], "the metrics consumer scraped by P
     await waitFor(check, { timeoutMs: 20_000, what: "every dashboard query to answer with data" }).catch(() => {});
     expect(failures).toEqual([]);
     expect(queries.length).toBeGreaterThan(30);
+    if (bridge !== undefined) {
+      // The bridge's lag panel comes down to 0: everything appended above reaches the stream.
+      const lag = `max by (stream) (eskit_jetstream_bridge_lag_events{stream="${bridgeStream}"})`;
+      let values: number[] = [];
+      await waitFor(
+        async () => {
+          values = (await prometheus.query(lag)).result.map((r) => Number(r.value[1]));
+          return values.length === 1 && values[0] === 0;
+        },
+        { timeoutMs: 20_000, what: "the bridge's lag to reach 0 in Prometheus" },
+      ).catch(() => {});
+      expect(values).toEqual([0]);
+    }
   });
 });

@@ -8,6 +8,7 @@ import {
   HealthCheckResponse_ServingStatus as Status,
   HealthListResponseSchema,
 } from "@eskit/gen/grpc/health/v1/health_pb.js";
+import { untilAborted } from "./until-aborted.js";
 
 /** Options of {@link healthService}. */
 export interface HealthServiceOptions {
@@ -29,7 +30,7 @@ export function healthService(check: () => Promise<boolean>, opts: HealthService
 
   const statusNow = async (signal: AbortSignal): Promise<Status> => {
     try {
-      return (await untilAborted(check(), signal)) ? Status.SERVING : Status.NOT_SERVING;
+      return (await untilAborted(check(), signal, abortError)) ? Status.SERVING : Status.NOT_SERVING;
     } catch (err) {
       if (signal.aborted) throw err;
       return Status.NOT_SERVING; // a failing check means "not serving", not a failed RPC
@@ -66,29 +67,6 @@ export function healthService(check: () => Promise<boolean>, opts: HealthService
       }
     },
   };
-}
-
-/**
- * Settle with `promise`, or reject with the signal's reason as soon as it
- * fires: a stream blocked in an await is otherwise never interrupted, and
- * shutdown would wait for it.
- */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortError(signal));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(err);
-      },
-    );
-  });
 }
 
 function abortError(signal: AbortSignal): ConnectError {

@@ -11,6 +11,7 @@ export const manualPages = [
   "docs/consumers.md",
   "docs/guarantees.md",
   "docs/limits-and-access-control.md",
+  "docs/console.md",
   "docs/configuration.md",
   "docs/deployment.md",
   "docs/benchmarks.md",

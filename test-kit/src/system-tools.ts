@@ -47,6 +47,39 @@ export const pythonGrpc = tool(
   () => spawnSync(pythonPath, ["-c", "import grpc, grpc_tools"], { stdio: "ignore" }).status === 0,
 );
 export const chromium = tool("chromium", "apt-get install chromium", executable(chromiumPath));
+/** Where Debian's Go packages put their sources: the Go example builds against them in GOPATH mode, offline. */
+export const debianGoSources = "/usr/share/gocode/src";
+export const goGrpc = tool(
+  "Go with Debian's gRPC and protobuf packages",
+  "apt-get install golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev " +
+    "protoc-gen-go protoc-gen-go-grpc protobuf-compiler",
+  () =>
+    ["/usr/bin/go", "/usr/bin/protoc", "/usr/bin/protoc-gen-go", "/usr/bin/protoc-gen-go-grpc"].every(existsSync) &&
+    // golang-google-grpc-dev is content with golang/protobuf 1.3; the example is built and tested with 1.5 (registry.go).
+    ["google.golang.org/grpc", "google.golang.org/protobuf", "github.com/golang/protobuf/proto/registry.go"].every(
+      (path) => existsSync(`${debianGoSources}/${path}`),
+    ),
+);
+
+/** Where the nats-server program is looked for: `NATS_SERVER`, else the Debian package's path. */
+export const natsServerPath = process.env["NATS_SERVER"] || "/usr/sbin/nats-server";
+/** The nats-server program itself (to start a server of a test's own), and wget, which the nats image's healthcheck runs. */
+export const natsServerProgram = tool(
+  "nats-server and wget",
+  "apt-get install nats-server wget",
+  () => existsSync(natsServerPath) && existsSync("/usr/bin/wget"),
+);
+
+/** Where tests find NATS with JetStream: the server every machine of this project runs. */
+export const natsUrl = "nats://127.0.0.1:4222";
+/** Answers when a NATS server with JetStream greets us on 127.0.0.1:4222 (its INFO line says `"jetstream":true`). */
+const natsProbe = `const s=require("net").connect(4222,"127.0.0.1");let b="";s.setTimeout(1500,()=>process.exit(1));
+s.on("error",()=>process.exit(1));s.on("data",(d)=>{b+=d;if(b.includes("\\n")){process.exit(/"jetstream":true/.test(b)?0:1)}});`;
+export const natsServer = tool(
+  "nats-server",
+  "apt-get install nats-server",
+  () => spawnSync(process.execPath, ["-e", natsProbe], { stdio: "ignore", timeout: 3000 }).status === 0,
+);
 
 /** Whether tests needing all of `tools` must be skipped here (missing, and not in CI). */
 function skipped(tools: readonly SystemTool[]): string | undefined {
@@ -68,8 +101,13 @@ export function describeWithTools(tools: readonly SystemTool[], name: string, bo
 }
 
 /** `it` for one test that needs `tools`, with the same rules as {@link describeWithTools}. */
-export function itWithTools(tools: readonly SystemTool[], name: string, body: () => Promise<void> | void): void {
+export function itWithTools(
+  tools: readonly SystemTool[],
+  name: string,
+  body: () => Promise<void> | void,
+  timeoutMs?: number,
+): void {
   const reason = skipped(tools);
-  if (reason === undefined) it(name, body);
-  else it.skip(`${name} (${reason})`, body);
+  if (reason === undefined) it(name, body, timeoutMs);
+  else it.skip(`${name} (${reason})`, body, timeoutMs);
 }

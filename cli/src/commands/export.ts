@@ -1,6 +1,7 @@
 import type { AppLogEntry } from "@eskit/client";
 import { wholeNumber } from "../args.js";
 import { entryLine } from "../entry-json.js";
+import { NdjsonWriter } from "../entry-ndjson.js";
 import { writeWithBackpressure } from "../output.js";
 import { progressOf } from "../progress.js";
 import type { EskitCommand } from "./command.js";
@@ -39,14 +40,30 @@ export const exportLog: EskitCommand = {
     } else if (selector === "" || selector === "*") {
       // The whole log: one LogsPoll stream (catch-up reads it in large pages, without a round trip per page), left
       // once it has brought the head, which it must (every id up to the head is committed).
+      // Its entries are written as NDJSON straight from their protobuf bytes (entry-ndjson.ts).
       const call = new AbortController();
       const stop = (): void => call.abort();
       session.signal.addEventListener("abort", stop, { once: true });
+      const lines = new NdjsonWriter();
       try {
-        for await (const response of eventStore.logsPoll({ fromId }, { signal: call.signal })) {
-          const entries = response.entries.filter((e) => e.id <= headId);
-          await write(entries);
-          if (entries.length < response.entries.length || entries.at(-1)?.id === headId) break;
+        for await (const entries of session.logsPollEntryBytes(options, { fromId }, call.signal)) {
+          let last = 0n;
+          let written = 0;
+          for (const bytes of entries) {
+            const id = lines.writeEntry(bytes);
+            if (id > headId) {
+              lines.dropLast();
+              break;
+            }
+            last = id;
+            written++;
+          }
+          if (written > 0) {
+            await writeWithBackpressure(io.stdout, lines.take());
+            count += written;
+            progress.update(Number(last - fromId + 1n), count);
+          }
+          if (written < entries.length || last === headId) break;
         }
       } catch (error) {
         if (!session.signal.aborted) throw error;

@@ -1,17 +1,11 @@
 import { open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { create } from "@bufbuild/protobuf";
-import { AppendRequestSchema, type Event } from "@eskit/client";
+import type { Event } from "@eskit/client";
 import { entryFromLine } from "../entry-json.js";
+import { batchesOf, type Line, storeInOrder, storeOneByOne } from "../import-batches.js";
 import { UsageError } from "../exit-codes.js";
 import { printRecord } from "../output.js";
 import { progressOf } from "../progress.js";
 import type { EskitCommand } from "./command.js";
-
-/**
- * At most this many bytes of lines per Append (and `--batch` events): below the Event Store's default bound on a
- * request's payloads (ESKIT_MAX_REQUEST_BYTES, 4 MiB).
- */
-const batchBytes = 3 * 1024 * 1024;
 
 /** Where an interrupted import of `file` resumes: the byte just after the last line of its last stored batch. */
 interface Checkpoint {
@@ -22,14 +16,6 @@ interface Checkpoint {
   readonly events: number;
   /** The run's events per Append: a resumed run keeps it, so that a batch sent again is the very same request. */
   readonly batch: number;
-}
-
-/** One line of the file: its number, where it ends, and its event. */
-interface Line {
-  readonly number: number;
-  readonly end: number;
-  readonly bytes: number;
-  readonly event: Event;
 }
 
 /**
@@ -44,11 +30,20 @@ export const importLog: EskitCommand = {
   command: "import <file>",
   describe: "append the events of an NDJSON export (eskit export), resuming where an interrupted import stopped",
   builder: (yargs) =>
-    yargs.positional("file", { type: "string", describe: "the NDJSON file" }).option("batch", {
-      type: "number",
-      default: 5000,
-      describe: "events per Append (at most 3 MiB of them); a resumed import keeps the one it started with",
-    }),
+    yargs
+      .positional("file", { type: "string", describe: "the NDJSON file" })
+      .option("batch", {
+        type: "number",
+        default: 5000,
+        describe:
+          "events per Append (at most 3 MiB of them); a resumed import, or one started over after an interruption, keeps the one it started with",
+      })
+      .option("stream", {
+        type: "boolean",
+        default: true,
+        describe:
+          "send the batches over one AppendStream (HTTP/2); --no-stream sends one Append after the other over HTTP/1.1 (slower; for a proxy that passes no HTTP/2)",
+      }),
   run: async ({ session, io, options, args }) => {
     const file = String(args["file"]);
     const requested = Number(args["batch"]);
@@ -67,57 +62,37 @@ export const importLog: EskitCommand = {
     } else if (resume !== undefined) {
       io.stderr.write(`resuming after line ${resume.lines} (${resume.events} events stored before)\n`);
     }
+    // Starting over keeps the interrupted import's batch size too: the batches it stored go again as the very same
+    // requests (idempotent), where other boundaries would mix stored and new events in one, which is refused.
     const start = resume ?? {
       size: info.size,
       mtimeMs: info.mtimeMs,
       offset: 0,
       lines: 0,
       events: 0,
-      batch: requested,
+      batch: saved?.batch ?? requested,
     };
     const batchEvents = start.batch;
     // Every line is checked first: a malformed file stores nothing.
     let total = 0;
     for await (const _ of lines(file, start, session.signal)) total++;
-    const eventStore = session.eventStore(options);
     const progress = progressOf(io, "imported", total);
     let done = 0;
-    let batch: Line[] = [];
-    let bytes = 0;
     let at = start;
-    // One batch is stored while the next is read and parsed; Appends themselves go one after the other, so the
-    // events keep the file's order in the log (and each originator's versions arrive in order).
-    let storing: Promise<void> | undefined;
-    const store = async (lines: readonly Line[]): Promise<void> => {
-      // Not cancelled by Ctrl-C: the batch under way is stored and noted, then the import stops.
-      await eventStore.append(create(AppendRequestSchema, { events: lines.map((l) => l.event) }));
-      const last = lines.at(-1)!;
-      at = { ...at, offset: last.end, lines: last.number, events: at.events + lines.length };
+    const noteStored = async (stored: readonly Line[]): Promise<void> => {
+      const last = stored.at(-1)!;
+      at = { ...at, offset: last.end, lines: last.number, events: at.events + stored.length };
       // Written aside, then renamed over the old one: a kill mid-write leaves the previous note whole.
       await writeFile(`${checkpointFile}.tmp`, JSON.stringify(at));
       await rename(`${checkpointFile}.tmp`, checkpointFile);
-      done += lines.length;
+      done += stored.length;
       progress.update(done, done);
     };
-    const flush = async (): Promise<void> => {
-      await storing;
-      if (batch.length === 0 || session.signal.aborted) return;
-      storing = store(batch);
-      // Its failure surfaces at the next flush; until then it must not count as unhandled.
-      storing.catch(() => {});
-      batch = [];
-      bytes = 0;
-    };
-    for await (const line of lines(file, start, session.signal)) {
-      if (batch.length === batchEvents || (batch.length > 0 && bytes + line.bytes > batchBytes)) {
-        await flush();
-        if (session.signal.aborted) break;
-      }
-      batch.push(line);
-      bytes += line.bytes;
-    }
-    await flush();
-    await storing;
+    const batches = () => batchesOf(lines(file, at, session.signal), batchEvents, session.signal);
+    // Over one AppendStream (HTTP/2); a server without it gets the Appends one after the other.
+    const streamed =
+      args["stream"] !== false && (await storeInOrder(session.eventStoreOverHttp2(options), batches(), noteStored));
+    if (!streamed) await storeOneByOne(session.eventStore(options), batches(), noteStored);
     if (session.signal.aborted) {
       progress.stop();
       io.stderr.write(`interrupted after line ${at.lines}: run the same command again to resume\n`);

@@ -21,8 +21,9 @@ import {
 } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
 import { lostConnectionInterceptor } from "@eskit/client/lost-connection.js";
 import fc from "fast-check";
+import { serveHttp2ForTests } from "@eskit/test-kit/http2-test-server.js";
 import { testSize } from "@eskit/test-kit/test-sizes.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { leanMethods } from "./lean-events.js";
 import { createLeanTransport } from "./lean-transport.js";
 
@@ -228,22 +229,7 @@ server.on("connection", (socket: Socket) => {
   sockets.set(socket.remotePort ?? -1, socket);
   socket.once("close", () => sockets.delete(socket.remotePort ?? -1));
 });
-const sessions = new Set<http2.ServerHttp2Session>();
-server.on("session", (s) => {
-  sessions.add(s);
-  s.once("close", () => sessions.delete(s));
-});
-let baseUrl = "";
-
-beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-
-afterAll(async () => {
-  for (const s of sessions) s.destroy();
-  await new Promise((resolve) => server.close(resolve));
-});
+const served = serveHttp2ForTests(server);
 
 // ---------------------------------------------------------------------------------------------------------------
 // The clients
@@ -285,36 +271,49 @@ function responseView(res: UnaryResponse): Seen {
   };
 }
 
-/** Records what passes it, on the way in and out, in `log`. */
-function recorder(log: Seen[], where: string): Interceptor {
+/**
+ * Records what passes it, on the way in and out, in `log`, by the call's `x-call-id`: a call of an earlier case that
+ * ends late (on a loaded machine) is not taken for one of the current call.
+ */
+function recorder(log: Logged[], where: string): Interceptor {
   return (next) => async (req) => {
+    const call = req.header.get("x-call-id") ?? "";
     log.push({
-      where,
-      stream: req.stream,
-      service: req.service.typeName,
-      method: req.method.name,
-      requestMethod: req.requestMethod,
-      url: req.url,
-      header: pairs(req.header),
-      message: base64Encode(toBinary(req.method.input, req.message as never)),
-      aborted: req.signal.aborted,
-      contextValues: typeof req.contextValues.get,
+      call,
+      seen: {
+        where,
+        stream: req.stream,
+        service: req.service.typeName,
+        method: req.method.name,
+        requestMethod: req.requestMethod,
+        url: req.url,
+        header: pairs(req.header),
+        message: base64Encode(toBinary(req.method.input, req.message as never)),
+        aborted: req.signal.aborted,
+        contextValues: typeof req.contextValues.get,
+      },
     });
     try {
       const res = await next(req);
-      log.push({ where, ...responseView(res as UnaryResponse) });
+      log.push({ call, seen: { where, ...responseView(res as UnaryResponse) } });
       return res;
     } catch (e) {
-      log.push({ where, error: errorView(e) });
+      log.push({ call, seen: { where, error: errorView(e) } });
       throw e;
     }
   };
 }
 
+/** What an interceptor saw, and of which call. */
+interface Logged {
+  readonly call: string;
+  readonly seen: Seen;
+}
+
 interface Client {
   readonly transport: Transport;
   readonly sessions: Http2SessionManager;
-  readonly log: Seen[];
+  readonly log: Logged[];
 }
 
 /** Sets a header, as the gateway's bearer token does: the server must receive it. */
@@ -325,7 +324,8 @@ const bearer: Interceptor = (next) => (req) => {
 
 /** A client as the gateway makes them (a header set, lostConnectionInterceptor), with recorders outside and in. */
 function client(kind: "lean" | "connect-es", limited: boolean): Client {
-  const log: Seen[] = [];
+  const log: Logged[] = [];
+  const baseUrl = served.url();
   const sessions = new Http2SessionManager(baseUrl);
   const interceptors = [recorder(log, "outer"), bearer, lostConnectionInterceptor(), recorder(log, "inner")];
   const limits = limited ? { readMaxBytes: 1000, writeMaxBytes: 1000 } : {};
@@ -347,6 +347,12 @@ let calls = 0;
 
 const encodeCase = (c: Case) =>
   Buffer.from(JSON.stringify(c, (_, v: unknown) => (typeof v === "bigint" ? `bigint:${v}` : v))).toString("base64url");
+
+/**
+ * Whether the call of `c` must reach the server whatever the machine's load: not one the caller cancels, nor one
+ * whose deadline (a few milliseconds) may pass before its stream is opened, when it is not sent at all.
+ */
+const reachesServer = (c: Case): boolean => c.cancel === undefined && (c.timeoutMs === undefined || c.timeoutMs >= 250);
 
 /** Makes the call of `c` on `via`: what the caller got, what the interceptors saw, what the server received. */
 async function run(
@@ -384,13 +390,18 @@ async function run(
   } finally {
     clearTimeout(timer);
   }
-  // The server's record is complete once its stream has closed (a stream reset at once may reach it a little later).
+  // The server's record is complete once its stream has closed (a stream reset at once may reach it a little later,
+  // and a call that must reach the server may be seen by it only after the caller has its answer, under load).
   await sleep(10);
+  for (const until = performance.now() + 2_000; reachesServer(c) && !seen.has(id) && performance.now() < until;) {
+    await sleep(5);
+  }
   const server = seen.get(id);
   if (server !== undefined) await Promise.race([server.closed, sleep(2_000)]);
-  if (server === undefined) return { outcome, log: [...via.log], server };
+  const log = via.log.filter((l) => l.call === id).map((l) => l.seen);
+  if (server === undefined) return { outcome, log, server };
   const { header, rstCode, handlerAborted } = server;
-  return { outcome, log: [...via.log], server: { header, rstCode, handlerAborted } };
+  return { outcome, log, server: { header, rstCode, handlerAborted } };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -613,8 +624,9 @@ describe("the lean transport, call by call against connect-es's Connect transpor
     expect(lean.log).toEqual(es.log);
     // What the server received, and how the stream ended for it (a reset's code: CANCEL for a cancellation,
     // INTERNAL_ERROR for a deadline or a refused answer). A call cancelled before it starts reaches the server
-    // through connect-es only (a stream reset at once), and one cancelled right after it started may not reach it.
-    if (c.cancel === undefined) expect(lean.server).toEqual(es.server);
+    // through connect-es only (a stream reset at once), and one cancelled right after it started, or whose deadline of
+    // a few milliseconds passes while a loaded machine opens its stream, may not reach it.
+    if (reachesServer(c)) expect(lean.server).toEqual(es.server);
     else if (lean.server !== undefined && es.server !== undefined) {
       expect([lean.server.header, lean.server.rstCode]).toEqual([es.server.header, es.server.rstCode]);
     }
@@ -625,7 +637,8 @@ describe("the lean transport, call by call against connect-es's Connect transpor
       fc.asyncProperty(cases, fc.boolean(), (c, leanFirst) => compare(c, leanFirst)),
       { numRuns: testSize(400, 60) },
     );
-  });
+    // A third of the cases wait out a deadline of 300 ms, twice: on a loaded machine 400 runs take more than 30 s.
+  }, 180_000);
 
   it("gives the same cancellations, whatever the signal's reason and whenever it aborts", async () => {
     await fc.assert(fc.asyncProperty(cancelled, fc.boolean(), (c, leanFirst) => compare(c, leanFirst)));

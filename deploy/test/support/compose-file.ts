@@ -14,6 +14,7 @@ export const composePath = join(repoRoot, "compose.yaml");
 /** The parts of a Compose service these tests read (the schema test checks the whole file). */
 export interface ComposeService {
   image?: string;
+  command?: string[];
   build?: { context: string; target?: string; dockerfile?: string };
   environment?: Record<string, string>;
   ports?: string[];

@@ -18,6 +18,7 @@ import { readEvents, readManyEvents, readState } from "../store/read-events.js";
 import { followLog, pageOfLog } from "../store/log-reading.js";
 import { readLogHead } from "../store/read-log.js";
 import type { StreamLogOptions } from "../store/stream-log.js";
+import { appendInStreamOrder } from "./append-stream.js";
 import { toEventMessage, toLogEntryMessage, toNewEvent } from "./convert.js";
 import { preEncodedBatchGetEventsResponse, preEncodedGetEventsResponse } from "./log-entry-codec.js";
 import { logsPollMessages } from "./logs-poll-messages.js";
@@ -54,6 +55,11 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
       // The signal carries the call's deadline: a request still queued when it passes is never sent.
       const logIds = await deps.batcher.append(events, context.signal);
       return create(AppendResponseSchema, { logIds });
+    },
+
+    // Appends in stream order, each written once the one before it committed, the next one read ahead meanwhile.
+    appendStream(requests, context) {
+      return appendInStreamOrder(requests, deps.batcher, deps.limits, context.signal);
     },
 
     async getEvents(request, context) {

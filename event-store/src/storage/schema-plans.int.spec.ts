@@ -136,7 +136,7 @@ describe("the events table's indexes, each held to the query it serves", () => {
     const input = JSON.stringify([]);
     const versions = JSON.stringify([{ originator_id: "o-3", version: "4" }]);
     const ids = JSON.stringify(["00000000-0000-4000-8000-000000000000"]);
-    const shown = await plan(checkedWriteSql, [input, versions, ids]);
+    const shown = await plan(checkedWriteSql, [input, versions, ids, true]);
     expect(shown).toContain("events_originator_version_key");
     expect(shown).toContain("events_event_id_key");
     expect(shown).not.toMatch(/"Seq Scan"[^}]*"Relation Name":"events"/u);

@@ -92,6 +92,21 @@ describe("appendBatch", () => {
     expect(await readEvents(database, a, 1n, 0n)).toHaveLength(2);
   });
 
+  // The first attempt does not look event ids up when every version holds: the unique key on event_id catches a reused
+  // one, and the batch is planned again with every id looked up.
+  it("refuses an event id stored under another originator even when every version holds, writing the rest", async () => {
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    const stored = randomUUID();
+    await appendBatch(database, [request(a, 1n, 1, [stored])]);
+    const { outcomes, statements } = await run([request(b, 1n), request(c, 1n, 1, [stored]), request(b, 2n)]);
+    expect(outcomes[1]).toMatchObject({ error: expect.any(DuplicateEventError) as unknown });
+    for (const i of [0, 2]) expect(outcomes[i]).toMatchObject({ written: true });
+    expect(statements).toBeLessThanOrEqual(3);
+    expect((await readEvents(database, b, 1n, 0n)).map((e) => e.version)).toEqual([1n, 2n]);
+    expect(await readEvents(database, c, 1n, 0n)).toEqual([]);
+    expect((await readEvents(database, a, 1n, 0n)).map((e) => e.eventId)).toEqual([stored]);
+  });
+
   it("keeps every request's verdict when writers race on the same originators (no lost or doubled version)", async () => {
     const a = randomUUID();
     await appendBatch(database, [request(a, 1n)]);

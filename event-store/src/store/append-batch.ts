@@ -23,6 +23,12 @@ const maxAttempts = 8;
 // redone against: the current versions, and the stored events of those ids (one index probe per id: the LIMIT keeps
 // the planner from turning the lookup into a join that scans the table).
 //
+// The event-id probes run only when $4 asks for them or a version differs. A batch's first attempt does not ask: the
+// ids are almost always new, and the unique key on event_id refuses the insert of one that is not (a client's retry of
+// an append that was stored), after which the next attempt probes every id. That saves a probe per event (5 µs of
+// 37 on a 5000-event import batch, measured), and a version conflict still comes back with the stored events of the
+// batch's ids, so a retry of an append stored at those versions is still recognised as a replay.
+//
 // Every input is a JSON text, whose size the planner never guesses from its value: the plan it makes for these
 // parameters costs the same as its generic plan, so PostgreSQL keeps the generic one after five executions instead of
 // planning each append anew (an array of ids, whose length it does see, made it replan every time: 0.85 ms of planning
@@ -33,12 +39,13 @@ const maxAttempts = 8;
 // trigger) is held for the statement and its commit only, never across a network round trip. The rows are inserted
 // in input order (`n`), so one request's events get increasing log ids. Rows travel as JSON parameters: fixed SQL text
 // (prepared once), no parameter-count limit. The input's field names are this statement's own; every table and column
-// name comes from the schema (sql-names.ts).
+// name comes from the schema (sql-names.ts). Metadata is read as its JSON text and cast: json_to_recordset builds a
+// jsonb column of each row far more slowly (9 µs more per event, measured on a 5000-event batch: 77 ms against 34).
 export const checkedWriteSql = `
   with input as (
     select * from json_to_recordset($1::text::json) as x(
       n int, event_id uuid, originator_id text, version bigint, entity_type text, action text, event_type text,
-      payload text, metadata jsonb, seconds bigint, nanos int)
+      payload text, metadata text, seconds bigint, nanos int)
   ), current as (
     select assumed.originator_id, assumed.version as expected,
       coalesce((select max(e.${ev.version}) from ${ev.$} e where e.${ev.originatorId} = assumed.originator_id), 0)
@@ -49,12 +56,13 @@ export const checkedWriteSql = `
     cross join lateral (
       select ${eventRowTextColumns}, e.${ev.logId} as log_id from ${ev.$} e where e.${ev.eventId} = ids.id::uuid limit 1
     ) stored
+    where $4::boolean or exists (select from current where version <> expected)
   ), verdict as (
     select not exists (select from current where version <> expected) and not exists (select from found) as ok
   ), inserted as (
     insert into ${ev.$} (${ev.eventId}, ${ev.originatorId}, ${ev.version}, ${ev.entityType}, ${ev.action},
                          ${ev.eventType}, ${ev.payload}, ${ev.metadata}, ${ev.occurredOnSeconds}, ${ev.occurredOnNanos})
-    select event_id, originator_id, version, entity_type, action, event_type, payload, metadata, seconds, nanos
+    select event_id, originator_id, version, entity_type, action, event_type, payload, metadata::jsonb, seconds, nanos
     from input where (select ok from verdict) order by n
     returning ${ev.eventId} as event_id, ${ev.logId} as log_id
   )
@@ -94,14 +102,17 @@ export async function appendBatch(
   signal?: AbortSignal,
 ): Promise<AppendOutcome[]> {
   let known: Known | undefined;
+  let probe = false;
   for (let attempt = 1; ; attempt++) {
     try {
-      const result = await runBatch(database, requests, known, signal);
+      const result = await runBatch(database, requests, known, probe, signal);
       if ("outcomes" in result) return result.outcomes;
       known = result.known;
     } catch (error) {
       if (violatedConstraint(error) === undefined) throw error;
-      // Another writer won a race for a key; the next statement's check fails and says what it wrote.
+      // An event id is stored already, or another writer won a race for a key: the next statement probes every id,
+      // its check fails and it says what is stored.
+      probe = true;
     }
     if (attempt >= maxAttempts) throw new Error(`an append batch lost ${maxAttempts} races in a row`);
   }
@@ -120,12 +131,14 @@ function assumedVersions(requests: readonly (readonly ValidEvent[])[]): Map<stri
 
 /**
  * One planned, checked write. Without `known` the plan rests on {@link assumedVersions} and no stored event ids.
- * `signal` cancels the statement, and a write not yet sent is not sent.
+ * `probe` looks the clients' event ids up even when every version holds. `signal` cancels the statement, and a write
+ * not yet sent is not sent.
  */
 async function runBatch(
   database: Database,
   requests: readonly (readonly ValidEvent[])[],
   known: Known | undefined,
+  probe: boolean,
   signal: AbortSignal | undefined,
 ): Promise<{ outcomes: AppendOutcome[] } | { known: Known }> {
   const existing = known?.existing ?? new Map<string, ExistingEvent>();
@@ -141,7 +154,7 @@ async function runBatch(
     for (const events of requests) {
       for (const e of events) if (e.eventIdGiven && !existing.has(e.eventId)) newIds.add(e.eventId);
     }
-    const written = await checkedWrite(database, toInsert, current, [...newIds], signal);
+    const written = await checkedWrite(database, toInsert, current, [...newIds], probe, signal);
     if ("known" in written) {
       for (const [id, event] of existing) written.known.existing.set(id, event);
       return written;
@@ -181,6 +194,7 @@ async function checkedWrite(
   batch: readonly ValidEvent[],
   expected: ReadonlyMap<string, bigint>,
   newEventIds: readonly string[],
+  probe: boolean,
   signal: AbortSignal | undefined,
 ): Promise<{ logIds: Map<string, bigint> } | { known: Known }> {
   const input = JSON.stringify(
@@ -203,7 +217,7 @@ async function checkedWrite(
   );
   const rows = await database.query<CheckedWriteRow>(
     checkedWriteSql,
-    [input, versions, JSON.stringify(newEventIds)],
+    [input, versions, JSON.stringify(newEventIds), probe],
     signal,
   );
   if (rows.length === batch.length && rows.every((row) => row.kind === "w")) {

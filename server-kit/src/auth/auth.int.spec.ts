@@ -48,6 +48,7 @@ function routes(router: Parameters<Parameters<typeof startHttpServer>[0]["routes
 const access = new Map([
   classify(EventStoreService, {
     append: "write",
+    appendStream: "write",
     saveSnapshot: "write",
     getEvents: "read",
     batchGetEvents: "read",

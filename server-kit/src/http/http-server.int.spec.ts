@@ -21,10 +21,23 @@ const CHECK_PATH = "/grpc.health.v1.Health/Check";
 let healthy: boolean;
 let checkDelayMs: number;
 let server: RunningHttpServer;
+/** Told each time a health check starts (a call has reached the server's handler). */
+let checkStarted: () => void = () => {};
 
 async function check(): Promise<boolean> {
+  checkStarted();
   if (checkDelayMs > 0) await new Promise((r) => setTimeout(r, checkDelayMs));
   return healthy;
+}
+
+/** Resolves once the next health check has reached the handler. */
+function nextCheck(): Promise<void> {
+  return new Promise((resolve) => {
+    checkStarted = () => {
+      checkStarted = () => {};
+      resolve();
+    };
+  });
 }
 
 beforeEach(async () => {
@@ -395,11 +408,13 @@ describe("close()", () => {
 
   it("answers unavailable to a call that outlives the timeout", async () => {
     checkDelayMs = 10_000;
+    const started = nextCheck();
     const call = checkVia(createGrpcTransport({ baseUrl: server.url })).catch((e: unknown) => ConnectError.from(e));
-    await new Promise((r) => setTimeout(r, 50));
-    const started = Date.now();
+    // In flight: its handler runs (a fixed wait may not be enough for the call to arrive on a loaded machine).
+    await started;
+    const closing = Date.now();
     await server.close({ timeoutMs: 200 });
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - closing).toBeLessThan(1000);
     const err = await call;
     expect(err).toBeInstanceOf(ConnectError);
     expect((err as ConnectError).code).toBe(Code.Unavailable);

@@ -110,3 +110,69 @@ describe("guardRequestBody", () => {
     expect(unread).toBe(true);
   });
 });
+
+describe("guardRequestBody with perMessage (a stream of requests)", () => {
+  /** Envelopes of `valid`, each arriving `gapMs` after the server asked for it, cut in two halves `halfMs` apart. */
+  async function* slowMessages(count: number, gapMs: number, halfMs = 0): AsyncGenerator<Uint8Array> {
+    const message = envelope(0, valid);
+    const half = Math.floor(message.length / 2);
+    for (let i = 0; i < count; i++) {
+      await new Promise((resolve) => setTimeout(resolve, gapMs));
+      yield message.subarray(0, half);
+      await new Promise((resolve) => setTimeout(resolve, halfMs));
+      yield message.subarray(half);
+    }
+  }
+
+  const guard = (body: AsyncIterable<Uint8Array>, perMessage: boolean) =>
+    guardRequestBody(body, {
+      input: HealthCheckRequestSchema,
+      framing: grpc,
+      encoding: "",
+      readMaxBytes: 1024,
+      timeoutMs: 100,
+      perMessage,
+    });
+
+  const drained = async (chunks: AsyncIterable<Uint8Array>) => {
+    let bytes = 0;
+    for await (const chunk of chunks) bytes += chunk.byteLength;
+    return bytes;
+  };
+
+  it("lets a stream last longer than timeoutMs when each message arrives in time", async () => {
+    // Eight messages 40 ms apart: 320 ms in all, more than three times the timeout.
+    expect(await drained(guard(slowMessages(8, 40), true))).toBe(8 * envelope(0, valid).length);
+  });
+
+  it("still bounds the whole body when the RPC takes a single request", async () => {
+    await expect(drained(guard(slowMessages(8, 40), false))).rejects.toMatchObject({ code: Code.DeadlineExceeded });
+  });
+
+  it("cuts a stream whose next message does not come within timeoutMs", async () => {
+    async function* thenIdle(): AsyncGenerator<Uint8Array> {
+      yield* slowMessages(2, 10);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      yield envelope(0, valid);
+    }
+    const error = await drained(guard(thenIdle(), true)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: Code.DeadlineExceeded });
+    expect((error as ConnectError).rawMessage).toBe("a request message did not arrive within 100 ms");
+  });
+
+  it("leaves the messages' protobuf to Connect's parser, but still refuses an envelope a request may not have", async () => {
+    const malformed = Buffer.concat([envelope(0, valid), envelope(0, Uint8Array.from([0x0a, 0x05, 0x61]))]);
+    expect(await drained(guard(chunksOf(malformed, 3), true))).toBe(malformed.length);
+    const trailer = Buffer.concat([envelope(0, valid), envelope(0x80, valid)]);
+    await expect(drained(guard(chunksOf(trailer, 3), true))).rejects.toMatchObject({ code: Code.InvalidArgument });
+  });
+
+  it("cuts a message begun but not finished within timeoutMs", async () => {
+    await expect(drained(guard(slowMessages(2, 10, 300), true))).rejects.toMatchObject({
+      code: Code.DeadlineExceeded,
+    });
+  });
+});

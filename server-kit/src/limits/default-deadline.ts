@@ -1,4 +1,5 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { untilAborted } from "../until-aborted.js";
 
 /** Request headers by which a client sets a deadline: gRPC and gRPC-Web, then Connect. */
 const deadlineHeaders = ["grpc-timeout", "connect-timeout-ms"];
@@ -55,31 +56,9 @@ export function defaultDeadlineInterceptor(defaultTimeoutMs: number): Intercepto
 
 /** `work`'s result, unless `signal` fired first or while it ran: then the signal's reason, at once. */
 async function answerByDeadline<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  const res = await untilAborted(work, signal);
+  const res = await untilAborted(work, signal, abortReason);
   if (signal.aborted) throw abortReason(signal);
   return res;
-}
-
-/** Settles with `work`, or rejects with the signal's reason as soon as it fires (the work is left to notice it). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    work.catch(() => {});
-    return Promise.reject(abortReason(signal));
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortReason(signal));
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 /** The signal's reason as the client should see it: Connect's own errors as they are, anything else `canceled`. */

@@ -9,7 +9,7 @@ export const limitsSpecs = {
     max: 1000000,
     default: 1000,
     meaning:
-      "Most server streams (LogsPoll, Health/Watch) open at once in the process; one more is refused at once with resource_exhausted",
+      "Most streams (LogsPoll, AppendStream, Health/Watch) open at once in the process; one more is refused at once with resource_exhausted",
   },
   defaultDeadlineMs: {
     env: "ESKIT_DEFAULT_DEADLINE_MS",
@@ -35,7 +35,7 @@ export const limitsSpecs = {
     max: 3600000,
     default: 30000,
     meaning:
-      "Time a client has to send a request's body once its headers arrived, in ms (past it → deadline_exceeded); a stream's answer is not limited by it",
+      "Time a client has to send a request's body once its headers arrived, in ms (past it → deadline_exceeded); a stream's answer is not limited by it, and in a stream of requests (the Event Store's AppendStream) it bounds each message on its own",
   },
 } as const satisfies Record<string, EnvSpec>;
 

@@ -90,8 +90,10 @@ export function checkRequestFields(desc: DescMessage, message: object): void {
 
 /**
  * Checks every request message of every RPC with {@link checkRequestFields} before its handler runs, so no service
- * has to remember a field (a new RPC is covered without a line of its own). Server streams get their request message
- * checked as the handler reads it.
+ * has to remember a field (a new RPC is covered without a line of its own). Streams get their request messages
+ * checked as the handler reads them; a message of a stream of requests that is not valid protobuf, which Connect
+ * parses after the body guard (it checks the envelopes only), is `invalid_argument` too, as the guard answers it for
+ * every other call, not Connect's `internal`.
  */
 export const requestFieldsInterceptor: Interceptor = (next) => async (req) => {
   if (!req.stream) {
@@ -101,10 +103,25 @@ export const requestFieldsInterceptor: Interceptor = (next) => async (req) => {
   const input = req.message;
   const method = req.method;
   async function* checked() {
-    for await (const message of input) {
-      checkRequestFields(method.input, message);
-      yield message;
+    try {
+      for await (const message of input) {
+        checkRequestFields(method.input, message);
+        yield message;
+      }
+    } catch (error) {
+      throw notParsed(error, method.input.typeName) ?? error;
     }
   }
   return next({ ...req, message: checked() });
 };
+
+/** Connect's words for a request message its protobuf parser refused (its code is `internal`). */
+const parseFailure = "parse binary: ";
+
+/** Connect's failure to parse a request message, as the body guard words it; undefined for any other error. */
+function notParsed(error: unknown, typeName: string): ConnectError | undefined {
+  if (!(error instanceof ConnectError) || error.code !== Code.Internal) return undefined;
+  if (!error.rawMessage.startsWith(parseFailure)) return undefined;
+  const reason = error.rawMessage.slice(parseFailure.length);
+  return new ConnectError(`the request is not a valid ${typeName}: ${reason}`, Code.InvalidArgument);
+}

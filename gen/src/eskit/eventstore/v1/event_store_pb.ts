@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file eskit/eventstore/v1/event_store.proto.
  */
 export const file_eskit_eventstore_v1_event_store: GenFile = /*@__PURE__*/
-  fileDesc("CiVlc2tpdC9ldmVudHN0b3JlL3YxL2V2ZW50X3N0b3JlLnByb3RvEhNlc2tpdC5ldmVudHN0b3JlLnYxIjsKDUFwcGVuZFJlcXVlc3QSKgoGZXZlbnRzGAEgAygLMhouZXNraXQuZXZlbnRzdG9yZS52MS5FdmVudCIhCg5BcHBlbmRSZXNwb25zZRIPCgdsb2dfaWRzGAEgAygEInEKEEdldEV2ZW50c1JlcXVlc3QSFQoNb3JpZ2luYXRvcl9pZBgBIAEoCRIUCgxmcm9tX3ZlcnNpb24YAiABKAQSEgoKdG9fdmVyc2lvbhgDIAEoBBIcChRmcm9tX2xhdGVzdF9zbmFwc2hvdBgEIAEoCCJwChFHZXRFdmVudHNSZXNwb25zZRIqCgZldmVudHMYASADKAsyGi5lc2tpdC5ldmVudHN0b3JlLnYxLkV2ZW50Ei8KCHNuYXBzaG90GAIgASgLMh0uZXNraXQuZXZlbnRzdG9yZS52MS5TbmFwc2hvdCIsCghTbmFwc2hvdBIPCgd2ZXJzaW9uGAEgASgEEg8KB3BheWxvYWQYAiABKAkiTgoVQmF0Y2hHZXRFdmVudHNSZXF1ZXN0EjUKBnJhbmdlcxgBIAMoCzIlLmVza2l0LmV2ZW50c3RvcmUudjEuR2V0RXZlbnRzUmVxdWVzdCJRChZCYXRjaEdldEV2ZW50c1Jlc3BvbnNlEjcKB3Jlc3VsdHMYASADKAsyJi5lc2tpdC5ldmVudHN0b3JlLnYxLkdldEV2ZW50c1Jlc3BvbnNlIlMKC0xvZ3NSZXF1ZXN0Eg8KB2Zyb21faWQYASABKAQSDAoEc2l6ZRgCIAEoDRIQCghzZWxlY3RvchgDIAEoCRITCgtwaXBlbGluZV9pZBgEIAEoCSJXCgxMb2dzUmVzcG9uc2USMQoHZW50cmllcxgBIAMoCzIgLmVza2l0LmV2ZW50c3RvcmUudjEuQXBwTG9nRW50cnkSFAoMbmV4dF9mcm9tX2lkGAIgASgEIkkKD0xvZ3NQb2xsUmVxdWVzdBIPCgdmcm9tX2lkGAEgASgEEhAKCHNlbGVjdG9yGAIgASgJEhMKC3BpcGVsaW5lX2lkGAMgASgJIkUKEExvZ3NQb2xsUmVzcG9uc2USMQoHZW50cmllcxgBIAMoCzIgLmVza2l0LmV2ZW50c3RvcmUudjEuQXBwTG9nRW50cnkiawoWTGlzdE9yaWdpbmF0b3JzUmVxdWVzdBITCgtlbnRpdHlfdHlwZRgBIAEoCRIQCghhZnRlcl9pZBgCIAEoCRINCgVsaW1pdBgDIAEoDRIbChNleGNsdWRlX2xhc3RfYWN0aW9uGAQgASgJIkkKEU9yaWdpbmF0b3JTdW1tYXJ5EgoKAmlkGAEgASgJEg8KB3ZlcnNpb24YAiABKAQSFwoPbGFzdF9ldmVudF90eXBlGAMgASgJIm0KF0xpc3RPcmlnaW5hdG9yc1Jlc3BvbnNlEjsKC29yaWdpbmF0b3JzGAEgAygLMiYuZXNraXQuZXZlbnRzdG9yZS52MS5PcmlnaW5hdG9yU3VtbWFyeRIVCg1uZXh0X2FmdGVyX2lkGAIgASgJIk4KE1NhdmVTbmFwc2hvdFJlcXVlc3QSFQoNb3JpZ2luYXRvcl9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEEg8KB3BheWxvYWQYAyABKAkiFgoUU2F2ZVNuYXBzaG90UmVzcG9uc2UiQAoSR2V0U25hcHNob3RSZXF1ZXN0EhUKDW9yaWdpbmF0b3JfaWQYASABKAkSEwoLbWF4X3ZlcnNpb24YAiABKAQiNwoTR2V0U25hcHNob3RSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgEEg8KB3BheWxvYWQYAiABKAkiEAoOR2V0SGVhZFJlcXVlc3QiIgoPR2V0SGVhZFJlc3BvbnNlEg8KB2hlYWRfaWQYASABKAQy4AYKEUV2ZW50U3RvcmVTZXJ2aWNlElEKBkFwcGVuZBIiLmVza2l0LmV2ZW50c3RvcmUudjEuQXBwZW5kUmVxdWVzdBojLmVza2l0LmV2ZW50c3RvcmUudjEuQXBwZW5kUmVzcG9uc2USWgoJR2V0RXZlbnRzEiUuZXNraXQuZXZlbnRzdG9yZS52MS5HZXRFdmVudHNSZXF1ZXN0GiYuZXNraXQuZXZlbnRzdG9yZS52MS5HZXRFdmVudHNSZXNwb25zZRJpCg5CYXRjaEdldEV2ZW50cxIqLmVza2l0LmV2ZW50c3RvcmUudjEuQmF0Y2hHZXRFdmVudHNSZXF1ZXN0GisuZXNraXQuZXZlbnRzdG9yZS52MS5CYXRjaEdldEV2ZW50c1Jlc3BvbnNlEksKBExvZ3MSIC5lc2tpdC5ldmVudHN0b3JlLnYxLkxvZ3NSZXF1ZXN0GiEuZXNraXQuZXZlbnRzdG9yZS52MS5Mb2dzUmVzcG9uc2USWQoITG9nc1BvbGwSJC5lc2tpdC5ldmVudHN0b3JlLnYxLkxvZ3NQb2xsUmVxdWVzdBolLmVza2l0LmV2ZW50c3RvcmUudjEuTG9nc1BvbGxSZXNwb25zZTABEmwKD0xpc3RPcmlnaW5hdG9ycxIrLmVza2l0LmV2ZW50c3RvcmUudjEuTGlzdE9yaWdpbmF0b3JzUmVxdWVzdBosLmVza2l0LmV2ZW50c3RvcmUudjEuTGlzdE9yaWdpbmF0b3JzUmVzcG9uc2USYwoMU2F2ZVNuYXBzaG90EiguZXNraXQuZXZlbnRzdG9yZS52MS5TYXZlU25hcHNob3RSZXF1ZXN0GikuZXNraXQuZXZlbnRzdG9yZS52MS5TYXZlU25hcHNob3RSZXNwb25zZRJgCgtHZXRTbmFwc2hvdBInLmVza2l0LmV2ZW50c3RvcmUudjEuR2V0U25hcHNob3RSZXF1ZXN0GiguZXNraXQuZXZlbnRzdG9yZS52MS5HZXRTbmFwc2hvdFJlc3BvbnNlElQKB0dldEhlYWQSIy5lc2tpdC5ldmVudHN0b3JlLnYxLkdldEhlYWRSZXF1ZXN0GiQuZXNraXQuZXZlbnRzdG9yZS52MS5HZXRIZWFkUmVzcG9uc2ViBnByb3RvMw", [file_eskit_eventstore_v1_event]);
+  fileDesc("CiVlc2tpdC9ldmVudHN0b3JlL3YxL2V2ZW50X3N0b3JlLnByb3RvEhNlc2tpdC5ldmVudHN0b3JlLnYxIjsKDUFwcGVuZFJlcXVlc3QSKgoGZXZlbnRzGAEgAygLMhouZXNraXQuZXZlbnRzdG9yZS52MS5FdmVudCIhCg5BcHBlbmRSZXNwb25zZRIPCgdsb2dfaWRzGAEgAygEIkEKE0FwcGVuZFN0cmVhbVJlcXVlc3QSKgoGZXZlbnRzGAEgAygLMhouZXNraXQuZXZlbnRzdG9yZS52MS5FdmVudCInChRBcHBlbmRTdHJlYW1SZXNwb25zZRIPCgdsb2dfaWRzGAEgAygEInEKEEdldEV2ZW50c1JlcXVlc3QSFQoNb3JpZ2luYXRvcl9pZBgBIAEoCRIUCgxmcm9tX3ZlcnNpb24YAiABKAQSEgoKdG9fdmVyc2lvbhgDIAEoBBIcChRmcm9tX2xhdGVzdF9zbmFwc2hvdBgEIAEoCCJwChFHZXRFdmVudHNSZXNwb25zZRIqCgZldmVudHMYASADKAsyGi5lc2tpdC5ldmVudHN0b3JlLnYxLkV2ZW50Ei8KCHNuYXBzaG90GAIgASgLMh0uZXNraXQuZXZlbnRzdG9yZS52MS5TbmFwc2hvdCIsCghTbmFwc2hvdBIPCgd2ZXJzaW9uGAEgASgEEg8KB3BheWxvYWQYAiABKAkiTgoVQmF0Y2hHZXRFdmVudHNSZXF1ZXN0EjUKBnJhbmdlcxgBIAMoCzIlLmVza2l0LmV2ZW50c3RvcmUudjEuR2V0RXZlbnRzUmVxdWVzdCJRChZCYXRjaEdldEV2ZW50c1Jlc3BvbnNlEjcKB3Jlc3VsdHMYASADKAsyJi5lc2tpdC5ldmVudHN0b3JlLnYxLkdldEV2ZW50c1Jlc3BvbnNlIlMKC0xvZ3NSZXF1ZXN0Eg8KB2Zyb21faWQYASABKAQSDAoEc2l6ZRgCIAEoDRIQCghzZWxlY3RvchgDIAEoCRITCgtwaXBlbGluZV9pZBgEIAEoCSJXCgxMb2dzUmVzcG9uc2USMQoHZW50cmllcxgBIAMoCzIgLmVza2l0LmV2ZW50c3RvcmUudjEuQXBwTG9nRW50cnkSFAoMbmV4dF9mcm9tX2lkGAIgASgEIkkKD0xvZ3NQb2xsUmVxdWVzdBIPCgdmcm9tX2lkGAEgASgEEhAKCHNlbGVjdG9yGAIgASgJEhMKC3BpcGVsaW5lX2lkGAMgASgJIkUKEExvZ3NQb2xsUmVzcG9uc2USMQoHZW50cmllcxgBIAMoCzIgLmVza2l0LmV2ZW50c3RvcmUudjEuQXBwTG9nRW50cnkiawoWTGlzdE9yaWdpbmF0b3JzUmVxdWVzdBITCgtlbnRpdHlfdHlwZRgBIAEoCRIQCghhZnRlcl9pZBgCIAEoCRINCgVsaW1pdBgDIAEoDRIbChNleGNsdWRlX2xhc3RfYWN0aW9uGAQgASgJIkkKEU9yaWdpbmF0b3JTdW1tYXJ5EgoKAmlkGAEgASgJEg8KB3ZlcnNpb24YAiABKAQSFwoPbGFzdF9ldmVudF90eXBlGAMgASgJIm0KF0xpc3RPcmlnaW5hdG9yc1Jlc3BvbnNlEjsKC29yaWdpbmF0b3JzGAEgAygLMiYuZXNraXQuZXZlbnRzdG9yZS52MS5PcmlnaW5hdG9yU3VtbWFyeRIVCg1uZXh0X2FmdGVyX2lkGAIgASgJIk4KE1NhdmVTbmFwc2hvdFJlcXVlc3QSFQoNb3JpZ2luYXRvcl9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEEg8KB3BheWxvYWQYAyABKAkiFgoUU2F2ZVNuYXBzaG90UmVzcG9uc2UiQAoSR2V0U25hcHNob3RSZXF1ZXN0EhUKDW9yaWdpbmF0b3JfaWQYASABKAkSEwoLbWF4X3ZlcnNpb24YAiABKAQiNwoTR2V0U25hcHNob3RSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgEEg8KB3BheWxvYWQYAiABKAkiEAoOR2V0SGVhZFJlcXVlc3QiIgoPR2V0SGVhZFJlc3BvbnNlEg8KB2hlYWRfaWQYASABKAQyyQcKEUV2ZW50U3RvcmVTZXJ2aWNlElEKBkFwcGVuZBIiLmVza2l0LmV2ZW50c3RvcmUudjEuQXBwZW5kUmVxdWVzdBojLmVza2l0LmV2ZW50c3RvcmUudjEuQXBwZW5kUmVzcG9uc2USZwoMQXBwZW5kU3RyZWFtEiguZXNraXQuZXZlbnRzdG9yZS52MS5BcHBlbmRTdHJlYW1SZXF1ZXN0GikuZXNraXQuZXZlbnRzdG9yZS52MS5BcHBlbmRTdHJlYW1SZXNwb25zZSgBMAESWgoJR2V0RXZlbnRzEiUuZXNraXQuZXZlbnRzdG9yZS52MS5HZXRFdmVudHNSZXF1ZXN0GiYuZXNraXQuZXZlbnRzdG9yZS52MS5HZXRFdmVudHNSZXNwb25zZRJpCg5CYXRjaEdldEV2ZW50cxIqLmVza2l0LmV2ZW50c3RvcmUudjEuQmF0Y2hHZXRFdmVudHNSZXF1ZXN0GisuZXNraXQuZXZlbnRzdG9yZS52MS5CYXRjaEdldEV2ZW50c1Jlc3BvbnNlEksKBExvZ3MSIC5lc2tpdC5ldmVudHN0b3JlLnYxLkxvZ3NSZXF1ZXN0GiEuZXNraXQuZXZlbnRzdG9yZS52MS5Mb2dzUmVzcG9uc2USWQoITG9nc1BvbGwSJC5lc2tpdC5ldmVudHN0b3JlLnYxLkxvZ3NQb2xsUmVxdWVzdBolLmVza2l0LmV2ZW50c3RvcmUudjEuTG9nc1BvbGxSZXNwb25zZTABEmwKD0xpc3RPcmlnaW5hdG9ycxIrLmVza2l0LmV2ZW50c3RvcmUudjEuTGlzdE9yaWdpbmF0b3JzUmVxdWVzdBosLmVza2l0LmV2ZW50c3RvcmUudjEuTGlzdE9yaWdpbmF0b3JzUmVzcG9uc2USYwoMU2F2ZVNuYXBzaG90EiguZXNraXQuZXZlbnRzdG9yZS52MS5TYXZlU25hcHNob3RSZXF1ZXN0GikuZXNraXQuZXZlbnRzdG9yZS52MS5TYXZlU25hcHNob3RSZXNwb25zZRJgCgtHZXRTbmFwc2hvdBInLmVza2l0LmV2ZW50c3RvcmUudjEuR2V0U25hcHNob3RSZXF1ZXN0GiguZXNraXQuZXZlbnRzdG9yZS52MS5HZXRTbmFwc2hvdFJlc3BvbnNlElQKB0dldEhlYWQSIy5lc2tpdC5ldmVudHN0b3JlLnYxLkdldEhlYWRSZXF1ZXN0GiQuZXNraXQuZXZlbnRzdG9yZS52MS5HZXRIZWFkUmVzcG9uc2ViBnByb3RvMw", [file_eskit_eventstore_v1_event]);
 
 /**
  * @generated from message eskit.eventstore.v1.AppendRequest
@@ -51,6 +51,46 @@ export const AppendResponseSchema: GenMessage<AppendResponse> = /*@__PURE__*/
   messageDesc(file_eskit_eventstore_v1_event_store, 1);
 
 /**
+ * AppendStreamRequest is one Append of an AppendStream.
+ *
+ * @generated from message eskit.eventstore.v1.AppendStreamRequest
+ */
+export type AppendStreamRequest = Message<"eskit.eventstore.v1.AppendStreamRequest"> & {
+  /**
+   * @generated from field: repeated eskit.eventstore.v1.Event events = 1;
+   */
+  events: Event[];
+};
+
+/**
+ * Describes the message eskit.eventstore.v1.AppendStreamRequest.
+ * Use `create(AppendStreamRequestSchema)` to create a new message.
+ */
+export const AppendStreamRequestSchema: GenMessage<AppendStreamRequest> = /*@__PURE__*/
+  messageDesc(file_eskit_eventstore_v1_event_store, 2);
+
+/**
+ * AppendStreamResponse answers one AppendStreamRequest once it has committed.
+ *
+ * @generated from message eskit.eventstore.v1.AppendStreamResponse
+ */
+export type AppendStreamResponse = Message<"eskit.eventstore.v1.AppendStreamResponse"> & {
+  /**
+   * The Application Log id of each event, in request order.
+   *
+   * @generated from field: repeated uint64 log_ids = 1;
+   */
+  logIds: bigint[];
+};
+
+/**
+ * Describes the message eskit.eventstore.v1.AppendStreamResponse.
+ * Use `create(AppendStreamResponseSchema)` to create a new message.
+ */
+export const AppendStreamResponseSchema: GenMessage<AppendStreamResponse> = /*@__PURE__*/
+  messageDesc(file_eskit_eventstore_v1_event_store, 3);
+
+/**
  * @generated from message eskit.eventstore.v1.GetEventsRequest
  */
 export type GetEventsRequest = Message<"eskit.eventstore.v1.GetEventsRequest"> & {
@@ -87,7 +127,7 @@ export type GetEventsRequest = Message<"eskit.eventstore.v1.GetEventsRequest"> &
  * Use `create(GetEventsRequestSchema)` to create a new message.
  */
 export const GetEventsRequestSchema: GenMessage<GetEventsRequest> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 2);
+  messageDesc(file_eskit_eventstore_v1_event_store, 4);
 
 /**
  * @generated from message eskit.eventstore.v1.GetEventsResponse
@@ -111,7 +151,7 @@ export type GetEventsResponse = Message<"eskit.eventstore.v1.GetEventsResponse">
  * Use `create(GetEventsResponseSchema)` to create a new message.
  */
 export const GetEventsResponseSchema: GenMessage<GetEventsResponse> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 3);
+  messageDesc(file_eskit_eventstore_v1_event_store, 5);
 
 /**
  * Snapshot is a state of an originator as of one of its versions, as SaveSnapshot stored it.
@@ -137,7 +177,7 @@ export type Snapshot = Message<"eskit.eventstore.v1.Snapshot"> & {
  * Use `create(SnapshotSchema)` to create a new message.
  */
 export const SnapshotSchema: GenMessage<Snapshot> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 4);
+  messageDesc(file_eskit_eventstore_v1_event_store, 6);
 
 /**
  * @generated from message eskit.eventstore.v1.BatchGetEventsRequest
@@ -154,7 +194,7 @@ export type BatchGetEventsRequest = Message<"eskit.eventstore.v1.BatchGetEventsR
  * Use `create(BatchGetEventsRequestSchema)` to create a new message.
  */
 export const BatchGetEventsRequestSchema: GenMessage<BatchGetEventsRequest> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 5);
+  messageDesc(file_eskit_eventstore_v1_event_store, 7);
 
 /**
  * @generated from message eskit.eventstore.v1.BatchGetEventsResponse
@@ -173,7 +213,7 @@ export type BatchGetEventsResponse = Message<"eskit.eventstore.v1.BatchGetEvents
  * Use `create(BatchGetEventsResponseSchema)` to create a new message.
  */
 export const BatchGetEventsResponseSchema: GenMessage<BatchGetEventsResponse> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 6);
+  messageDesc(file_eskit_eventstore_v1_event_store, 8);
 
 /**
  * @generated from message eskit.eventstore.v1.LogsRequest
@@ -213,7 +253,7 @@ export type LogsRequest = Message<"eskit.eventstore.v1.LogsRequest"> & {
  * Use `create(LogsRequestSchema)` to create a new message.
  */
 export const LogsRequestSchema: GenMessage<LogsRequest> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 7);
+  messageDesc(file_eskit_eventstore_v1_event_store, 9);
 
 /**
  * @generated from message eskit.eventstore.v1.LogsResponse
@@ -237,7 +277,7 @@ export type LogsResponse = Message<"eskit.eventstore.v1.LogsResponse"> & {
  * Use `create(LogsResponseSchema)` to create a new message.
  */
 export const LogsResponseSchema: GenMessage<LogsResponse> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 8);
+  messageDesc(file_eskit_eventstore_v1_event_store, 10);
 
 /**
  * @generated from message eskit.eventstore.v1.LogsPollRequest
@@ -264,7 +304,7 @@ export type LogsPollRequest = Message<"eskit.eventstore.v1.LogsPollRequest"> & {
  * Use `create(LogsPollRequestSchema)` to create a new message.
  */
 export const LogsPollRequestSchema: GenMessage<LogsPollRequest> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 9);
+  messageDesc(file_eskit_eventstore_v1_event_store, 11);
 
 /**
  * @generated from message eskit.eventstore.v1.LogsPollResponse
@@ -281,7 +321,7 @@ export type LogsPollResponse = Message<"eskit.eventstore.v1.LogsPollResponse"> &
  * Use `create(LogsPollResponseSchema)` to create a new message.
  */
 export const LogsPollResponseSchema: GenMessage<LogsPollResponse> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 10);
+  messageDesc(file_eskit_eventstore_v1_event_store, 12);
 
 /**
  * @generated from message eskit.eventstore.v1.ListOriginatorsRequest
@@ -321,7 +361,7 @@ export type ListOriginatorsRequest = Message<"eskit.eventstore.v1.ListOriginator
  * Use `create(ListOriginatorsRequestSchema)` to create a new message.
  */
 export const ListOriginatorsRequestSchema: GenMessage<ListOriginatorsRequest> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 11);
+  messageDesc(file_eskit_eventstore_v1_event_store, 13);
 
 /**
  * OriginatorSummary is one originator with where its history stands.
@@ -354,7 +394,7 @@ export type OriginatorSummary = Message<"eskit.eventstore.v1.OriginatorSummary">
  * Use `create(OriginatorSummarySchema)` to create a new message.
  */
 export const OriginatorSummarySchema: GenMessage<OriginatorSummary> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 12);
+  messageDesc(file_eskit_eventstore_v1_event_store, 14);
 
 /**
  * @generated from message eskit.eventstore.v1.ListOriginatorsResponse
@@ -378,7 +418,7 @@ export type ListOriginatorsResponse = Message<"eskit.eventstore.v1.ListOriginato
  * Use `create(ListOriginatorsResponseSchema)` to create a new message.
  */
 export const ListOriginatorsResponseSchema: GenMessage<ListOriginatorsResponse> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 13);
+  messageDesc(file_eskit_eventstore_v1_event_store, 15);
 
 /**
  * @generated from message eskit.eventstore.v1.SaveSnapshotRequest
@@ -409,7 +449,7 @@ export type SaveSnapshotRequest = Message<"eskit.eventstore.v1.SaveSnapshotReque
  * Use `create(SaveSnapshotRequestSchema)` to create a new message.
  */
 export const SaveSnapshotRequestSchema: GenMessage<SaveSnapshotRequest> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 14);
+  messageDesc(file_eskit_eventstore_v1_event_store, 16);
 
 /**
  * @generated from message eskit.eventstore.v1.SaveSnapshotResponse
@@ -422,7 +462,7 @@ export type SaveSnapshotResponse = Message<"eskit.eventstore.v1.SaveSnapshotResp
  * Use `create(SaveSnapshotResponseSchema)` to create a new message.
  */
 export const SaveSnapshotResponseSchema: GenMessage<SaveSnapshotResponse> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 15);
+  messageDesc(file_eskit_eventstore_v1_event_store, 17);
 
 /**
  * @generated from message eskit.eventstore.v1.GetSnapshotRequest
@@ -446,7 +486,7 @@ export type GetSnapshotRequest = Message<"eskit.eventstore.v1.GetSnapshotRequest
  * Use `create(GetSnapshotRequestSchema)` to create a new message.
  */
 export const GetSnapshotRequestSchema: GenMessage<GetSnapshotRequest> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 16);
+  messageDesc(file_eskit_eventstore_v1_event_store, 18);
 
 /**
  * @generated from message eskit.eventstore.v1.GetSnapshotResponse
@@ -468,7 +508,7 @@ export type GetSnapshotResponse = Message<"eskit.eventstore.v1.GetSnapshotRespon
  * Use `create(GetSnapshotResponseSchema)` to create a new message.
  */
 export const GetSnapshotResponseSchema: GenMessage<GetSnapshotResponse> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 17);
+  messageDesc(file_eskit_eventstore_v1_event_store, 19);
 
 /**
  * @generated from message eskit.eventstore.v1.GetHeadRequest
@@ -481,7 +521,7 @@ export type GetHeadRequest = Message<"eskit.eventstore.v1.GetHeadRequest"> & {
  * Use `create(GetHeadRequestSchema)` to create a new message.
  */
 export const GetHeadRequestSchema: GenMessage<GetHeadRequest> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 18);
+  messageDesc(file_eskit_eventstore_v1_event_store, 20);
 
 /**
  * @generated from message eskit.eventstore.v1.GetHeadResponse
@@ -501,7 +541,7 @@ export type GetHeadResponse = Message<"eskit.eventstore.v1.GetHeadResponse"> & {
  * Use `create(GetHeadResponseSchema)` to create a new message.
  */
 export const GetHeadResponseSchema: GenMessage<GetHeadResponse> = /*@__PURE__*/
-  messageDesc(file_eskit_eventstore_v1_event_store, 19);
+  messageDesc(file_eskit_eventstore_v1_event_store, 21);
 
 /**
  * EventStoreService appends events and reads them back, per originator or as one ordered log.
@@ -518,6 +558,25 @@ export const EventStoreService: GenService<{
     methodKind: "unary";
     input: typeof AppendRequestSchema;
     output: typeof AppendResponseSchema;
+  },
+  /**
+   * AppendStream writes a sequence of Appends in order over one stream, the next one's transfer and checks
+   * overlapping the previous one's write (what an import needs: two Appends in flight could commit in either order).
+   * Each request is one atomic Append, with the same checks, limits (per request) and errors as Append. Request k + 1
+   * is written only after request k has committed, so their log ids increase in stream order. One response per
+   * request, in order. The first request that fails ends the stream with that request's error (the code Append would
+   * give it), and nothing after it is written: the responses received say exactly which requests are stored (after
+   * a lost stream, one sent but not answered may be stored or not: send it again with the same event ids). Each
+   * request must arrive within ESKIT_REQUEST_BODY_TIMEOUT_MS of the server waiting for it. A bidi stream needs
+   * HTTP/2 (Connect, gRPC, or gRPC-Web from Node); browsers cannot send one, and over HTTP/1.1 the server answers
+   * HTTP 505.
+   *
+   * @generated from rpc eskit.eventstore.v1.EventStoreService.AppendStream
+   */
+  appendStream: {
+    methodKind: "bidi_streaming";
+    input: typeof AppendStreamRequestSchema;
+    output: typeof AppendStreamResponseSchema;
   },
   /**
    * GetEvents reads one originator's events in version order.

@@ -2,21 +2,16 @@ import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import {
   Action,
-  CreateRequestSchema,
-  DeleteRequestSchema,
   GetRequestSchema,
   HistoryRequestSchema,
   type ListResult,
   ListRequestSchema,
-  type Originator,
   type Revision,
-  UpdateRequestSchema,
 } from "@eskit/client";
-import type { Argv } from "yargs";
-import { jsonArgument, wholeNumber } from "../args.js";
-import { UsageError } from "../exit-codes.js";
+import { wholeNumber } from "../args.js";
 import { oneLine, printPages, printRecord } from "../output.js";
-import type { CommandContext, EskitCommand } from "./command.js";
+import type { EskitCommand } from "./command.js";
+import { documentOf, originatorJson, typeAndId } from "./doc-shared.js";
 
 /**
  * Documents per List page: the most a page may hold when payloads are left out; with payloads, fewer, since a page
@@ -25,61 +20,6 @@ import type { CommandContext, EskitCommand } from "./command.js";
 const listPage = { withPayload: 100n, skipPayload: 1000n } as const;
 /** Revisions per History page, for the same reason as List's pages with payloads. */
 const historyPage = 100;
-
-/**
- * A document as printed: the Crud Store sends it as JSON text, shown here as the JSON it is (not a string of it), so
- * that `eskit doc get ... | jq .document.name` works. Undefined when the payload was left out. The text is the
- * Crud Store's canonical form (JSON.stringify of doubles), so parsing it here changes nothing.
- */
-function documentOf(payload: string): unknown {
-  return payload === "" ? undefined : JSON.parse(payload);
-}
-
-/** An id and version as JSON: the version as a string, as protobuf's JSON writes 64-bit numbers. */
-const originatorJson = (originator: Originator | undefined) => ({
-  id: originator?.id ?? "",
-  version: String(originator?.version ?? 0n),
-});
-
-const typeAndId = (yargs: Argv) =>
-  yargs
-    .positional("type", { type: "string", describe: 'the entity type, e.g. "acme.User"' })
-    .positional("id", { type: "string", describe: "the document id" });
-
-const payloadOption = {
-  type: "string",
-  demandOption: true,
-  describe: "the whole document, a JSON object: JSON text, or @file to read it from a file (@- from standard input)",
-} as const;
-
-/** The new id and version of a write, as JSON or as a small table. */
-function printOriginator({ io, options }: CommandContext, originator: Originator | undefined): void {
-  printRecord(io, options.output, originatorJson(originator));
-}
-
-/** `eskit doc create TYPE --payload JSON`: a new document at version 1. */
-export const docCreate: EskitCommand = {
-  command: "create <type>",
-  describe: "store a new document (version 1); its id is generated unless --id gives one",
-  builder: (yargs) =>
-    yargs
-      .positional("type", { type: "string", describe: 'the entity type, e.g. "acme.User"' })
-      .option("payload", payloadOption)
-      .option("id", { type: "string", describe: "the id to use (default: a new UUID)" }),
-  run: async (context) => {
-    const { session, options, args } = context;
-    const payload = await jsonArgument(String(args["payload"]), "--payload");
-    const id = args["id"] === undefined ? "" : String(args["id"]);
-    // An empty id would silently mean "generate one": whoever typed --id meant a particular document.
-    if (args["id"] !== undefined && id === "") throw new UsageError("--id must not be empty");
-    const answer = await session
-      .crudStore(options)
-      .create(create(CreateRequestSchema, { entityType: String(args["type"]), originator: { id }, payload }), {
-        signal: session.signal,
-      });
-    printOriginator(context, answer.originator);
-  },
-};
 
 /** `eskit doc get TYPE ID`: a document now, or as it was right after a version. */
 export const docGet: EskitCommand = {
@@ -104,52 +44,6 @@ export const docGet: EskitCommand = {
       { signal: session.signal },
     );
     printRecord(io, options.output, { ...originatorJson(answer.originator), document: documentOf(answer.payload) });
-  },
-};
-
-/** `eskit doc update TYPE ID --version N --payload JSON`: replaces a document, if N is still its latest version. */
-export const docUpdate: EskitCommand = {
-  command: "update <type> <id>",
-  describe: "replace a document with a new one; --version is the one you last read (a stale one is refused: exit 4)",
-  builder: (yargs) =>
-    typeAndId(yargs)
-      .option("version", { type: "string", demandOption: true, describe: "the version you last read" })
-      .option("payload", payloadOption),
-  run: async (context) => {
-    const { session, options, args } = context;
-    const version = wholeNumber(args["version"], "--version", 1n);
-    const payload = await jsonArgument(String(args["payload"]), "--payload");
-    const answer = await session.crudStore(options).update(
-      create(UpdateRequestSchema, {
-        entityType: String(args["type"]),
-        originator: { id: String(args["id"]), version },
-        payload,
-      }),
-      { signal: session.signal },
-    );
-    printOriginator(context, answer.originator);
-  },
-};
-
-/** `eskit doc delete TYPE ID --version N`: marks a document deleted; its history stays. */
-export const docDelete: EskitCommand = {
-  command: "delete <type> <id>",
-  describe: "delete a document (its history stays readable); --version is the one you last read",
-  builder: (yargs) =>
-    // Required, unlike the API's: a command line is where an id is most easily mistyped, and the version makes sure
-    // that what is deleted is the document its user looked at.
-    typeAndId(yargs).option("version", { type: "string", demandOption: true, describe: "the version you last read" }),
-  run: async (context) => {
-    const { session, options, args } = context;
-    const version = wholeNumber(args["version"], "--version", 1n);
-    const answer = await session.crudStore(options).delete(
-      create(DeleteRequestSchema, {
-        entityType: String(args["type"]),
-        originator: { id: String(args["id"]), version },
-      }),
-      { signal: session.signal },
-    );
-    printOriginator(context, answer.originator);
   },
 };
 
