@@ -10,6 +10,7 @@ import {
 import { createNodeTransport, type NodeProtocol } from "@eskit/client/node.js";
 import { sampleValue } from "@eskit/test-kit/exposition.js";
 import { scrapeUntil } from "@eskit/test-kit/metrics.js";
+import { proxiedDatabase, type ProxiedDatabase } from "@eskit/test-kit/proxied-database.js";
 import { envelope, rawCall } from "@eskit/test-kit/raw-rpc.js";
 import { rejection } from "@eskit/test-kit/rejection.js";
 import { testSize } from "@eskit/test-kit/test-sizes.js";
@@ -416,4 +417,68 @@ describe("AppendStream over HTTP/1.1", () => {
       }
     },
   );
+});
+
+// The stall is a lock held in PostgreSQL (see proxied-database.ts); PGlite runs one statement at a time in-process.
+const postgresUrl = process.env["DATABASE_URL"];
+const needsPostgres = postgresUrl ? "" : " (skipped: needs PostgreSQL, set DATABASE_URL)";
+
+describe.skipIf(!postgresUrl)(`AppendStream's request timeout, with a write slower than it${needsPostgres}`, () => {
+  // Each request must arrive within 300 ms of the server waiting for it; the first write takes 1 s.
+  const requestTimeoutMs = 300;
+  let db: ProxiedDatabase;
+  let slow: TestEventStore;
+  let c: EventStoreClient & { close(): void };
+  beforeAll(async () => {
+    db = await proxiedDatabase(postgresUrl!);
+    slow = await startTestEventStore({
+      databaseUrl: db.directUrl,
+      dataDir: "",
+      requestBodyTimeoutMs: requestTimeoutMs,
+    });
+    const transport = createNodeTransport({ baseUrl: slow.url, protocol: "grpc", httpVersion: "2", binary: true });
+    c = Object.assign(createEventStoreClient(transport), { close: () => transport.close() });
+  });
+  afterAll(async () => {
+    c?.close();
+    await slow?.stop();
+    await db?.remove();
+  });
+
+  /** Sends each batch only once the answer to the one before has come (a window of one), then idles `idleMs`. */
+  function oneAtATime(batches: Batch[], answered: { count: number }, idleMs = 0): AsyncIterable<Batch> {
+    return (async function* () {
+      for (const [k, batch] of batches.entries()) {
+        while (answered.count < k) await new Promise((resolve) => setTimeout(resolve, 5));
+        yield batch;
+      }
+      while (answered.count < batches.length) await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, idleMs));
+    })();
+  }
+
+  it("does not time a client that waits for its answer: a write longer than the timeout ends well", async () => {
+    const id = unique("slow-write");
+    const answered = { count: 0 };
+    const { released } = await db.stallAppends(1_000);
+    const batches = [[event(id, 1)], [event(id, 2)], [event(id, 3)]];
+    const { answers, error } = await appendStream(c, oneAtATime(batches, answered), {
+      onAnswer: (n) => (answered.count = n),
+    });
+    await released;
+    expect(error).toBeUndefined();
+    expect(answers).toHaveLength(3);
+    expect((await c.getEvents({ originatorId: id })).events.map((e) => e.originator?.version)).toEqual([1n, 2n, 3n]);
+  });
+
+  it("still times the client once it has its answer: idle past the timeout, the stream ends deadline_exceeded", async () => {
+    const id = unique("idle-client");
+    const answered = { count: 0 };
+    const { answers, error } = await appendStream(c, oneAtATime([[event(id, 1)]], answered, 3 * requestTimeoutMs), {
+      onAnswer: (n) => (answered.count = n),
+    });
+    expect(answers).toHaveLength(1);
+    expect(error?.code).toBe(Code.DeadlineExceeded);
+    expect(error?.rawMessage).toBe(`a request message did not arrive within ${requestTimeoutMs} ms`);
+  });
 });

@@ -4,6 +4,7 @@ import {
   type AppendStreamResponse,
   AppendStreamResponseSchema,
 } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
+import type { RequestClock } from "@eskit/server-kit/http/request-clock.js";
 import { untilAborted } from "@eskit/server-kit/until-aborted.js";
 import { type AppendLimits, type ValidEvent, validateAppend } from "../domain/validate-append.js";
 import type { AppendBatcher } from "../store/append-batcher.js";
@@ -21,13 +22,15 @@ type Next = { readonly events: ValidEvent[] } | { readonly done: true } | { read
  *
  * The first request that cannot be stored ends the stream with its error, after the answers of every request before
  * it; nothing after it is written. `signal` (the call's: its client gone, its deadline, a shutdown) cancels the write
- * under way as it does an Append's, and every wait here gives up when it fires.
+ * under way as it does an Append's, and every wait here gives up when it fires. `clock` times the next request (see
+ * request-clock.ts in server-kit): it is paused while a request is written.
  */
 export async function* appendInStreamOrder(
   requests: AsyncIterable<AppendStreamRequest>,
   batcher: Pick<AppendBatcher, "append">,
   limits: AppendLimits,
   signal: AbortSignal,
+  clock: RequestClock = { pause: () => () => {} },
 ): AsyncGenerator<AppendStreamResponse> {
   const it = requests[Symbol.asyncIterator]();
   // Never rejects: a request read ahead that fails (malformed, over a limit, a broken stream) is answered only after
@@ -42,7 +45,15 @@ export async function* appendInStreamOrder(
   for (let next = await untilAborted(readNext(), signal); !("done" in next);) {
     if ("error" in next) throw next.error;
     const ahead = readNext();
-    const logIds = await untilAborted(batcher.append(next.events, signal), signal);
+    // The server has the turn until this request is answered: a client that waits for each answer before it sends
+    // the next request is not timed meanwhile, however long the write takes.
+    const resume = clock.pause();
+    let logIds: bigint[];
+    try {
+      logIds = await untilAborted(batcher.append(next.events, signal), signal);
+    } finally {
+      resume();
+    }
     yield create(AppendStreamResponseSchema, { logIds });
     next = await untilAborted(ahead, signal);
   }

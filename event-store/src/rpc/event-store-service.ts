@@ -23,6 +23,7 @@ import { toEventMessage, toLogEntryMessage, toNewEvent } from "./convert.js";
 import { preEncodedBatchGetEventsResponse, preEncodedGetEventsResponse } from "./log-entry-codec.js";
 import { logsPollMessages } from "./logs-poll-messages.js";
 import { maxMessageBytes } from "./chunk-entries.js";
+import { requestClockKey } from "@eskit/server-kit/http/request-clock.js";
 import { laneKey, presetJson } from "@eskit/server-kit/http/rpc-lane.js";
 import { logsResponseJson } from "./log-entry-json.js";
 import { originatorRpcs } from "./originator-rpcs.js";
@@ -59,7 +60,13 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
 
     // Appends in stream order, each written once the one before it committed, the next one read ahead meanwhile.
     appendStream(requests, context) {
-      return appendInStreamOrder(requests, deps.batcher, deps.limits, context.signal);
+      return appendInStreamOrder(
+        requests,
+        deps.batcher,
+        deps.limits,
+        context.signal,
+        context.values.get(requestClockKey),
+      );
     },
 
     async getEvents(request, context) {

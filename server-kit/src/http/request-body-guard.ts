@@ -2,6 +2,7 @@ import { promisify } from "node:util";
 import * as zlib from "node:zlib";
 import { type DescMessage, fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { MessageClock } from "./request-clock.js";
 
 /** How a request body carries its message, from the content type (see {@link requestFraming}). */
 export interface RequestFraming {
@@ -58,6 +59,11 @@ export interface BodyGuardOptions {
    * (whose failures `requestFieldsInterceptor` answers `invalid_argument`); their envelopes are checked here.
    */
   perMessage?: boolean;
+  /**
+   * With `perMessage`: the clock of the next message, which the handler pauses while the server has the turn (made
+   * with `timeoutMs`; see request-clock.ts). Without it the clock always runs while the server waits.
+   */
+  clock?: MessageClock;
   /** Told of each refusal this guard makes (before it is thrown), e.g. to log it or close the connection. */
   onRefuse?: (error: ConnectError) => void;
   /** Told when Connect stops reading before the body ended (a refusal, a size limit): the rest is left unread. */
@@ -101,7 +107,11 @@ export async function* guardRequestBody(
           : `the request body did not arrive within ${opts.timeoutMs} ms`,
         Code.DeadlineExceeded,
       ),
-    { onUnread: opts.onUnread, restart: perMessage ? () => envelopes.betweenMessages() : undefined },
+    {
+      onUnread: opts.onUnread,
+      restart: perMessage ? () => envelopes.betweenMessages() : undefined,
+      clock: perMessage ? opts.clock : undefined,
+    },
   );
   if (framing === undefined) return yield* chunks;
   const compressed = opts.encoding !== "" && opts.encoding !== "identity";
@@ -220,26 +230,22 @@ class EnvelopeReader {
 
 /**
  * The chunks of `body`, or `deadline_exceeded` once `timeoutMs` have passed before it ended. `restart`, asked before
- * each wait, gives the wait `timeoutMs` of its own when it says so (between two messages of a stream).
+ * each wait, gives the wait `timeoutMs` of its own when it says so (between two messages of a stream); `clock`, when
+ * given, is the one the handler pauses while the server has the turn (see request-clock.ts).
  */
 async function* withDeadline(
   body: AsyncIterable<Uint8Array>,
   timeoutMs: number,
   expire: () => ConnectError,
-  opts: { onUnread?: () => void; restart?: (() => boolean) | undefined } = {},
+  opts: { onUnread?: () => void; restart?: (() => boolean) | undefined; clock?: MessageClock | undefined } = {},
 ): AsyncGenerator<Uint8Array> {
   const it = body[Symbol.asyncIterator]();
-  let deadline = performance.now() + timeoutMs;
-  let timer: NodeJS.Timeout | undefined;
+  const clock = opts.clock ?? new MessageClock(timeoutMs);
   let ended = false;
   try {
     for (;;) {
-      if (opts.restart?.() === true) deadline = performance.now() + timeoutMs;
-      const expired = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(expire()), Math.max(0, deadline - performance.now()));
-      });
-      const next = await Promise.race([it.next(), expired]);
-      clearTimeout(timer);
+      if (opts.restart?.() === true) clock.restart();
+      const next = await clock.race(it.next(), expire);
       if (next.done === true) {
         ended = true;
         return;
@@ -247,7 +253,7 @@ async function* withDeadline(
       yield next.value;
     }
   } finally {
-    clearTimeout(timer);
+    clock.disarm();
     // A body left unread is not destroyed here: destroying an HTTP/1.1 request resets the connection, and a client
     // still sending would lose the answer. The server drains or resets it once the answer is out (see rpc-adapter.ts).
     if (!ended) opts.onUnread?.();

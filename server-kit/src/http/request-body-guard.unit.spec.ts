@@ -4,6 +4,7 @@ import { HealthCheckRequestSchema } from "@eskit/gen/grpc/health/v1/health_pb.js
 import { describe, expect, it } from "vitest";
 import { envelope } from "@eskit/test-kit/raw-rpc.js";
 import { guardRequestBody, requestFraming, type RequestFraming } from "./request-body-guard.js";
+import { MessageClock } from "./request-clock.js";
 
 const valid = toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema, { service: "svc" }));
 const grpc = requestFraming("application/grpc")!;
@@ -168,6 +169,74 @@ describe("guardRequestBody with perMessage (a stream of requests)", () => {
     expect(await drained(guard(chunksOf(malformed, 3), true))).toBe(malformed.length);
     const trailer = Buffer.concat([envelope(0, valid), envelope(0x80, valid)]);
     await expect(drained(guard(chunksOf(trailer, 3), true))).rejects.toMatchObject({ code: Code.InvalidArgument });
+  });
+
+  describe("with a clock the handler pauses while the server has the turn", () => {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    /** One message, then a second `afterMs` after the server asked for it (a client waiting for an answer). */
+    async function* secondAfter(afterMs: number): AsyncGenerator<Uint8Array> {
+      yield envelope(0, valid);
+      await sleep(afterMs);
+      yield envelope(0, valid);
+    }
+    /**
+     * Reads ahead as AppendStream does: asks for the next chunk at once, and pauses the clock for `busyMs` (writing
+     * the first request) meanwhile. Resolves with the bytes read, or rejects as the guard does.
+     */
+    async function readAheadWhileBusy(body: AsyncIterable<Uint8Array>, busyMs: number): Promise<number> {
+      const clock = new MessageClock(100);
+      const it = guardRequestBody(body, {
+        input: HealthCheckRequestSchema,
+        framing: grpc,
+        encoding: "",
+        readMaxBytes: 1024,
+        timeoutMs: 100,
+        perMessage: true,
+        clock,
+      })[Symbol.asyncIterator]();
+      let bytes = 0;
+      const first = await it.next();
+      bytes += first.done === true ? 0 : first.value.byteLength;
+      const ahead = it.next();
+      ahead.catch(() => {});
+      const resume = clock.pause();
+      await sleep(busyMs);
+      resume();
+      for (let next = await ahead; next.done !== true; next = await it.next()) bytes += next.value.byteLength;
+      return bytes;
+    }
+
+    it("does not cut a stream while paused, however long the pause", async () => {
+      // The write takes 300 ms, three times the timeout; the client sends 50 ms after it ended.
+      expect(await readAheadWhileBusy(secondAfter(350), 300)).toBe(2 * envelope(0, valid).length);
+    });
+
+    it("gives the next message the whole timeout from the pause's end, and no more", async () => {
+      // The client sends 200 ms after the pause ended: past the 100 ms it had.
+      const error = await readAheadWhileBusy(secondAfter(500), 300).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({ code: Code.DeadlineExceeded });
+    });
+
+    it("nests pauses: the clock runs again only once every pause has ended", async () => {
+      const clock = new MessageClock(100);
+      const expired = () => new ConnectError("late", Code.DeadlineExceeded);
+      const outer = clock.pause();
+      const inner = clock.pause();
+      const race = clock.race(
+        sleep(250).then(() => "arrived"),
+        expired,
+      );
+      await sleep(100);
+      outer();
+      outer(); // A second call of the same resume does nothing.
+      await sleep(100);
+      inner();
+      // Paused until 200 ms, so the message at 250 ms is in time; had the clock run from 100 ms, it would be late.
+      await expect(race).resolves.toBe("arrived");
+    });
   });
 
   it("cuts a message begun but not finished within timeoutMs", async () => {

@@ -1,5 +1,5 @@
 import * as http2 from "node:http2";
-import { Code, ConnectError, createConnectRouter } from "@connectrpc/connect";
+import { Code, ConnectError, createConnectRouter, createContextValues } from "@connectrpc/connect";
 import type { ConnectRouter, ConnectRouterOptions } from "@connectrpc/connect";
 import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest } from "@connectrpc/connect-node";
 import { createAsyncIterable, type UniversalHandler } from "@connectrpc/connect/protocol";
@@ -8,6 +8,7 @@ import { protocolOf } from "../logging-interceptor.js";
 import { codeName } from "../rpc-outcome.js";
 import type { NodeHandler, NodeRequest, NodeResponse } from "./node-types.js";
 import { guardRequestBody, requestFraming } from "./request-body-guard.js";
+import { MessageClock, requestClockKey } from "./request-clock.js";
 import { recordingRouter } from "./rpc-lane.js";
 import { type WriteResponseOptions, writeUniversalResponse } from "./write-response.js";
 
@@ -72,7 +73,13 @@ export function rpcAdapter(opts: RpcAdapterOptions): (req: NodeRequest, res: Nod
     started: number,
     body?: Uint8Array,
   ): void => {
-    const request = universalRequestFromNodeRequest(req, res, undefined, undefined);
+    // A stream of requests lasts as long as the call: its body is timed message by message, on a clock that the
+    // handler pauses while the server has the turn (see request-clock.ts).
+    const perMessage =
+      handler.method.methodKind === "client_streaming" || handler.method.methodKind === "bidi_streaming";
+    const clock = perMessage ? new MessageClock(opts.requestBodyTimeoutMs) : undefined;
+    const values = clock === undefined ? undefined : createContextValues().set(requestClockKey, clock);
+    const request = universalRequestFromNodeRequest(req, res, undefined, values);
     if (body !== undefined) request.body = createAsyncIterable([body]);
     if (isByteStream(request.body)) {
       const guarded = guardRequestBody(request.body, {
@@ -81,8 +88,8 @@ export function rpcAdapter(opts: RpcAdapterOptions): (req: NodeRequest, res: Nod
         encoding: request.header.get(encodingHeaderOf(request.header.get("content-type"))) ?? "",
         readMaxBytes: opts.readMaxBytes,
         timeoutMs: opts.requestBodyTimeoutMs,
-        // A stream of requests lasts as long as the call: its body is timed message by message.
-        perMessage: handler.method.methodKind === "client_streaming" || handler.method.methodKind === "bidi_streaming",
+        perMessage,
+        clock,
         onRefuse: (error) => {
           // A stream's refusal reaches the logging interceptor; a unary call's happens before any interceptor runs.
           if (handler.method.methodKind === "unary") logRefusal(req, methodName(handler), started, error);

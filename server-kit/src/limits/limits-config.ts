@@ -35,7 +35,7 @@ export const limitsSpecs = {
     max: 3600000,
     default: 30000,
     meaning:
-      "Time a client has to send a request's body once its headers arrived, in ms (past it → deadline_exceeded); a stream's answer is not limited by it, and in a stream of requests (the Event Store's AppendStream) it bounds each message on its own",
+      "Time a client has to send a request's body once its headers arrived, in ms (past it → deadline_exceeded); a stream's answer is not limited by it, and in a stream of requests (the Event Store's AppendStream) it bounds each message on its own, timed only while the server owes no answer (a write under way stops the clock)",
   },
 } as const satisfies Record<string, EnvSpec>;
 
