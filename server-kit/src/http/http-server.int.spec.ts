@@ -23,10 +23,13 @@ let checkDelayMs: number;
 let server: RunningHttpServer;
 /** Told each time a health check starts (a call has reached the server's handler). */
 let checkStarted: () => void = () => {};
+/** Told each time a health check returns (its handler has finished). */
+let checkReturned: () => void = () => {};
 
 async function check(): Promise<boolean> {
   checkStarted();
   if (checkDelayMs > 0) await new Promise((r) => setTimeout(r, checkDelayMs));
+  checkReturned();
   return healthy;
 }
 
@@ -398,12 +401,21 @@ describe("close()", () => {
 
   it("lets an in-flight unary call finish before closing", async () => {
     checkDelayMs = 300;
-    const call = checkVia(createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" }));
-    await new Promise((r) => setTimeout(r, 50));
-    const started = Date.now();
-    await server.close({ timeoutMs: 5000 });
-    expect(await call).toBe(Status.SERVING);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+    const order: string[] = [];
+    checkReturned = () => order.push("handler returned");
+    try {
+      const started = nextCheck();
+      const call = checkVia(createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" }));
+      // In flight: its handler runs (a fixed wait may not be enough for the call to arrive on a loaded machine).
+      await started;
+      await server.close({ timeoutMs: 5000 });
+      order.push("closed");
+      expect(await call).toBe(Status.SERVING);
+      // close() waited for the handler, however long this machine took to run it.
+      expect(order).toEqual(["handler returned", "closed"]);
+    } finally {
+      checkReturned = () => {};
+    }
   });
 
   it("answers unavailable to a call that outlives the timeout", async () => {
@@ -422,6 +434,8 @@ describe("close()", () => {
   });
 
   it("cuts a stream that ignores its signal once the timeout passes", async () => {
+    /** Set when the handler's 10 s wait is over: a close that waited for it did not cut the stream. */
+    let handlerReturned = false;
     const stubborn = await startHttpServer({
       port: 0,
       host: "127.0.0.1",
@@ -430,6 +444,7 @@ describe("close()", () => {
           async *watch() {
             yield { status: Status.SERVING };
             await new Promise((r) => setTimeout(r, 10_000).unref());
+            handlerReturned = true;
           },
         });
       },
@@ -438,17 +453,27 @@ describe("close()", () => {
       logger: silentLogger,
     });
     const watch = createClient(Health, createGrpcTransport({ baseUrl: stubborn.url })).watch({ service: "" });
+    let firstMessage: () => void = () => {};
+    const open = new Promise<void>((resolve) => (firstMessage = resolve));
     const outcome = (async () => {
       const seen: Status[] = [];
-      for await (const res of watch) seen.push(res.status);
+      for await (const res of watch) {
+        seen.push(res.status);
+        firstMessage();
+      }
       return seen;
     })().catch((e: unknown) => ConnectError.from(e).code);
-    await new Promise((r) => setTimeout(r, 50));
+    // The stream is open and its handler waits (its first message came), however long that took on this machine.
+    await Promise.race([open, outcome]);
     const started = Date.now();
     await stubborn.close({ timeoutMs: 300 });
     const elapsed = Date.now() - started;
+    // Not cut before the timeout (timers never fire early)...
     expect(elapsed).toBeGreaterThanOrEqual(290);
-    expect(elapsed).toBeLessThan(1500);
+    // ...but cut while the handler still waited: a close that waits for the handler resolves only after its 10 s.
+    expect(handlerReturned).toBe(false);
+    // A sanity bound far below those 10 s.
+    expect(elapsed).toBeLessThan(5000);
     expect(await outcome).toBe(Code.Canceled);
   });
 });

@@ -22,6 +22,8 @@ const maxStreams = 2;
 const defaultDeadlineMs = 300;
 /** Signals of the Check calls, by their delay, to see what the handler was told. */
 const checkSignals = new Map<string, AbortSignal>();
+/** When each Check handler returned (`performance.now()`), by its delay: to order it against the client's answer. */
+const checkReturned = new Map<string, number>();
 
 async function start(limits: { maxStreams?: number; defaultDeadlineMs?: number }): Promise<RunningHttpServer> {
   return startHttpServer({
@@ -36,6 +38,7 @@ async function start(limits: { maxStreams?: number; defaultDeadlineMs?: number }
           } else {
             await new Promise((resolve) => setTimeout(resolve, Number(req.service)));
           }
+          checkReturned.set(req.service, performance.now());
           return { status: Status.SERVING };
         },
         async *watch(_req, ctx: HandlerContext) {
@@ -156,22 +159,24 @@ describe.each(Object.keys(transports) as Array<keyof typeof transports>)("reques
     expect(await codeOf(health.check({ service: "1000" }, { timeoutMs: 100 }))).toBe(Code.DeadlineExceeded);
   });
 
-  it("answers deadline_exceeded at the client's deadline (within 50 ms) even while the handler has not returned", async () => {
+  it("answers deadline_exceeded at the client's deadline while the handler has not returned", async () => {
     const told = createClient(Health, transports[protocol](server.url, [serverDeadline(200)]));
-    // How slowly this (possibly busy) machine answers a call that waits for nothing: the bound's allowance.
-    let control = 0;
-    for (let i = 0; i < 3; i++) {
-      const t = performance.now();
-      await told.check({ service: "0" }, { timeoutMs: 10_000 });
-      control = Math.max(control, performance.now() - t);
-    }
+    // A handler that ignores its signal and returns after 3 s; its own delay per protocol, so that the handler of the
+    // previous protocol's call (still sleeping) cannot be mistaken for this one.
+    const service = String(3000 + Object.keys(transports).indexOf(protocol));
     const started = performance.now();
-    const code = await codeOf(told.check({ service: "3000" }, { timeoutMs: 10_000 }));
+    const code = await codeOf(told.check({ service }, { timeoutMs: 10_000 }));
     const elapsed = performance.now() - started;
     expect(code).toBe(Code.DeadlineExceeded);
+    // Not before the deadline: timers never fire early.
     expect(elapsed).toBeGreaterThanOrEqual(195);
-    expect(elapsed).toBeLessThan(250 + control);
-    expect(checkSignals.get("3000")?.aborted).toBe(true);
+    // The answer came while the handler was still waiting (it had not returned), and the handler was told through its
+    // signal. A server that waits for the handler before answering (connect-es's own behaviour) answers only after
+    // it returned, at ~3000 ms: this ordering fails it however slow the machine is.
+    expect(checkSignals.get(service)?.aborted).toBe(true);
+    expect(checkReturned.get(service)).toBeUndefined();
+    // A sanity bound far below what waiting for the handler gives (~3000 ms).
+    expect(elapsed).toBeLessThan(2000);
   });
 
   it("exempts streams from the default deadline", async () => {
