@@ -1,13 +1,6 @@
-import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import {
-  AppendRequestSchema,
-  type Event,
-  type EventStoreClient,
-  eventIdTakenOf,
-  versionConflictOf,
-  versionGapOf,
-} from "@eskit/client";
+import { appendRequestOf, appendStreamRequestOf } from "./event-binary.js";
+import { type Event, type EventStoreClient, eventIdTakenOf, versionConflictOf, versionGapOf } from "@eskit/client";
 
 /**
  * At most this many bytes of lines per batch: below the Event Store's default bound on a request's payloads
@@ -71,7 +64,7 @@ export async function storeInOrder(
   async function* requests() {
     for await (const batch of batches) {
       sent.push(batch);
-      yield batch.map((line) => line.event);
+      yield appendStreamRequestOf(batch.map((line) => line.event));
     }
   }
   let stored = 0;
@@ -102,7 +95,7 @@ export async function storeOneByOne(
   for await (const batch of batches) {
     await storing;
     // Not cancelled by Ctrl-C: the batch under way is stored and noted, then the import stops.
-    storing = client.append(create(AppendRequestSchema, { events: batch.map((line) => line.event) })).then(
+    storing = client.append(appendRequestOf(batch.map((line) => line.event))).then(
       () => noteStored(batch),
       (error: unknown) => Promise.reject(namingLines(error, batch)),
     );

@@ -1,7 +1,11 @@
 import { isMessage } from "@bufbuild/protobuf";
 import { Code, ConnectError, type CallOptions, type Client } from "@connectrpc/connect";
 import { type Event, EventSchema } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
-import type { EventStoreService } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
+import {
+  type AppendStreamRequest,
+  AppendStreamRequestSchema,
+  type EventStoreService,
+} from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
 import { toEvent, type NewEvent } from "./new-event.js";
 
 /** Options of {@link EventStoreClient.appendInOrder}: a call's options, plus how far it may run ahead. */
@@ -14,8 +18,11 @@ export interface AppendInOrderOptions extends CallOptions {
   window?: number;
 }
 
-/** One batch of {@link appendInOrder}: application events, or proto events as read from a log or an export. */
-export type AppendBatch = readonly NewEvent[] | readonly Event[];
+/**
+ * One batch of {@link appendInOrder}: application events, proto events as read from a log or an export, or the
+ * request already built (`eskit import` builds it with its events already in binary).
+ */
+export type AppendBatch = readonly NewEvent[] | readonly Event[] | AppendStreamRequest;
 
 /**
  * Appends `batches` in order over one AppendStream: each batch is one atomic Append, written once the batch before it
@@ -54,7 +61,9 @@ export async function* appendInOrder(
         while (sent - answered >= window && !finished) await new Promise<void>((resolve) => (wake = resolve));
         if (finished) return;
         sent++;
-        yield { events: batch.map((e: NewEvent | Event) => (isMessage(e, EventSchema) ? e : toEvent(e))) };
+        yield isMessage(batch, AppendStreamRequestSchema)
+          ? batch
+          : { events: batch.map((e: NewEvent | Event) => (isMessage(e, EventSchema) ? e : toEvent(e))) };
       }
     } catch (error) {
       // The caller's own error, not the call's: it ends the call and is what the caller gets back.
