@@ -47,8 +47,12 @@ const msMax = Date.parse("9999-12-31T23:59:59Z");
 
 /** RFC 3339 as protobuf's JSON writes it (0, 3, 6 or 9 fraction digits); undefined outside what it accepts. */
 export function timestampJson(time: Timestamp): string | undefined {
-  const ms = Number(time.seconds) * 1000;
-  const nanos = time.nanos;
+  return timeJson(Number(time.seconds), time.nanos);
+}
+
+/** {@link timestampJson} of seconds and nanos as numbers. */
+export function timeJson(seconds: number, nanos: number): string | undefined {
+  const ms = seconds * 1000;
   if (ms < msMin || ms > msMax || nanos < 0 || nanos > 999_999_999) return undefined;
   // A log's entries come in time order, many on the same day: its date is formatted once (Date's toISOString took
   // about 1 µs an entry when every entry had a second of its own), the time of day by hand.

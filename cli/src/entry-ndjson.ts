@@ -1,7 +1,6 @@
 import { isUtf8 } from "node:buffer";
-import { BinaryReader } from "@bufbuild/protobuf/wire";
 import { decodeAppLogEntry } from "@eskit/client/logs-poll-decoder.js";
-import { entryLine, timestampJson } from "./entry-json.js";
+import { entryLine, timeJson } from "./entry-json.js";
 
 /**
  * Export's lines written straight from the wire: an AppLogEntry's protobuf bytes, as LogsPoll sends them, become its
@@ -53,78 +52,88 @@ export class NdjsonWriter {
 
   /** The line, or undefined (with part of it written) when the bytes are not of the shape taken here. */
   private tryWrite(bytes: Uint8Array): bigint | undefined {
-    const r = new BinaryReader(bytes);
-    let id = 0n;
-    let event: { start: number; end: number } | undefined;
+    at = 0;
+    const end = bytes.length;
+    let id = 0;
+    let eventStart = -1;
+    let eventEnd = -1;
     let last = 0;
-    while (r.pos < bytes.length) {
-      const tag = r.uint32();
+    while (at < end) {
+      const tag = varint(bytes, end);
       const no = tag >>> 3;
-      if (no <= last) return undefined;
+      if (tag < 0 || no <= last) return undefined;
       last = no;
-      if (tag === 1 << 3 /* id, varint */) id = r.uint64() as bigint;
-      else if (tag === ((2 << 3) | 2) /* event */) {
-        const length = r.uint32();
-        event = { start: r.pos, end: r.pos + length };
-        r.pos += length;
+      if (tag === 1 << 3 /* id, varint */) {
+        id = varint(bytes, end);
+        if (id < 0) return undefined;
+      } else if (tag === ((2 << 3) | 2) /* event */) {
+        const length = varint(bytes, end);
+        if (length < 0 || at + length > end) return undefined;
+        eventStart = at;
+        eventEnd = at + length;
+        at = eventEnd;
       } else return undefined;
     }
-    if (r.pos !== bytes.length) return undefined;
-    this.ascii(id === 0n ? "{" : `{"id":"${id}"`);
-    if (event !== undefined) {
-      this.ascii(id === 0n ? `"event":{` : `,"event":{`);
-      r.pos = event.start;
-      if (!this.writeEvent(r, bytes, event.end)) return undefined;
+    if (id === 0) this.ascii("{");
+    else {
+      this.ascii('{"id":"');
+      this.digits(id);
+      this.ascii('"');
+    }
+    if (eventStart >= 0) {
+      this.ascii(id === 0 ? `"event":{` : `,"event":{`);
+      at = eventStart;
+      if (!this.writeEvent(bytes, eventEnd)) return undefined;
       this.ascii("}");
     }
     this.ascii("}\n");
-    return id;
+    return BigInt(id);
   }
 
-  /** The event at `r.pos` up to `end`; every read checks that it stays within its field. */
-  private writeEvent(r: BinaryReader, bytes: Uint8Array, end: number): boolean {
-    if (end > bytes.length) return false;
+  /** The event at {@link at} up to `end`; every read checks that it stays within its field. */
+  private writeEvent(bytes: Uint8Array, end: number): boolean {
     let last = 0;
     let comma = false;
     /** The metadata keys so far, as [from, to) pairs. */
     let keys: number[] | undefined;
     let metadataOpen = false;
-    while (r.pos < end) {
-      const tag = r.uint32();
+    while (at < end) {
+      const tag = varint(bytes, end);
+      if (tag < 0) return false;
       const no = tag >>> 3;
       // Metadata entries (6) repeat; any other field comes once, in order.
       if (no < last || (no === last && no !== 6)) return false;
       if (no !== 6 && metadataOpen) return false;
       last = no;
       if ((tag & 7) !== 2) return false;
-      const length = r.uint32();
-      const from = r.pos;
+      const length = varint(bytes, end);
+      if (length < 0) return false;
+      const from = at;
       const to = from + length;
       if (to > end) return false;
-      r.pos = to;
       switch (no) {
         case 1: {
           // originator: id (1), version (2)
-          const o = r;
-          o.pos = from;
           let idFrom = -1;
           let idTo = -1;
-          let version = 0n;
+          let version = 0;
           let seen = 0;
-          while (o.pos < to) {
-            const t = o.uint32();
-            if (t >>> 3 <= seen) return false;
+          while (at < to) {
+            const t = varint(bytes, to);
+            if (t < 0 || t >>> 3 <= seen) return false;
             seen = t >>> 3;
             if (t === ((1 << 3) | 2)) {
-              const n = o.uint32();
-              idFrom = o.pos;
-              idTo = o.pos + n;
+              const n = varint(bytes, to);
+              if (n < 0) return false;
+              idFrom = at;
+              idTo = at + n;
               if (idTo > to) return false;
-              o.pos = idTo;
-            } else if (t === 2 << 3) version = o.uint64() as bigint;
-            else return false;
+              at = idTo;
+            } else if (t === 2 << 3) {
+              version = varint(bytes, to);
+              if (version < 0) return false;
+            } else return false;
           }
-          if (o.pos !== to) return false;
           this.key('"originator":', comma);
           comma = true;
           this.ascii("{");
@@ -132,35 +141,39 @@ export class NdjsonWriter {
             this.ascii(`"id":`);
             if (!this.jsonString(bytes, idFrom, idTo)) return false;
           }
-          if (version !== 0n) this.ascii(idTo > idFrom ? `,"version":"${version}"` : `"version":"${version}"`);
+          if (version !== 0) {
+            this.ascii(idTo > idFrom ? ',"version":"' : '"version":"');
+            this.digits(version);
+            this.ascii('"');
+          }
           this.ascii("}");
           break;
         }
         case 2:
         case 3:
         case 5:
+          at = to;
           if (length === 0) break;
           this.key(no === 2 ? '"eventType":' : no === 3 ? '"payload":' : '"eventId":', comma);
           comma = true;
           if (!this.jsonString(bytes, from, to)) return false;
           break;
         case 4: {
-          // occurredOn: seconds (1), nanos (2)
-          const t = r;
-          t.pos = from;
-          let seconds = 0n;
+          // occurredOn: seconds (1), nanos (2); a negative one (ten bytes) is left to protobuf-es.
+          let seconds = 0;
           let nanos = 0;
           let seen = 0;
-          while (t.pos < to) {
-            const tag4 = t.uint32();
-            if (tag4 >>> 3 <= seen) return false;
-            seen = tag4 >>> 3;
-            if (tag4 === 1 << 3) seconds = t.int64() as bigint;
-            else if (tag4 === 2 << 3) nanos = t.int32();
-            else return false;
+          while (at < to) {
+            const t = varint(bytes, to);
+            if (t < 0 || t >>> 3 <= seen) return false;
+            seen = t >>> 3;
+            if (t !== 1 << 3 && t !== 2 << 3) return false;
+            const value = varint(bytes, to);
+            if (value < 0) return false;
+            if (t === 1 << 3) seconds = value;
+            else nanos = value;
           }
-          if (t.pos !== to) return false;
-          const time = timestampJson({ $typeName: "google.protobuf.Timestamp", seconds, nanos });
+          const time = nanos > 999_999_999 ? undefined : timeJson(seconds, nanos);
           if (time === undefined) return false;
           this.key('"occurredOn":', comma);
           comma = true;
@@ -169,24 +182,21 @@ export class NdjsonWriter {
         }
         case 6: {
           // A metadata entry: key (1), value (2).
-          const m = r;
-          m.pos = from;
           let keyFrom = from;
           let keyTo = from;
           let valueFrom = from;
           let valueTo = from;
           let seen = 0;
-          while (m.pos < to) {
-            const t = m.uint32();
-            if (t >>> 3 <= seen || (t & 7) !== 2 || t >>> 3 > 2) return false;
+          while (at < to) {
+            const t = varint(bytes, to);
+            if (t < 0 || t >>> 3 <= seen || (t & 7) !== 2 || t >>> 3 > 2) return false;
             seen = t >>> 3;
-            const n = m.uint32();
-            if (m.pos + n > to) return false;
-            if (seen === 1) [keyFrom, keyTo] = [m.pos, m.pos + n];
-            else [valueFrom, valueTo] = [m.pos, m.pos + n];
-            m.pos += n;
+            const n = varint(bytes, to);
+            if (n < 0 || at + n > to) return false;
+            if (seen === 1) [keyFrom, keyTo] = [at, at + n];
+            else [valueFrom, valueTo] = [at, at + n];
+            at += n;
           }
-          if (m.pos !== to) return false;
           // A key an object orders by its number (an array index) is left to entryLine, and so is a key seen twice
           // (the last value wins, at the first one's place).
           const first = bytes[keyFrom];
@@ -213,9 +223,20 @@ export class NdjsonWriter {
         default:
           return false;
       }
+      if (at !== to) return false;
     }
     if (metadataOpen) this.ascii("}");
-    return r.pos === end;
+    return at === end;
+  }
+
+  /** A whole number below 2^53 in decimal. */
+  private digits(value: number): void {
+    this.reserve(16);
+    if (value < 10) {
+      this.buffer[this.length++] = 0x30 + value;
+      return;
+    }
+    this.ascii(String(value));
   }
 
   /** A field's name (`"name":`), after a comma unless it is the first. */
@@ -279,6 +300,28 @@ export class NdjsonWriter {
 }
 
 /** Whether a[from, to) holds the bytes of b from `at`. */
+/**
+ * Where the reading of an entry is (one entry is read at a time). {@link varint} reads at it and moves it past what
+ * it read.
+ */
+let at = 0;
+
+/**
+ * The varint at {@link at}, ending before `end`, as a number; -1 for one this path leaves to protobuf-es: cut short, or
+ * of more than seven bytes (2^49 and more: a log id or version no store reaches, a negative int64 or int32).
+ */
+function varint(bytes: Uint8Array, end: number): number {
+  let value = 0;
+  let scale = 1;
+  for (let i = 0; i < 7 && at < end; i++) {
+    const b = bytes[at++]!;
+    value += (b & 0x7f) * scale;
+    if (b < 0x80) return value;
+    scale *= 128;
+  }
+  return -1;
+}
+
 function sameBytes(a: Uint8Array, from: number, to: number, b: Uint8Array, at: number): boolean {
   for (let i = from; i < to; i++) if (a[i] !== b[at + i - from]) return false;
   return true;
