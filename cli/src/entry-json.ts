@@ -142,7 +142,22 @@ const uint64Text = /^[1-9][0-9]{0,19}$/u;
 const uint64Max = 0xffff_ffff_ffff_ffffn;
 
 function uint64Of(value: unknown): bigint | undefined {
-  if (typeof value !== "string" || !uint64Text.test(value)) return undefined;
+  if (typeof value !== "string") return undefined;
+  // Up to 15 digits, read here as a number (exact below 2^53); longer ones through the pattern and BigInt.
+  const length = value.length;
+  if (length === 0 || length > 15) return uint64OfText(value);
+  let n = value.charCodeAt(0) - 0x30;
+  if (n < 1 || n > 9) return undefined;
+  for (let i = 1; i < length; i++) {
+    const digit = value.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) return undefined;
+    n = n * 10 + digit;
+  }
+  return BigInt(n);
+}
+
+function uint64OfText(value: string): bigint | undefined {
+  if (!uint64Text.test(value)) return undefined;
   const n = BigInt(value);
   return n <= uint64Max ? n : undefined;
 }
@@ -225,6 +240,28 @@ const utcTime = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{3}|\d{6}|\d{9}))
 let lastParsed = { text: "", seconds: 0n };
 
 function timestampOf(text: string): Timestamp | undefined {
+  // Most times of a file share their second with the one before: that second was checked already, and the fraction
+  // is read by hand. Any other goes through the pattern.
+  const length = text.length;
+  const cached = lastParsed.text;
+  if (
+    cached.length === 19 &&
+    (length === 20 || length === 24 || length === 27 || length === 30) &&
+    text.charCodeAt(length - 1) === 0x5a /* Z */ &&
+    text.startsWith(cached)
+  ) {
+    if (length === 20) return { $typeName: "google.protobuf.Timestamp", seconds: lastParsed.seconds, nanos: 0 };
+    if (text.charCodeAt(19) === 0x2e /* . */) {
+      let nanos = 0;
+      for (let i = 20; i < length - 1; i++) {
+        const digit = text.charCodeAt(i) - 0x30;
+        if (digit < 0 || digit > 9) return undefined;
+        nanos = nanos * 10 + digit;
+      }
+      nanos *= length === 24 ? 1_000_000 : length === 27 ? 1000 : 1;
+      return { $typeName: "google.protobuf.Timestamp", seconds: lastParsed.seconds, nanos };
+    }
+  }
   const match = utcTime.exec(text);
   if (match === null) return undefined;
   const second = match[1]!;
