@@ -31,9 +31,12 @@ export function planBatch(
   const versions = new Map(current);
   const planned = new Map<string, { event: ValidEvent; request: number; index: number }>();
   return requests.map((events, requestIndex): RequestPlan => {
-    const known = events.map((e) => existing.get(e.eventId) ?? planned.get(e.eventId));
-    if (known.some((k) => k !== undefined)) {
-      return planRetry(events, known);
+    // Nothing stored or planned yet (a batch's first attempt, its first request): no event of it can be known.
+    if (existing.size > 0 || planned.size > 0) {
+      const known = events.map((e) => existing.get(e.eventId) ?? planned.get(e.eventId));
+      if (known.some((k) => k !== undefined)) {
+        return planRetry(events, known);
+      }
     }
     // Validation already made the versions of one originator consecutive within a request: check the first only.
     const checked = new Set<string>();
@@ -46,10 +49,13 @@ export function planBatch(
       if (event.version > at + 1n)
         return { kind: "reject", error: new VersionGapError(event.originatorId, event.version, at) };
     }
-    events.forEach((event, index) => {
-      versions.set(event.originatorId, event.version);
-      planned.set(event.eventId, { event, request: requestIndex, index });
-    });
+    // Only the requests after this one look at what it writes.
+    if (requestIndex < requests.length - 1) {
+      events.forEach((event, index) => {
+        versions.set(event.originatorId, event.version);
+        planned.set(event.eventId, { event, request: requestIndex, index });
+      });
+    }
     return { kind: "insert" };
   });
 }

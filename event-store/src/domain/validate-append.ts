@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type NewEvent, type StoredEvent, now } from "./event.js";
-import { parseEventType } from "./event-type.js";
+import { type EventTypeParts, parseEventType } from "./event-type.js";
 import { LimitExceededError, ValidationError } from "./errors.js";
 
 /** An event that passed every check that needs no database, completed with its defaults. */
@@ -37,67 +37,90 @@ export function validateAppend(events: readonly NewEvent[], limits: AppendLimits
   let requestBytes = 0;
   const seenIds = new Set<string>();
   const lastVersion = new Map<string, bigint>();
+  // A request's events mostly share a few event types: each is parsed once (a type in here passed every check).
+  const eventTypes = new Map<string, EventTypeParts>();
   const time = now();
-  return events.map((event, i) => {
-    const where = `events[${i}]`;
+  const valid: ValidEvent[] = [];
+  // The checks come in a fixed order (the first problem is the one reported); a message, and the event's name in it
+  // (`events[i]`), is built only when a check fails.
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!;
     const bytes = Buffer.byteLength(event.payload, "utf8");
     if (bytes > limits.maxEventBytes) {
-      throw new LimitExceededError(`${where}.payload is ${bytes} bytes: at most ${limits.maxEventBytes} per event`);
+      throw new LimitExceededError(`${at(i)}.payload is ${bytes} bytes: at most ${limits.maxEventBytes} per event`);
     }
     requestBytes += bytes;
     if (requestBytes > limits.maxRequestBytes) {
       throw new LimitExceededError(
-        `the payloads of this request exceed ${limits.maxRequestBytes} bytes (at ${where}): split it into several requests`,
+        `the payloads of this request exceed ${limits.maxRequestBytes} bytes (at ${at(i)}): split it into several requests`,
       );
     }
-    checkId(event.originatorId, `${where}.originator.id`);
+    const originatorId = event.originatorId;
+    if (!validId(originatorId)) checkId(originatorId, `${at(i)}.originator.id`);
     if (event.version < 1n) {
-      throw new ValidationError(`${where}.originator.version is ${event.version}: versions start at 1`);
+      throw new ValidationError(`${at(i)}.originator.version is ${event.version}: versions start at 1`);
     }
-    const previous = lastVersion.get(event.originatorId);
+    const previous = lastVersion.get(originatorId);
     if (previous !== undefined && event.version !== previous + 1n) {
       throw new ValidationError(
-        `${where}.originator.version is ${event.version}, but the previous event of "${event.originatorId}" in this` +
+        `${at(i)}.originator.version is ${event.version}, but the previous event of "${originatorId}" in this` +
           ` request has version ${previous}: events of one originator in a request must have consecutive versions`,
       );
     }
-    lastVersion.set(event.originatorId, event.version);
-    const { entityType, action } = parseEventType(event.eventType, `${where}.event_type`);
+    lastVersion.set(originatorId, event.version);
+    let eventType = eventTypes.get(event.eventType);
+    if (eventType === undefined) {
+      eventType = parseEventType(event.eventType, `${at(i)}.event_type`);
+      eventTypes.set(event.eventType, eventType);
+    }
     const payload = event.payload === "" ? "{}" : event.payload;
-    checkJson(payload, `${where}.payload`);
+    checkJson(payload, i);
     const eventId = event.eventId === undefined || event.eventId === "" ? randomUUID() : event.eventId.toLowerCase();
-    if (!uuidPattern.test(eventId)) throw new ValidationError(`${where}.event_id "${event.eventId}" is not a UUID`);
-    if (seenIds.has(eventId)) throw new ValidationError(`${where}.event_id ${eventId} appears twice in this request`);
+    if (!uuidPattern.test(eventId)) throw new ValidationError(`${at(i)}.event_id "${event.eventId}" is not a UUID`);
+    if (seenIds.has(eventId)) throw new ValidationError(`${at(i)}.event_id ${eventId} appears twice in this request`);
     seenIds.add(eventId);
-    for (const [key, value] of Object.entries(event.metadata)) {
-      if (key.length === 0) throw new ValidationError(`${where}.metadata has an empty key`);
+    const metadata = event.metadata;
+    for (const key of Object.keys(metadata)) {
+      const value = metadata[key]!;
+      if (key.length === 0) throw new ValidationError(`${at(i)}.metadata has an empty key`);
       // JavaScript clients (protobuf-es, JSON.parse into plain objects) cannot hold this key: it would vanish on read.
-      if (key === "__proto__") throw new ValidationError(`${where}.metadata key "__proto__" is not allowed`);
+      if (key === "__proto__") throw new ValidationError(`${at(i)}.metadata key "__proto__" is not allowed`);
       if (key.includes("\u0000") || value.includes("\u0000")) {
-        throw new ValidationError(`${where}.metadata["${key}"] contains a NUL character, which cannot be stored`);
+        throw new ValidationError(`${at(i)}.metadata["${key}"] contains a NUL character, which cannot be stored`);
       }
     }
     const occurredOn = event.occurredOn ?? time;
     if (occurredOn.seconds < minSeconds || occurredOn.seconds > maxSeconds) {
-      throw new ValidationError(`${where}.occurred_on is outside 0001-01-01..9999-12-31`);
+      throw new ValidationError(`${at(i)}.occurred_on is outside 0001-01-01..9999-12-31`);
     }
     if (!Number.isInteger(occurredOn.nanos) || occurredOn.nanos < 0 || occurredOn.nanos > 999_999_999) {
-      throw new ValidationError(`${where}.occurred_on.nanos is ${occurredOn.nanos}: expected 0..999999999`);
+      throw new ValidationError(`${at(i)}.occurred_on.nanos is ${occurredOn.nanos}: expected 0..999999999`);
     }
-    return {
-      originatorId: event.originatorId,
+    valid.push({
+      originatorId,
       version: event.version,
       eventType: event.eventType,
-      entityType,
-      action,
+      entityType: eventType.entityType,
+      action: eventType.action,
       payload,
       occurredOn,
       occurredOnGiven: event.occurredOn !== undefined,
       eventId,
       eventIdGiven: event.eventId !== undefined && event.eventId !== "",
-      metadata: event.metadata,
-    };
-  });
+      metadata,
+    });
+  }
+  return valid;
+}
+
+/** How a request's message names its event `i`. */
+function at(i: number): string {
+  return `events[${i}]`;
+}
+
+/** Whether {@link checkId} finds nothing wrong with `id`. */
+function validId(id: string): boolean {
+  return id.length !== 0 && id.length <= maxIdLength && !id.includes("\u0000");
 }
 
 /** Checks an originator or consumer id: 1..255 characters, no NUL (PostgreSQL text cannot hold it). */
@@ -108,11 +131,12 @@ export function checkId(id: string, where: string): void {
   if (id.includes("\u0000")) throw new ValidationError(`${where} contains a NUL character`);
 }
 
-function checkJson(payload: string, where: string): void {
+/** Checks that the payload of event `i` is JSON. */
+function checkJson(payload: string, i: number): void {
   try {
     JSON.parse(payload);
   } catch (error) {
-    throw new ValidationError(`${where} is not valid JSON: ${(error as Error).message}`);
+    throw new ValidationError(`${at(i)}.payload is not valid JSON: ${(error as Error).message}`);
   }
   // Valid JSON can still carry an escaped NUL, which is fine as text; a raw NUL cannot reach here (JSON forbids it).
 }

@@ -4,6 +4,7 @@ import type { Database } from "../storage/database.js";
 import { violatedConstraint } from "../storage/errors.js";
 import { type EventRowText, eventRowTextColumns, fromEventRowText } from "../storage/event-row-text.js";
 import { ev } from "../storage/sql-names.js";
+import { checkedWriteInput, checkedWriteVersions } from "./checked-write-input.js";
 import { type ExistingEvent, planBatch, type RequestPlan } from "../domain/plan-batch.js";
 
 /**
@@ -38,8 +39,8 @@ const maxAttempts = 8;
 // A statement is atomic on its own; doing without BEGIN/COMMIT means the log's advisory lock (taken by the events
 // trigger) is held for the statement and its commit only, never across a network round trip. The rows are inserted
 // in input order (`n`), so one request's events get increasing log ids. Rows travel as JSON parameters: fixed SQL text
-// (prepared once), no parameter-count limit. The input's field names are this statement's own; every table and column
-// name comes from the schema (sql-names.ts). Metadata is read as its JSON text and cast: json_to_recordset builds a
+// (prepared once), no parameter-count limit. The input's field names are this statement's own (checked-write-input.ts
+// writes the JSON); every table and column name comes from the schema (sql-names.ts). Metadata is read as its JSON text and cast: json_to_recordset builds a
 // jsonb column of each row far more slowly (9 µs more per event, measured on a 5000-event batch: 77 ms against 34).
 export const checkedWriteSql = `
   with input as (
@@ -144,7 +145,10 @@ async function runBatch(
   const existing = known?.existing ?? new Map<string, ExistingEvent>();
   const current = known?.current ?? assumedVersions(requests);
   const plans = planBatch(requests, existing, current);
-  const toInsert = requests.filter((_, i) => plans[i]!.kind === "insert").flat();
+  const toInsert =
+    requests.length === 1 && plans[0]!.kind === "insert"
+      ? requests[0]!
+      : requests.filter((_, i) => plans[i]!.kind === "insert").flat();
   let logIds = new Map<string, bigint>();
   // With what is stored in hand and nothing to write, the plan is the answer (as if it had run alone, at that read).
   if (toInsert.length > 0 || known === undefined) {
@@ -197,31 +201,17 @@ async function checkedWrite(
   probe: boolean,
   signal: AbortSignal | undefined,
 ): Promise<{ logIds: Map<string, bigint> } | { known: Known }> {
-  const input = JSON.stringify(
-    batch.map((e, n) => ({
-      n,
-      event_id: e.eventId,
-      originator_id: e.originatorId,
-      version: e.version.toString(),
-      entity_type: e.entityType,
-      action: e.action,
-      event_type: e.eventType,
-      payload: e.payload,
-      metadata: e.metadata,
-      seconds: e.occurredOn.seconds.toString(),
-      nanos: e.occurredOn.nanos,
-    })),
-  );
-  const versions = JSON.stringify(
-    [...expected].map(([id, version]) => ({ originator_id: id, version: String(version) })),
-  );
+  const input = checkedWriteInput(batch);
+  const versions = checkedWriteVersions(expected);
   const rows = await database.query<CheckedWriteRow>(
     checkedWriteSql,
     [input, versions, JSON.stringify(newEventIds), probe],
     signal,
   );
   if (rows.length === batch.length && rows.every((row) => row.kind === "w")) {
-    return { logIds: new Map(rows.map((row) => [row.event_id!, BigInt(row.log_id!)])) };
+    const logIds = new Map<string, bigint>();
+    for (const row of rows) logIds.set(row.event_id!, BigInt(row.log_id!));
+    return { logIds };
   }
   const known: Known = { existing: new Map(), current: new Map() };
   for (const row of rows) {

@@ -2,7 +2,9 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { SaveOffsetRequestSchema } from "@eskit/gen/eskit/eventstore/v1/consumer_pb.js";
 import { AppendRequestSchema, BatchGetEventsRequestSchema } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { testSize } from "@eskit/test-kit/test-sizes.js";
 import { checkRequestFields, maxStoredUint64, requestFieldProblem } from "./request-fields.js";
 
 const event = (fields: { id?: string; version?: bigint; metadata?: Record<string, string> } = {}) => ({
@@ -50,6 +52,44 @@ describe("requestFieldProblem", () => {
     const request = create(SaveOffsetRequestSchema, { consumerId: "c\ud800", offset: 1n });
     expect(requestFieldProblem(SaveOffsetRequestSchema, request)).toBe(
       "consumer_id contains a lone UTF-16 surrogate: a string must be valid Unicode",
+    );
+  });
+
+  it("finds a problem exactly when some field has one, wherever it is", () => {
+    // The check walks twice (whether anything is wrong, then what): the walks must agree on every message.
+    const unit = fc.oneof(
+      fc.constantFrom("a", "é", "\u0000", "\ud800", "\udc00", "\ud83d\ude00"),
+      fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+    );
+    const text = fc.string({ unit, maxLength: 4 });
+    const uint64 = fc.oneof(
+      fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+      fc.constantFrom(maxStoredUint64, maxStoredUint64 + 1n),
+    );
+    const bad = (s: string) => s.includes("\u0000") || !(s as string & { isWellFormed(): boolean }).isWellFormed();
+    const events = fc.array(
+      fc.record({
+        originator: fc.option(fc.record({ id: text, version: uint64 }), { nil: undefined }),
+        eventType: text,
+        payload: text,
+        eventId: text,
+        metadata: fc.dictionary(text, text, { maxKeys: 3 }),
+      }),
+      { maxLength: 4 },
+    );
+    fc.assert(
+      fc.property(events, (list) => {
+        const request = create(AppendRequestSchema, { events: list });
+        const expected = list.some(
+          (e) =>
+            (e.originator !== undefined && (bad(e.originator.id) || e.originator.version > maxStoredUint64)) ||
+            [e.eventType, e.payload, e.eventId].some(bad) ||
+            Object.entries(e.metadata).some(([k, v]) => bad(k) || bad(v)),
+        );
+        const problem = requestFieldProblem(AppendRequestSchema, request);
+        expect(problem !== undefined).toBe(expected);
+      }),
+      { numRuns: testSize(2000) },
     );
   });
 
