@@ -1,15 +1,14 @@
 import { create } from "@bufbuild/protobuf";
 import { AppLogEntrySchema, type AppLogEntry } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
-import postgres, { type ISql, type Sql, type TransactionSql } from "postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dropDatabase, freshDatabaseUrl } from "@eskit/test-kit/event-store.js";
+import type { TransactionSql } from "postgres";
+import { describe, expect, it } from "vitest";
+import { useProjectionDatabase } from "../test/support/projection-database.js";
 import { applyTicks, createTickTables, readTicks, replayTicks } from "../test/support/tick-projection.js";
 import { applyBatch, pipelineBatches, type BatchRound, type ProjectionDatabase } from "./projection-batch.js";
 import { LostHoldError, ProjectionHandlerError } from "./projection-errors.js";
-import { transactionOn } from "./postgres-transaction.js";
-import { openHolderLock, type Hold, type HolderLock } from "./projection-lock.js";
+import { openHolderLock, type Hold } from "./projection-lock.js";
 import type { ProjectionContext } from "./projection-options.js";
-import { claimProjectionRow, createProjectionsTable, readProjectionPosition } from "./projection-table.js";
+import { claimProjectionRow, readProjectionPosition } from "./projection-table.js";
 
 // Advisory locks held by another session, and pg_locks: PostgreSQL itself.
 const postgresUrl = process.env["DATABASE_URL"];
@@ -24,33 +23,15 @@ function tick(id: bigint, originator = `o${id % 3n}`, n = Number(id)): AppLogEnt
 const ticks = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => tick(BigInt(from + i)));
 
 describe.skipIf(!postgresUrl)(`applying one batch of a projection${skipReason}`, () => {
-  let url: string;
-  let sql: Sql;
-  const locks: HolderLock[] = [];
-  const db: ProjectionDatabase<TransactionSql> = {
-    get sql() {
-      return sql;
-    },
-    transaction: <T>(work: (s: ISql, tx: TransactionSql) => Promise<T>) => transactionOn(sql, (tx) => work(tx, tx)),
-  };
-
-  beforeAll(async () => {
-    url = await freshDatabaseUrl(postgresUrl);
-    sql = postgres(url, { max: 4, onnotice: () => {} });
-    await createProjectionsTable(sql);
-  });
-  afterAll(async () => {
-    await Promise.all(locks.map((lock) => lock.close()));
-    await sql?.end({ timeout: 5 });
-    if (url !== undefined) await dropDatabase(url);
-  });
+  const fixture = useProjectionDatabase(postgresUrl, 4);
+  const { db, locks } = fixture;
 
   /** A projection named `name` with its own tables, held by this test; the round applies batches for it. */
   async function holding(name: string, overrides: Partial<BatchRound<TransactionSql>> = {}) {
     const table = (base: string) => `${name}_${base}`;
-    await createTickTables(sql, { table });
-    await claimProjectionRow(sql, name);
-    const lock = openHolderLock(sql, name, 20);
+    await createTickTables(fixture.sql, { table });
+    await claimProjectionRow(fixture.sql, name);
+    const lock = openHolderLock(fixture.sql, name, 20);
     locks.push(lock);
     const hold = (await lock.acquire(new AbortController().signal, () => {})) as Hold;
     let position = 0n;
@@ -75,7 +56,16 @@ describe.skipIf(!postgresUrl)(`applying one batch of a projection${skipReason}`,
       lose: (error) => void lost.push(error),
       ...overrides,
     };
-    return { round, lock, hold, lost, retried, calls, read: () => readTicks(sql, table), position: () => position };
+    return {
+      round,
+      lock,
+      hold,
+      lost,
+      retried,
+      calls,
+      read: () => readTicks(fixture.sql, table),
+      position: () => position,
+    };
   }
 
   it("commits the handler's writes and the new position together", async () => {
@@ -83,7 +73,7 @@ describe.skipIf(!postgresUrl)(`applying one batch of a projection${skipReason}`,
     await applyBatch(p.round, ticks(1, 5));
     await applyBatch(p.round, ticks(6, 8));
     expect(await p.read()).toEqual(replayTicks(ticks(1, 8)));
-    expect(await readProjectionPosition(sql, "together")).toBe(8n);
+    expect(await readProjectionPosition(fixture.sql, "together")).toBe(8n);
     expect(p.position()).toBe(8n);
   });
 
@@ -100,14 +90,14 @@ describe.skipIf(!postgresUrl)(`applying one batch of a projection${skipReason}`,
     expect(error).toMatchObject({ projection: "throws", fromId: 3n, toId: 5n, position: 2n });
     expect((error as Error).cause).toEqual(new Error("no 4 please"));
     expect(await p.read()).toEqual(replayTicks(ticks(1, 2)));
-    expect(await readProjectionPosition(sql, "throws")).toBe(2n);
+    expect(await readProjectionPosition(fixture.sql, "throws")).toBe(2n);
   });
 
   it("retries a batch whose commit succeeded but whose answer was lost, without applying it twice", async () => {
     let lose = true;
     const p = await holding("lost-answer", {
       db: {
-        sql,
+        sql: fixture.sql,
         async transaction(work) {
           const result = await db.transaction(work);
           if (lose) {
@@ -139,18 +129,18 @@ describe.skipIf(!postgresUrl)(`applying one batch of a projection${skipReason}`,
     await applyBatch(p.round, ticks(1, 3));
     expect(p.retried.map((e) => (e as { code?: string }).code)).toEqual(["40001", "40001"]);
     expect(await p.read()).toEqual(replayTicks(ticks(1, 3)));
-    expect(await readProjectionPosition(sql, "serialization")).toBe(3n);
+    expect(await readProjectionPosition(fixture.sql, "serialization")).toBe(3n);
   });
 
   it("applies nothing once the position moved under it (another instance applied): the hold is lost", async () => {
     const p = await holding("moved");
     await applyBatch(p.round, ticks(1, 2));
-    await sql`update eskit_projections set position = 5 where name = 'moved'`;
+    await fixture.sql`update eskit_projections set position = 5 where name = 'moved'`;
     const error = await applyBatch(p.round, ticks(3, 4)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LostHoldError);
     expect(p.lost).toHaveLength(1);
     expect(p.calls).toEqual([[1n, 2n]]);
-    expect(await readProjectionPosition(sql, "moved")).toBe(5n);
+    expect(await readProjectionPosition(fixture.sql, "moved")).toBe(5n);
   });
 
   it("applies nothing once its lock is gone, even with the position unchanged", async () => {
@@ -161,25 +151,25 @@ describe.skipIf(!postgresUrl)(`applying one batch of a projection${skipReason}`,
     expect(error).toBeInstanceOf(LostHoldError);
     expect(p.calls).toEqual([[1n, 2n]]);
     expect(await p.read()).toEqual(replayTicks(ticks(1, 2)));
-    expect(await readProjectionPosition(sql, "unlocked")).toBe(2n);
+    expect(await readProjectionPosition(fixture.sql, "unlocked")).toBe(2n);
   });
 
   it("applies nothing once a rebuild switched its row to another version, its lock and position unchanged", async () => {
     const p = await holding("outdated");
     await applyBatch(p.round, ticks(1, 2));
-    await sql`update eskit_projections set version = '2' where name = 'outdated'`;
+    await fixture.sql`update eskit_projections set version = '2' where name = 'outdated'`;
     const error = await applyBatch(p.round, ticks(3, 4)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LostHoldError);
     expect((error as Error).message).toMatch(/is at version "2", this instance runs ""/);
     expect(p.lost).toHaveLength(1);
     expect(p.calls).toEqual([[1n, 2n]]);
     expect(await p.read()).toEqual(replayTicks(ticks(1, 2)));
-    expect(await readProjectionPosition(sql, "outdated")).toBe(2n);
+    expect(await readProjectionPosition(fixture.sql, "outdated")).toBe(2n);
   });
 
   it("hands the handler the round's name and table names (a rebuild's fresh tables)", async () => {
     const fresh = (base: string) => `fresh_${base}`;
-    await createTickTables(sql, { table: fresh });
+    await createTickTables(fixture.sql, { table: fresh });
     const seen: Array<{ name: string; position: bigint; table: string }> = [];
     const p = await holding("renamed", {
       context: { name: "the-projection", table: fresh },
@@ -194,7 +184,7 @@ describe.skipIf(!postgresUrl)(`applying one batch of a projection${skipReason}`,
       { name: "the-projection", position: 0n, table: "fresh_applied" },
       { name: "the-projection", position: 3n, table: "fresh_applied" },
     ]);
-    expect(await readTicks(sql, fresh)).toEqual(replayTicks(ticks(1, 5)));
+    expect(await readTicks(fixture.sql, fresh)).toEqual(replayTicks(ticks(1, 5)));
     expect(await p.read()).toEqual({ applied: [], totals: [] });
   });
 
@@ -211,7 +201,7 @@ describe.skipIf(!postgresUrl)(`applying one batch of a projection${skipReason}`,
     await new Promise((resolve) => setTimeout(resolve, 100));
     stop.abort();
     await expect(applying).rejects.toMatchObject({ code: "40P01" });
-    expect(await readProjectionPosition(sql, "stopped")).toBe(0n);
+    expect(await readProjectionPosition(fixture.sql, "stopped")).toBe(0n);
   });
   /**
    * The database of `holding`, whose transaction number `failing` (0: the first) does its work and then, before it
@@ -227,7 +217,7 @@ describe.skipIf(!postgresUrl)(`applying one batch of a projection${skipReason}`,
     const events: string[] = [];
     let count = 0;
     const scriptedDb: ProjectionDatabase<TransactionSql> = {
-      sql,
+      sql: fixture.sql,
       async transaction(work) {
         const i = count++;
         events.push(`begin ${i}`);
@@ -267,7 +257,7 @@ describe.skipIf(!postgresUrl)(`applying one batch of a projection${skipReason}`,
     expect(s.events).toEqual(["begin 0", "begin 1", "end 0", "end 1"]);
     expect(p.calls).toEqual([ticks(1, 4).map((e) => e.id), ticks(5, 8).map((e) => e.id)]);
     expect(await p.read()).toEqual(replayTicks(ticks(1, 8)));
-    expect(await readProjectionPosition(sql, "pipelined")).toBe(8n);
+    expect(await readProjectionPosition(fixture.sql, "pipelined")).toBe(8n);
     expect(p.position()).toBe(8n);
     expect(failed).toEqual([]);
   });
@@ -283,7 +273,7 @@ describe.skipIf(!postgresUrl)(`applying one batch of a projection${skipReason}`,
     expect(p.calls).toEqual([1, 1, 5].map((from) => ticks(from, from + 3).map((e) => e.id)));
     expect(p.retried).toEqual([serializationFailure]);
     expect(await p.read()).toEqual(replayTicks(ticks(1, 8)));
-    expect(await readProjectionPosition(sql, "pipelined-rollback")).toBe(8n);
+    expect(await readProjectionPosition(fixture.sql, "pipelined-rollback")).toBe(8n);
   });
 
   it("applies the next batch once after a commit that succeeded but whose answer was lost", async () => {
@@ -295,7 +285,7 @@ describe.skipIf(!postgresUrl)(`applying one batch of a projection${skipReason}`,
     await pipeline.drain();
     expect(p.calls).toEqual([ticks(1, 4).map((e) => e.id), ticks(5, 8).map((e) => e.id)]);
     expect(await p.read()).toEqual(replayTicks(ticks(1, 8)));
-    expect(await readProjectionPosition(sql, "pipelined-lost")).toBe(8n);
+    expect(await readProjectionPosition(fixture.sql, "pipelined-lost")).toBe(8n);
   });
 
   // Both transactions fail at once (connections dropped): the next batch's own retry must not start from the position
@@ -314,7 +304,7 @@ describe.skipIf(!postgresUrl)(`applying one batch of a projection${skipReason}`,
     await pipeline.drain();
     expect(p.lost).toEqual([]);
     expect(await p.read()).toEqual(replayTicks(ticks(1, 8)));
-    expect(await readProjectionPosition(sql, "pipelined-both")).toBe(8n);
+    expect(await readProjectionPosition(fixture.sql, "pipelined-both")).toBe(8n);
     expect(committed).toEqual([4n, 8n]);
   });
 
@@ -331,7 +321,7 @@ describe.skipIf(!postgresUrl)(`applying one batch of a projection${skipReason}`,
     expect(failed).toEqual([next]);
     await pipeline.drain(); // nothing in flight: the rejected batch may be tried again (handlerRetries)
     expect(await p.read()).toEqual(replayTicks(ticks(1, 2)));
-    expect(await readProjectionPosition(sql, "pipelined-fails")).toBe(2n);
+    expect(await readProjectionPosition(fixture.sql, "pipelined-fails")).toBe(2n);
     expect(p.position()).toBe(2n);
   });
 });

@@ -1,17 +1,17 @@
 import { create } from "@bufbuild/protobuf";
 import { AppLogEntrySchema, type AppLogEntry } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
-import postgres, { type ISql, type Sql, type TransactionSql } from "postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dropDatabase, freshDatabaseUrl } from "@eskit/test-kit/event-store.js";
+import type { TransactionSql } from "postgres";
+import { describe, expect, it } from "vitest";
+import { useProjectionDatabase } from "../test/support/projection-database.js";
+import { waitFor } from "../test/support/wait-for.js";
 import { applyTicks, createTickTables, readTicks, replayTicks } from "../test/support/tick-projection.js";
-import { transactionOn } from "./postgres-transaction.js";
-import { applyBatch, type BatchRound, type ProjectionDatabase } from "./projection-batch.js";
+import { applyBatch, type BatchRound } from "./projection-batch.js";
 import { LostHoldError } from "./projection-errors.js";
-import { openHolderLock, type Hold, type HolderLock } from "./projection-lock.js";
+import { openHolderLock, type Hold } from "./projection-lock.js";
 import type { ProjectionContext } from "./projection-options.js";
 import { resolveRebuildOptions } from "./projection-rebuild-options.js";
 import { switchOver, type SwitchOver } from "./projection-switch.js";
-import { claimProjectionRow, createProjectionsTable, readProjectionPosition } from "./projection-table.js";
+import { claimProjectionRow, readProjectionPosition } from "./projection-table.js";
 
 // Row locks, advisory locks and renames between concurrent transactions: PostgreSQL itself.
 const postgresUrl = process.env["DATABASE_URL"];
@@ -27,41 +27,15 @@ function tick(id: bigint): AppLogEntry {
     },
   });
 }
-/** Waits until `condition` holds, at most 10 s. */
-async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 const ticks = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => tick(BigInt(from + i)));
 
 describe.skipIf(!postgresUrl)(`the switch-over of a rebuild${skipReason}`, () => {
-  let url: string;
-  let sql: Sql;
-  const locks: HolderLock[] = [];
-  const db: ProjectionDatabase<TransactionSql> = {
-    get sql() {
-      return sql;
-    },
-    transaction: <T>(work: (s: ISql, tx: TransactionSql) => Promise<T>) => transactionOn(sql, (tx) => work(tx, tx)),
-  };
-
-  beforeAll(async () => {
-    url = await freshDatabaseUrl(postgresUrl);
-    sql = postgres(url, { max: 6, onnotice: () => {} });
-    await createProjectionsTable(sql);
-  });
-  afterAll(async () => {
-    await Promise.all(locks.map((lock) => lock.close()));
-    await sql?.end({ timeout: 5 });
-    if (url !== undefined) await dropDatabase(url);
-  });
+  const fixture = useProjectionDatabase(postgresUrl, 6);
+  const { db, locks } = fixture;
 
   async function hold(name: string): Promise<Hold> {
-    await claimProjectionRow(sql, name);
-    const lock = openHolderLock(sql, name, 20);
+    await claimProjectionRow(fixture.sql, name);
+    const lock = openHolderLock(fixture.sql, name, 20);
     locks.push(lock);
     return (await lock.acquire(new AbortController().signal, () => {})) as Hold;
   }
@@ -102,8 +76,8 @@ describe.skipIf(!postgresUrl)(`the switch-over of a rebuild${skipReason}`, () =>
     });
     const liveTable = (base: string) => `${prefix}_${base}`;
     const freshTable = (base: string) => r.freshName(`${prefix}_${base}`);
-    await createTickTables(sql, { table: liveTable });
-    await createTickTables(sql, { table: freshTable });
+    await createTickTables(fixture.sql, { table: liveTable });
+    await createTickTables(fixture.sql, { table: freshTable });
     const liveHold = await hold(live);
     const liveCalls: bigint[][] = [];
     const liveRound = round(live, liveHold, liveTable, 0n, liveCalls);
@@ -125,12 +99,12 @@ describe.skipIf(!postgresUrl)(`the switch-over of a rebuild${skipReason}`, () =>
       lockTimeoutMs: 1000,
       remainder,
     };
-    return { s, liveRound, liveCalls, rebuildCalls, read: () => readTicks(sql, liveTable) };
+    return { s, liveRound, liveCalls, rebuildCalls, read: () => readTicks(fixture.sql, liveTable) };
   }
 
   const lockWaiters = async () =>
     (
-      await sql<Array<{ n: number }>>`
+      await fixture.sql<Array<{ n: number }>>`
         select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`
     )[0]!.n;
 
@@ -139,7 +113,7 @@ describe.skipIf(!postgresUrl)(`the switch-over of a rebuild${skipReason}`, () =>
     const t = await rebuilding("waits", async function* () {
       // The switch-over holds the live row now: a live batch that starts waits for it.
       waiting = applyBatch(t.liveRound, ticks(6, 7)).catch((e: unknown) => e);
-      await until(async () => (await lockWaiters()) === 1, "the live batch to wait for the row");
+      await waitFor(async () => (await lockWaiters()) === 1, "the live batch to wait for the row");
       yield ticks(4, 6);
       yield ticks(7, 8);
     });
@@ -149,8 +123,8 @@ describe.skipIf(!postgresUrl)(`the switch-over of a rebuild${skipReason}`, () =>
     // In batches of two through the rebuild's handler, after the three the rebuild had applied.
     expect(t.rebuildCalls).toEqual([[1n, 2n, 3n], [4n, 5n], [6n], [7n, 8n]]);
     expect(await t.read()).toEqual(replayTicks(ticks(1, 8)));
-    expect(await readProjectionPosition(sql, "waits")).toBe(8n);
-    expect(await sql`select name from eskit_projections where name like 'waits%' order by name`).toEqual([
+    expect(await readProjectionPosition(fixture.sql, "waits")).toBe(8n);
+    expect(await fixture.sql`select name from eskit_projections where name like 'waits%' order by name`).toEqual([
       { name: "waits" },
     ]);
     // The live projection goes on from there, on the new tables.
@@ -173,14 +147,14 @@ describe.skipIf(!postgresUrl)(`the switch-over of a rebuild${skipReason}`, () =>
       },
     };
     const committing = applyBatch(slow, ticks(6, 7));
-    await until(() => t.liveCalls.length === 2, "the live batch to be applied");
+    await waitFor(() => t.liveCalls.length === 2, "the live batch to be applied");
     const switching = switchOver(t.s);
-    await until(async () => (await lockWaiters()) === 1, "the switch-over to wait for the row");
+    await waitFor(async () => (await lockWaiters()) === 1, "the switch-over to wait for the row");
     release();
     await committing;
     expect(await switching).toEqual({ position: 8n, livePosition: 7n, applied: 5 });
     expect(await t.read()).toEqual(replayTicks(ticks(1, 8)));
-    expect(await readProjectionPosition(sql, "commits")).toBe(8n);
+    expect(await readProjectionPosition(fixture.sql, "commits")).toBe(8n);
   });
 
   it("says gone once its row is gone (a switch-over whose answer was lost), and fences out a rebuild that lost its lock", async () => {
@@ -190,8 +164,8 @@ describe.skipIf(!postgresUrl)(`the switch-over of a rebuild${skipReason}`, () =>
     await t.s.hold.release();
     await expect(switchOver(t.s)).rejects.toBeInstanceOf(LostHoldError);
     expect(await t.read()).toEqual(replayTicks(ticks(1, 5)));
-    await sql`delete from eskit_projections where name = 'fenced#rebuild'`;
+    await fixture.sql`delete from eskit_projections where name = 'fenced#rebuild'`;
     expect(await switchOver(t.s)).toBe("gone");
-    expect(await readProjectionPosition(sql, "fenced")).toBe(5n);
+    expect(await readProjectionPosition(fixture.sql, "fenced")).toBe(5n);
   });
 });
