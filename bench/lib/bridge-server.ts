@@ -1,11 +1,6 @@
-import { allocatorEnv } from "@eskit/server-kit/memory/allocator-env.js";
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-import { fileURLToPath } from "node:url";
+import { startChildService, untilHealthy } from "./child-service.js";
 import type { BenchConfig } from "./config.js";
 import { type BenchServer, freePort } from "./event-store-server.js";
-
-const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 
 /** Where the bridge reads and what it writes. */
 export interface BridgeTarget {
@@ -43,41 +38,5 @@ export async function startBridgeServer(config: BenchConfig, target: BridgeTarge
     await untilHealthy(bridge.url, () => undefined, 30_000);
     return { url: bridge.url, pid: undefined, stop: () => bridge.close() };
   }
-  const flags = config.cpuProfDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", config.cpuProfDir];
-  const child = spawn(process.execPath, ["--import", "tsx", ...flags, "jetstream-bridge/src/main.ts"], {
-    cwd: repoRoot,
-    env: { ...allocatorEnv, ...process.env, ...env },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let stderr = "";
-  child.stderr!.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, "exit");
-    child.kill("SIGTERM");
-    await exited;
-  };
-  try {
-    await untilHealthy(url, () => (child.exitCode === null ? undefined : `exited with ${child.exitCode}`), 30_000);
-  } catch (error) {
-    await stop();
-    throw new Error(`jetstream bridge: ${String(error)}:\n${stderr}`);
-  }
-  return { url, pid: child.pid, stop };
-}
-
-async function untilHealthy(url: string, ended: () => string | undefined, timeoutMs: number): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; ; await new Promise((resolve) => setTimeout(resolve, 20))) {
-    const reason = ended();
-    if (reason !== undefined) throw new Error(reason);
-    if (
-      await fetch(`${url}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
-    if (Date.now() > deadline) throw new Error(`not healthy within ${timeoutMs} ms`);
-  }
+  return startChildService(config, "jetstream bridge", "jetstream-bridge/src/main.ts", port, env);
 }
