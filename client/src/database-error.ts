@@ -1,3 +1,5 @@
+import { noAnswerCode } from "./database-deadline.js";
+
 /**
  * SQLSTATEs that say "the same transaction may succeed if sent again": a serialization failure or deadlock (the other
  * transaction won, ours was rolled back), a lock wait that timed out, a server shutting down or not yet up, too many
@@ -19,6 +21,7 @@ const transientStates: ReadonlySet<string> = new Set([
  * application ended its own pool (`sql.end()`), which no retry can undo.
  */
 const lostConnectionCodes: ReadonlySet<string> = new Set([
+  noAnswerCode, // a statement of the projection's own that got no answer in time (database-deadline.ts)
   "CONNECTION_CLOSED",
   "CONNECT_TIMEOUT",
   "ECONNREFUSED",

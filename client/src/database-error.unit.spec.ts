@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { isTransientDatabaseError } from "./database-error.js";
+import { answeredWithin, NoAnswerError } from "./database-deadline.js";
+import { isDeadConnectionError, isTransientDatabaseError } from "./database-error.js";
 
 const withCode = (code: string, cause?: unknown) => Object.assign(new Error(code), { code }, { cause });
 
@@ -42,5 +43,25 @@ describe("isTransientDatabaseError", () => {
     const a = withCode("23505") as Error & { cause?: unknown };
     a.cause = a;
     expect(isTransientDatabaseError(a)).toBe(false);
+  });
+});
+
+describe("answeredWithin", () => {
+  it("passes on what settles in time, and gives up with a lost connection's error on what does not", async () => {
+    await expect(answeredWithin(Promise.resolve(7), 50, "fast")).resolves.toBe(7);
+    await expect(answeredWithin(Promise.reject(new Error("refused")), 50, "refused")).rejects.toThrow("refused");
+    let dropped = 0;
+    const never = new Promise<never>(() => {});
+    const error = await answeredWithin(never, 20, "taking its lock", () => dropped++).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NoAnswerError);
+    expect((error as Error).message).toBe("taking its lock: no answer from the database in 20 ms");
+    expect(isTransientDatabaseError(error)).toBe(true);
+    expect(isDeadConnectionError(error)).toBe(true);
+    expect(dropped).toBe(1);
+    // What settles after the deadline is ignored: no unhandled rejection.
+    let fail!: (e: Error) => void;
+    const late = new Promise<never>((_, reject) => (fail = reject));
+    await expect(answeredWithin(late, 10, "late")).rejects.toBeInstanceOf(NoAnswerError);
+    fail(new Error("too late"));
   });
 });

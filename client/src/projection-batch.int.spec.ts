@@ -31,7 +31,7 @@ describe.skipIf(!postgresUrl)(`applying one batch of a projection${skipReason}`,
     const table = (base: string) => `${name}_${base}`;
     await createTickTables(fixture.sql, { table });
     await claimProjectionRow(fixture.sql, name);
-    const lock = openHolderLock(fixture.sql, name, 20);
+    const lock = openHolderLock(fixture.sql, name, 20, 10_000);
     locks.push(lock);
     const hold = (await lock.acquire(new AbortController().signal, () => {})) as Hold;
     let position = 0n;
@@ -49,6 +49,7 @@ describe.skipIf(!postgresUrl)(`applying one batch of a projection${skipReason}`,
         await applyTicks(entries, tx, { ...context, table });
       },
       backoff: { initialDelayMs: 1, maxDelayMs: 5 },
+      timeoutMs: 10_000,
       stop: new AbortController().signal,
       position: () => position,
       committed: (p) => void (position = p),

@@ -1,6 +1,7 @@
 import type { AppLogEntry } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
 import type { ISql, Sql } from "postgres";
 import { backoffDelay, sleep, type BackoffOptions } from "./backoff.js";
+import { NoAnswerError } from "./database-deadline.js";
 import { isTransientDatabaseError } from "./database-error.js";
 import { LostHoldError, ProjectionHandlerError } from "./projection-errors.js";
 import type { Hold } from "./projection-lock.js";
@@ -30,6 +31,8 @@ export interface BatchRound<Tx> {
   readonly hold: Hold;
   readonly handle: ProjectionHandler<Tx>;
   readonly backoff: BackoffOptions;
+  /** How long a batch's fencing check may go unanswered (see `databaseTimeoutMs`) before the batch is tried again. */
+  readonly timeoutMs: number;
   /** Aborted when the projection stops or loses its hold: no new attempt starts then. */
   readonly stop: AbortSignal;
   /** The projection's committed position: where the next batch starts from. */
@@ -176,13 +179,20 @@ async function attemptBatch<Tx>(
   handed?: () => void,
 ): Promise<void> {
   const last = entries.at(-1)!.id;
-  await round.db.transaction(async (sql, tx) => {
+  // The check must be answered within `timeoutMs` (postgres.js can lose a transaction whose connection closes just
+  // after BEGIN): else the batch is tried again, and this transaction, should its check come after all, rolls back.
+  let checked = false;
+  let late = false;
+  const transaction = round.db.transaction(async (sql, tx) => {
     // Sent together, one round trip: the position moves under the row lock the check takes, and whatever the check
     // finds wrong throws, which rolls the move back with the rest of the transaction.
     const locking = lockProjectionRow(sql, round.name, round.hold);
     const moving = advanceProjection(sql, round.name, last);
     moving.catch(() => {}); // seen below, when awaited; or it failed with the check, which throws first
     const row = await locking;
+    // Not a lost connection's error: this one must roll back (see postgres-transaction.ts).
+    if (late) throw new Error("the fencing check came after the batch was given up on");
+    checked = true;
     if (before !== undefined && !(await before)) throw predecessorFailed;
     if (row === undefined || !row.held) {
       throw new LostHoldError(`projection ${JSON.stringify(round.name)}: this instance no longer holds its lock`);
@@ -204,5 +214,19 @@ async function attemptBatch<Tx>(
     }
     await moving;
     handed?.();
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      if (checked) return;
+      late = true;
+      transaction.catch(() => {});
+      reject(
+        new NoAnswerError(`projection ${JSON.stringify(round.name)}: the fencing check of a batch`, round.timeoutMs),
+      );
+    }, round.timeoutMs);
+    transaction.then(
+      () => (clearTimeout(timer), resolve()),
+      (error: unknown) => (clearTimeout(timer), reject(error)),
+    );
   });
 }

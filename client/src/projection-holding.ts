@@ -59,6 +59,7 @@ export async function applyWhileHolding<Tx>(run: Run<Tx>, hold: Hold, stop: Abor
       hold,
       handle: options.handle,
       backoff: o.follow.backoff,
+      timeoutMs: o.databaseTimeoutMs,
       stop: round.signal,
       position: () => committed,
       committed: (position, entries) => {

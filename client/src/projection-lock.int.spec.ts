@@ -1,6 +1,9 @@
 import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dropDatabase, freshDatabaseUrl } from "@eskit/test-kit/event-store.js";
+import { startTcpProxy } from "@eskit/test-kit/tcp-proxy.js";
+import { NoAnswerError } from "./database-deadline.js";
+import { isTransientDatabaseError } from "./database-error.js";
 import { holderLockKey, lockIdentity, openHolderLock, type HolderLock } from "./projection-lock.js";
 
 // Session advisory locks between connections: PGlite serves one connection, inside the process.
@@ -35,7 +38,7 @@ describe.skipIf(!postgresUrl)(`the holder lock of a projection${skipReason}`, ()
   let sql: Sql;
   const opened: HolderLock[] = [];
   const lockOf = (name: string, retryMs = 20) => {
-    const lock = openHolderLock(sql, name, retryMs);
+    const lock = openHolderLock(sql, name, retryMs, 10_000);
     opened.push(lock);
     return lock;
   };
@@ -95,6 +98,37 @@ describe.skipIf(!postgresUrl)(`the holder lock of a projection${skipReason}`, ()
     expect(await taken!.check()).toBe(true);
     // The lost hold's connection reconnects on its next query, to a session that holds nothing.
     expect(await hold!.check()).toBe(false);
+  });
+
+  it("drops a connection that leaves a statement unanswered: the hold is lost, and the lock is taken on a fresh one", async () => {
+    // The proxy silences the lock's connection (nothing passes, nothing closes), as when postgres.js loses a statement.
+    const target = new URL(url);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const proxied = new URL(url);
+    proxied.hostname = "127.0.0.1";
+    proxied.port = String(proxy.port);
+    const client = postgres(proxied.toString(), { max: 1, onnotice: () => {} });
+    const lock = openHolderLock(client, "silenced", 20, 300);
+    try {
+      const hold = await lock.acquire(new AbortController().signal, () => {});
+      proxy.silenceOpenConnections();
+      const started = Date.now();
+      const checking = await hold!.check().catch((error: unknown) => error);
+      expect(checking).toBeInstanceOf(NoAnswerError);
+      expect(isTransientDatabaseError(checking)).toBe(true);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(hold!.lost.aborted).toBe(true);
+      // The silenced session still holds the lock in PostgreSQL until it is gone; the fresh connection takes the lock
+      // once the old session ends (the lock connection ended it on its side, and the server notices the dead socket).
+      await sql`select pg_terminate_backend(${hold!.pid})`;
+      const again = await lock.acquire(new AbortController().signal, () => {});
+      expect(again!.pid).not.toBe(hold!.pid);
+      expect(await again!.check()).toBe(true);
+    } finally {
+      await lock.close();
+      await client.end({ timeout: 1 });
+      await proxy.close();
+    }
   });
 
   it("is released when the lock is closed, as when the process dies", async () => {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import postgres, { type Options, type Sql } from "postgres";
 import { sleep } from "./backoff.js";
+import { answeredWithin } from "./database-deadline.js";
 
 /**
  * The advisory lock key of a projection: 64 bits of SHA-256 over its name, so two names share a key with a
@@ -56,33 +57,58 @@ export interface HolderLock {
  * closing it would hand the projection over. It needs a direct connection or session pooling: behind a pooler in
  * transaction mode a session lock means nothing.
  */
-export function openHolderLock(database: Sql<any>, name: string, retryMs: number): HolderLock {
+export function openHolderLock(database: Sql<any>, name: string, retryMs: number, timeoutMs: number): HolderLock {
   const key = holderLockKey(name);
   let closes = 0;
   let current: AbortController | undefined;
   const options = database.options;
   // Parsed options pass through postgres() unchanged (it recognises them by `shared`), as for its LISTEN connection.
-  const sql = postgres({
-    ...options,
-    max: 1,
-    idle_timeout: null,
-    max_lifetime: null,
-    fetch_types: false,
-    onnotice: () => {},
-    onclose: () => {
+  const open = (): Sql<{}> => {
+    const opened: Sql<{}> = postgres({
+      ...options,
+      max: 1,
+      idle_timeout: null,
+      max_lifetime: null,
+      fetch_types: false,
+      onnotice: () => {},
+      onclose: () => {
+        // A connection replaced after a statement got no answer closes late: the lock went with it already.
+        if (opened !== sql) return;
+        closes++;
+        current?.abort(new Error(`the lock connection of projection ${JSON.stringify(name)} closed`));
+      },
+      connection: { ...options.connection, application_name: `eskit projection ${name}`.slice(0, 63) },
+    } as unknown as Options<{}>);
+    return opened;
+  };
+  let sql = open();
+  /**
+   * A statement on the lock's connection, answered within `timeoutMs`; a connection that leaves one unanswered is
+   * dropped (which releases the lock if its session held it) and replaced, and the hold on it counts as lost.
+   */
+  const answered = <T>(work: (sql: Sql<{}>) => Promise<T>, what: string): Promise<T> => {
+    const on = sql;
+    return answeredWithin(work(on), timeoutMs, `projection ${JSON.stringify(name)}: ${what}`, () => {
+      if (on !== sql) return;
+      sql = open();
       closes++;
-      current?.abort(new Error(`the lock connection of projection ${JSON.stringify(name)} closed`));
-    },
-    connection: { ...options.connection, application_name: `eskit projection ${name}`.slice(0, 63) },
-  } as unknown as Options<{}>);
+      current?.abort(
+        new Error(`the lock connection of projection ${JSON.stringify(name)} left a statement unanswered`),
+      );
+      void on.end({ timeout: 0 }).catch(() => {});
+    });
+  };
   const held = async (): Promise<boolean> => {
     const { classid, objid } = lockIdentity(key);
-    const [row] = await sql<Array<{ held: boolean }>>`
-      select exists (
-        select 1 from pg_locks
-        where locktype = 'advisory' and classid::int8 = ${classid}::int8 and objid::int8 = ${objid}::int8
-          and objsubid = 1 and pid = pg_backend_pid() and granted
-      ) as held`;
+    const [row] = await answered(
+      (sql) => sql<Array<{ held: boolean }>>`
+        select exists (
+          select 1 from pg_locks
+          where locktype = 'advisory' and classid::int8 = ${classid}::int8 and objid::int8 = ${objid}::int8
+            and objsubid = 1 and pid = pg_backend_pid() and granted
+        ) as held`,
+      "checking its lock",
+    );
     return row?.held === true;
   };
 
@@ -90,8 +116,11 @@ export function openHolderLock(database: Sql<any>, name: string, retryMs: number
     async acquire(stop, onWaiting) {
       while (!stop.aborted) {
         const closesBefore = closes;
-        const [row] = await sql<Array<{ locked: boolean; pid: number }>>`
-          select pg_try_advisory_lock(${String(key)}::int8) as locked, pg_backend_pid() as pid`;
+        const [row] = await answered(
+          (sql) => sql<Array<{ locked: boolean; pid: number }>>`
+            select pg_try_advisory_lock(${String(key)}::int8) as locked, pg_backend_pid() as pid`,
+          "taking its lock",
+        );
         if (row?.locked === true) {
           const lost = new AbortController();
           current = lost;
@@ -106,7 +135,7 @@ export function openHolderLock(database: Sql<any>, name: string, retryMs: number
               if (current === lost) current = undefined;
               if (lost.signal.aborted) return;
               // All of this connection's locks (it has no other): a lock taken twice is released in full.
-              await sql`select pg_advisory_unlock_all()`.catch(() => {});
+              await answered((sql) => sql`select pg_advisory_unlock_all()`, "releasing its lock").catch(() => {});
             },
           };
         }

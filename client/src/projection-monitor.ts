@@ -3,6 +3,7 @@ import type { Client } from "@connectrpc/connect";
 import { EventStoreService, GetHeadRequestSchema } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
 import type { Sql } from "postgres";
 import { sleep } from "./backoff.js";
+import { answeredWithin } from "./database-deadline.js";
 import { LostHoldError } from "./projection-errors.js";
 import type { Hold } from "./projection-lock.js";
 import type { ResolvedProjectionOptions } from "./projection-options.js";
@@ -44,7 +45,8 @@ export async function watchProjection(
       if (hold !== undefined && !hold.lost.aborted) {
         if (!(await hold.check())) lose(new LostHoldError("the lock's session no longer holds the lock"));
       } else if (run.status.snapshot().state === "waiting") {
-        run.status.position(await readProjectionPosition(run.db.sql, o.name));
+        const reading = readProjectionPosition(run.db.sql, o.name);
+        run.status.position(await answeredWithin(reading, o.databaseTimeoutMs, "reading the position"));
       }
     } catch {
       // The database is away: batches retry, and a dead lock connection signals `lost` by itself.

@@ -87,6 +87,14 @@ export interface ProjectionOptions<Tx> {
   lockRetryMs?: number;
   /** How often the log head (for the lag) and the lock are checked while holding, in ms. Default 5000. */
   statusIntervalMs?: number;
+  /**
+   * How long the projection waits for the answer to one of its own statements (taking, checking and releasing its
+   * lock, claiming its row, reading its position, a batch's fencing check, which waits for the row lock), in ms.
+   * Default 10000. Without an answer by then it counts the connection as lost and tries again (a batch's transaction
+   * rolls back when its check comes late): postgres.js can lose a statement whose connection dies at the wrong moment.
+   * The handler's own statements and `setup` are not bounded by it.
+   */
+  databaseTimeoutMs?: number;
   /** Reconnect when LogsPoll brings no message (not even a heartbeat) this long, in ms; 0 = never. Default 45000. */
   heartbeatTimeoutMs?: number;
   /** `headers` go with every call to the Event Store; `timeoutMs` is the deadline of GetHead (default 10 s). */
@@ -112,6 +120,7 @@ export interface ResolvedProjectionOptions {
   readonly batchSize: number;
   readonly lockRetryMs: number;
   readonly statusIntervalMs: number;
+  readonly databaseTimeoutMs: number;
   readonly logger: ProjectionLogger;
   /** Where the position is reported among the Event Store's consumers (projection-report.ts). */
   readonly report: ResolvedProjectionReport;
@@ -143,6 +152,7 @@ export function resolveProjectionOptions(options: ProjectionOptions<unknown>): R
     batchSize: check("batchSize", options.batchSize ?? 500, 1, 100_000),
     lockRetryMs: check("lockRetryMs", options.lockRetryMs ?? 1000, 1, 3_600_000),
     statusIntervalMs: check("statusIntervalMs", options.statusIntervalMs ?? 5000, 1, 3_600_000),
+    databaseTimeoutMs: check("databaseTimeoutMs", options.databaseTimeoutMs ?? 10_000, 1, 3_600_000),
     logger: options.logger ?? silent,
     report: resolveProjectionReport(name, options.reportPosition),
     follow: resolveConsumeOptions({

@@ -2,6 +2,7 @@ import { createClient, type Client } from "@connectrpc/connect";
 import { EventStoreService } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
 import { sleep } from "./backoff.js";
 import { untilAnswered } from "./consume-start.js";
+import { answeredWithin } from "./database-deadline.js";
 import { isTransientDatabaseError } from "./database-error.js";
 import { withLeanLogsPoll } from "./lean-logs-poll.js";
 import type { ProjectionDatabase } from "./projection-batch.js";
@@ -137,7 +138,12 @@ export function startRun<Tx>(
     holding: { hold: undefined, lose: () => {} },
     report,
     context: role.context,
-    claim: (hold) => role.claim(run, hold),
+    claim: (hold) =>
+      answeredWithin(
+        role.claim(run, hold),
+        o.databaseTimeoutMs,
+        `projection ${JSON.stringify(o.name)}: claiming its row`,
+      ),
   };
   const done = runUntilStopped(run, role, stop.signal).then(
     (summary) => {
@@ -178,15 +184,20 @@ async function runUntilStopped<Tx>(run: Run<Tx>, role: RunRole<Tx>, stop: AbortS
     position: status.snapshot().position,
     applied: status.snapshot().applied,
   });
-  const lock = openHolderLock(db.sql, o.name, o.lockRetryMs);
+  const lock = openHolderLock(db.sql, o.name, o.lockRetryMs, o.databaseTimeoutMs);
   const watching = new AbortController();
   const watcher = watchProjection(run, o, watching.signal);
   try {
     const position = await untilAnswered(
-      async () => {
-        await createProjectionsTable(db.sql);
-        return readProjectionPosition(db.sql, o.name);
-      },
+      () =>
+        answeredWithin(
+          (async () => {
+            await createProjectionsTable(db.sql);
+            return readProjectionPosition(db.sql, o.name);
+          })(),
+          o.databaseTimeoutMs,
+          `projection ${JSON.stringify(o.name)}: reading its position`,
+        ),
       run.retry,
       stop,
       isTransientDatabaseError,

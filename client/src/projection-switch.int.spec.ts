@@ -35,7 +35,7 @@ describe.skipIf(!postgresUrl)(`the switch-over of a rebuild${skipReason}`, () =>
 
   async function hold(name: string): Promise<Hold> {
     await claimProjectionRow(fixture.sql, name);
-    const lock = openHolderLock(fixture.sql, name, 20);
+    const lock = openHolderLock(fixture.sql, name, 20, 10_000);
     locks.push(lock);
     return (await lock.acquire(new AbortController().signal, () => {})) as Hold;
   }
@@ -53,6 +53,7 @@ describe.skipIf(!postgresUrl)(`the switch-over of a rebuild${skipReason}`, () =>
         await applyTicks(entries, tx, context);
       },
       backoff: { initialDelayMs: 1, maxDelayMs: 5 },
+      timeoutMs: 10_000,
       stop: new AbortController().signal,
       position: () => position,
       committed: (p) => void (position = p),

@@ -123,6 +123,9 @@ describe.skipIf(!postgresUrl)(`rebuild() of a projection into PostgreSQL${skipRe
       logger: { info: record, warn: record, error: record },
       // The writer's entries come one by one, a batch each: the rebuild trails it by a few dozen.
       switchWithin: 100,
+      // Progress is logged every interval: short enough for several lines however fast the replay goes (a few
+      // hundred ms on a quiet machine, where 100 ms gave two).
+      statusIntervalMs: 20,
     });
     await waitFor(() => rebuilding.status().phase === "replaying", "the rebuild to replay", patience);
     const summary = await rebuilding.done;

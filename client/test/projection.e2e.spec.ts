@@ -166,6 +166,9 @@ describe.skipIf(!postgresUrl)(`project() into PostgreSQL${skipReason}`, () => {
     const projection = projectTicks("Severed", {
       database,
       batchSize: 5,
+      // postgres.js can lose a statement whose connection dies at the wrong moment: the projection gives up on it
+      // after this long and tries again (without it this test hung in about one run in ten).
+      databaseTimeoutMs: 1000,
       handle: async (entries, tx, context) => {
         await applyTicks(entries, tx, { ...context, table: (base) => `severed_${base}` });
         await tx`select pg_sleep(0.01)`;
@@ -196,6 +199,57 @@ describe.skipIf(!postgresUrl)(`project() into PostgreSQL${skipReason}`, () => {
     expect(await readModel("Severed")).toEqual(replayTicks(log));
     await projection.stop();
     await database.end({ timeout: 5 });
+  }, 60_000);
+
+  it("gives up on its own statements left unanswered past databaseTimeoutMs and tries again; a late fencing check rolls back", async () => {
+    // A row lock held by another session keeps the projection's statements waiting for an answer, as a connection
+    // postgres.js lost would (see src/database-deadline.ts), but here they do get their answer in the end: the late
+    // transactions must then apply nothing, so that each entry goes through the handler once.
+    const stalling = postgres(fixture.databaseUrl, { max: 1, onnotice: () => {} });
+    const holdRow = (during: () => Promise<unknown>) =>
+      stalling.begin(async (tx) => {
+        await tx`select 1 from eskit_projections where name = 'Stalled' for update`;
+        await during();
+      });
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    try {
+      const first = await append("Stalled", 20);
+      const calls: bigint[][] = [];
+      const projection = projectTicks("Stalled", { databaseTimeoutMs: 300 }, calls);
+      await waitFor(() => projection.status().position === first.at(-1), "the projection to catch up");
+      expect(projection.status().retries).toBe(0);
+
+      // A batch's fencing check waits for the row: each attempt is given up after 300 ms.
+      let stalled: bigint[] = [];
+      await holdRow(async () => {
+        stalled = await append("Stalled", 10);
+        await waitFor(() => projection.status().retries >= 2, "two attempts given up on");
+      });
+      await waitFor(() => projection.status().position === stalled.at(-1), "the projection once the row is free");
+      expect(projection.status().lastError).toMatchObject({
+        message: expect.stringMatching(/the fencing check of a batch: no answer from the database in 300 ms/),
+        transient: true,
+      });
+      await projection.stop();
+
+      // Claiming the row on start waits for it too.
+      const later = projectTicks("Stalled", { databaseTimeoutMs: 300 }, calls);
+      let more: bigint[] = [];
+      await holdRow(async () => {
+        more = await append("Stalled", 5);
+        await waitFor(() => later.status().retries >= 2, "two claims given up on");
+        expect(later.status().state).toBe("starting");
+      });
+      await waitFor(() => later.status().position === more.at(-1), "the restarted projection once the row is free");
+      expect(later.status().lastError?.message).toMatch(/claiming its row: no answer from the database in 300 ms/);
+      // The late transactions applied nothing: each entry went through the handler once, in order.
+      await pause(500);
+      expect(calls.flat()).toEqual([...first, ...stalled, ...more]);
+      expect(await readModel("Stalled")).toEqual(replayTicks(await logOf("Stalled")));
+      await later.stop();
+    } finally {
+      await stalling.end({ timeout: 5 });
+    }
   });
 
   it("fails at once on a selector the Event Store refuses", async () => {
