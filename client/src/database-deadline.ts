@@ -1,6 +1,6 @@
 /**
- * The code of a {@link NoAnswerError}: a lost connection to `isTransientDatabaseError` and `isDeadConnectionError`
- * (database-error.ts), so what failed is tried again on another connection.
+ * The code of a {@link NoAnswerError}: transient to `isTransientDatabaseError` (database-error.ts), so what failed is
+ * tried again. Not a dead connection's: nothing throws it inside a transaction, and one that did must roll back.
  */
 export const noAnswerCode = "ESKIT_NO_ANSWER";
 
@@ -29,6 +29,7 @@ export function answeredWithin<T>(work: Promise<T>, ms: number, what: string, on
       onTimeout?.();
       reject(new NoAnswerError(what, ms));
     }, ms);
+    timer.unref?.();
     work.then(
       (value) => (clearTimeout(timer), resolve(value)),
       (error: unknown) => (clearTimeout(timer), reject(error)),

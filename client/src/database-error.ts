@@ -21,7 +21,6 @@ const transientStates: ReadonlySet<string> = new Set([
  * application ended its own pool (`sql.end()`), which no retry can undo.
  */
 const lostConnectionCodes: ReadonlySet<string> = new Set([
-  noAnswerCode, // a statement of the projection's own that got no answer in time (database-deadline.ts)
   "CONNECTION_CLOSED",
   "CONNECT_TIMEOUT",
   "ECONNREFUSED",
@@ -49,7 +48,7 @@ export function isTransientDatabaseError(error: unknown): boolean {
     const code = (current as { code?: unknown }).code;
     if (
       typeof code === "string" &&
-      (transientStates.has(code) || code.startsWith("08") || lostConnectionCodes.has(code))
+      (transientStates.has(code) || code.startsWith("08") || lostConnectionCodes.has(code) || code === noAnswerCode)
     ) {
       return true;
     }

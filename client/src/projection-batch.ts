@@ -6,7 +6,7 @@ import { isTransientDatabaseError } from "./database-error.js";
 import { LostHoldError, ProjectionHandlerError } from "./projection-errors.js";
 import type { Hold } from "./projection-lock.js";
 import type { ProjectionContext, ProjectionHandler } from "./projection-options.js";
-import { advanceProjection, lockProjectionRow } from "./projection-table.js";
+import { advanceProjection, boundLockWait, lockProjectionRow } from "./projection-table.js";
 
 /**
  * The application's database as a projection uses it, whatever the driver the handler sees: postgres.js itself, or
@@ -181,15 +181,20 @@ async function attemptBatch<Tx>(
   const last = entries.at(-1)!.id;
   // The check must be answered within `timeoutMs` (postgres.js can lose a transaction whose connection closes just
   // after BEGIN): else the batch is tried again, and this transaction, should its check come after all, rolls back.
+  // The server gives up waiting for the row lock after as long (lock_timeout, a transient error), so a transaction
+  // given up on does not keep its connection.
   let checked = false;
   let late = false;
   const transaction = round.db.transaction(async (sql, tx) => {
     // Sent together, one round trip: the position moves under the row lock the check takes, and whatever the check
     // finds wrong throws, which rolls the move back with the rest of the transaction.
+    const bounding = boundLockWait(sql, round.timeoutMs);
+    bounding.catch(() => {}); // fails only with its connection, as the check then does
     const locking = lockProjectionRow(sql, round.name, round.hold);
     const moving = advanceProjection(sql, round.name, last);
     moving.catch(() => {}); // seen below, when awaited; or it failed with the check, which throws first
     const row = await locking;
+    await bounding;
     // Not a lost connection's error: this one must roll back (see postgres-transaction.ts).
     if (late) throw new Error("the fencing check came after the batch was given up on");
     checked = true;
@@ -224,6 +229,7 @@ async function attemptBatch<Tx>(
         new NoAnswerError(`projection ${JSON.stringify(round.name)}: the fencing check of a batch`, round.timeoutMs),
       );
     }, round.timeoutMs);
+    timer.unref?.();
     transaction.then(
       () => (clearTimeout(timer), resolve()),
       (error: unknown) => (clearTimeout(timer), reject(error)),

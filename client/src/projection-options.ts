@@ -88,11 +88,12 @@ export interface ProjectionOptions<Tx> {
   /** How often the log head (for the lag) and the lock are checked while holding, in ms. Default 5000. */
   statusIntervalMs?: number;
   /**
-   * How long the projection waits for the answer to one of its own statements (taking, checking and releasing its
-   * lock, claiming its row, reading its position, a batch's fencing check, which waits for the row lock), in ms.
-   * Default 10000. Without an answer by then it counts the connection as lost and tries again (a batch's transaction
-   * rolls back when its check comes late): postgres.js can lose a statement whose connection dies at the wrong moment.
-   * The handler's own statements and `setup` are not bounded by it.
+   * How long the projection waits for its own statements, in ms (default 10000): taking, checking and releasing its
+   * lock, reading its position, claiming its row, and each batch up to its fencing check (a pool connection, BEGIN,
+   * the row lock, which PostgreSQL also bounds with `lock_timeout`). Past it the wait fails as a transient error and is
+   * tried again: the lock's connection is replaced, a batch whose check comes late rolls back. postgres.js can lose a
+   * statement whose connection dies at the wrong moment. Not bounded: the handler's statements, `setup`, COMMIT, and a
+   * rebuild's claim and switch-over.
    */
   databaseTimeoutMs?: number;
   /** Reconnect when LogsPoll brings no message (not even a heartbeat) this long, in ms; 0 = never. Default 45000. */

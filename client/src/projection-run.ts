@@ -82,7 +82,11 @@ export function runProjection<Tx>(options: ProjectionOptions<Tx>, db: Projection
   return startRun(o, options, db, {
     context: { name: o.name, table: (base) => base },
     async claim(run) {
-      const row = await claimProjectionRow(run.db.sql, o.name, o.version);
+      const row = await answeredWithin(
+        claimProjectionRow(run.db.sql, o.name, o.version, o.databaseTimeoutMs),
+        o.databaseTimeoutMs,
+        `projection ${JSON.stringify(o.name)}: claiming its row`,
+      );
       if (row.version === o.version) {
         outdatedSaid = false;
         return row.position;
@@ -138,12 +142,7 @@ export function startRun<Tx>(
     holding: { hold: undefined, lose: () => {} },
     report,
     context: role.context,
-    claim: (hold) =>
-      answeredWithin(
-        role.claim(run, hold),
-        o.databaseTimeoutMs,
-        `projection ${JSON.stringify(o.name)}: claiming its row`,
-      ),
+    claim: (hold) => role.claim(run, hold),
   };
   const done = runUntilStopped(run, role, stop.signal).then(
     (summary) => {

@@ -63,14 +63,28 @@ export interface ClaimedRow {
  * Read under the row lock, so that a new holder waits for a batch that a former holder (whose lock connection just
  * died) is still committing, or for a rebuild's switch-over, and starts after it.
  */
-export async function claimProjectionRow(sql: Sql<any>, name: string, version = ""): Promise<ClaimedRow> {
+export async function claimProjectionRow(
+  sql: Sql<any>,
+  name: string,
+  version = "",
+  lockTimeoutMs?: number,
+): Promise<ClaimedRow> {
   return transactionOn(sql, async (tx) => {
+    if (lockTimeoutMs !== undefined) await boundLockWait(tx, lockTimeoutMs);
     await tx`insert into eskit_projections (name, version) values (${name}, ${version}) on conflict (name) do nothing`;
     const [row] = await tx<Array<{ position: string; version: string }>>`
       select position::text as position, version from eskit_projections where name = ${name} for update`;
     if (row === undefined) throw new Error(`the row of projection ${JSON.stringify(name)} vanished`);
     return { position: BigInt(row.position), version: row.version };
   });
+}
+
+/**
+ * Makes the rest of transaction `tx` wait at most `ms` for a lock (`lock_timeout`): past it the statement fails with
+ * 55P03, a transient error, and the transaction rolls back, freeing its connection.
+ */
+export function boundLockWait(tx: ISql, ms: number): Promise<unknown> {
+  return tx`select set_config('lock_timeout', ${`${ms}ms`}, true)`;
 }
 
 /** The position of projection `name` as last committed (0 when it has no row), for an instance that waits. */

@@ -1,34 +1,15 @@
 import { randomUUID } from "node:crypto";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { expect, it } from "vitest";
 import { freePort } from "@eskit/test-kit/event-store.js";
 import { chromium as chromiumTool, describeWithTools } from "@eskit/test-kit/system-tools.js";
-import {
-  buildConsole,
-  launchChromium,
-  openConsole,
-  startConsoleSystem,
-  type ConsoleSystem,
-} from "./support/console-harness.js";
+import { useConsole } from "./support/use-console.js";
 
 const tokens = { full: "full-token-for-console-tests", read: "read-token-for-console-tests" };
 const patience = { timeout: 10_000 };
 
 describeWithTools([chromiumTool], "the console's Access page", () => {
-  let built: Awaited<ReturnType<typeof buildConsole>> | undefined;
-  let system: ConsoleSystem | undefined;
-  let browser: Browser | undefined;
-
-  beforeAll(async () => {
-    built = await buildConsole();
-    [system, browser] = await Promise.all([startConsoleSystem(built.dir, tokens), launchChromium()]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await system?.stop();
-    await built?.remove();
-  });
+  const ui = useConsole(tokens);
 
   /** What the header says for both services, e.g. ["Event Store: read-only", "Crud Store: read-only"]. */
   const header = (page: Page) =>
@@ -53,7 +34,7 @@ describeWithTools([chromiumTool], "the console's Access page", () => {
   }
 
   it("with a read token, says both services are read-only and why writes are off, and keeps it for the tab", async () => {
-    const { page, errors } = await openConsole(browser!, system!, "#/access");
+    const { page, errors } = await ui.open("#/access");
     await apply(page, { token: tokens.read });
     await expect.poll(() => header(page), patience).toEqual(["Event Store: read-only", "Crud Store: read-only"]);
     const why = "writes disabled: the token may only read: writes need a full token (ESKIT_AUTH_TOKENS)";
@@ -70,7 +51,7 @@ describeWithTools([chromiumTool], "the console's Access page", () => {
   });
 
   it("with the full token, says both services allow reads and writes", async () => {
-    const { page } = await openConsole(browser!, system!, "#/access");
+    const { page } = await ui.open("#/access");
     await apply(page, { token: tokens.full });
     await expect
       .poll(() => header(page), patience)
@@ -79,7 +60,7 @@ describeWithTools([chromiumTool], "the console's Access page", () => {
   });
 
   it("without a token or with one the services do not know, says refused with each service's message", async () => {
-    const { page } = await openConsole(browser!, system!, "#/access");
+    const { page } = await ui.open("#/access");
     await expect.poll(() => header(page), patience).toEqual(["Event Store: refused", "Crud Store: refused"]);
     expect(await accessOf(page, "Event Store")).toEqual({
       access: "refused",
@@ -97,7 +78,7 @@ describeWithTools([chromiumTool], "the console's Access page", () => {
   });
 
   it("shows an Event Store URL where nothing answers as unavailable, with its code and message", async () => {
-    const { page } = await openConsole(browser!, system!, "#/access");
+    const { page } = await ui.open("#/access");
     const nowhere = `http://127.0.0.1:${await freePort()}`;
     await apply(page, { token: tokens.full, eventStoreUrl: nowhere });
     await expect.poll(async () => (await accessOf(page, "Event Store")).access, patience).toBe("unavailable");
@@ -113,7 +94,7 @@ describeWithTools([chromiumTool], "the console's Access page", () => {
   });
 
   it("shows a refused call on another page with its code and message, never a blank page", async () => {
-    const { page, errors } = await openConsole(browser!, system!, "#/access");
+    const { page, errors } = await ui.open("#/access");
     await apply(page, { token: `wrong-${randomUUID()}` });
     await expect.poll(async () => (await accessOf(page, "Event Store")).access, patience).toBe("refused");
 

@@ -1,18 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { createNodeTransport, type NodeTransport } from "@eskit/client/node.js";
 import { project, ProjectionHandlerError, type Projection } from "@eskit/client/projection.js";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clientsFor, dropDatabase, freshDatabaseUrl, type Clients } from "@eskit/test-kit/event-store.js";
 import { chromium as chromiumTool, describeWithTools } from "@eskit/test-kit/system-tools.js";
-import {
-  buildConsole,
-  launchChromium,
-  openConsole,
-  startConsoleSystem,
-  type ConsoleSystem,
-} from "./support/console-harness.js";
+import { useConsole } from "./support/use-console.js";
 
 const patience = { timeout: 10_000 };
 // project() keeps its position in PostgreSQL (its lock needs a second connection, which PGlite does not serve).
@@ -21,16 +15,12 @@ const postgresUrl = process.env["DATABASE_URL"];
 const refreshPatience = { timeout: 15_000, interval: 250 };
 
 describeWithTools([chromiumTool], "the console's Consumers page", () => {
-  let built: Awaited<ReturnType<typeof buildConsole>> | undefined;
-  let system: ConsoleSystem | undefined;
-  let browser: Browser | undefined;
+  const ui = useConsole();
   let api: Clients | undefined;
   let head = 0n;
 
   beforeAll(async () => {
-    built = await buildConsole();
-    [system, browser] = await Promise.all([startConsoleSystem(built.dir), launchChromium()]);
-    api = clientsFor(system.eventStoreUrl, "grpc");
+    api = clientsFor(ui.system.eventStoreUrl, "grpc");
     await api.eventStore.appendEvents(
       Array.from({ length: 30 }, (_, i) => ({
         originatorId: `meter-${i}`,
@@ -44,9 +34,6 @@ describeWithTools([chromiumTool], "the console's Consumers page", () => {
 
   afterAll(async () => {
     api?.close();
-    await browser?.close();
-    await system?.stop();
-    await built?.remove();
   });
 
   const table = (page: Page) => page.getByRole("table", { name: "Consumers" });
@@ -63,7 +50,7 @@ describeWithTools([chromiumTool], "the console's Consumers page", () => {
     const [current, behind] = [`projector-${randomUUID().slice(0, 6)}`, `mailer-${randomUUID().slice(0, 6)}`];
     await api!.consumers.saveOffset(current, head);
     await api!.consumers.saveOffset(behind, head - 25n);
-    const { page, errors } = await openConsole(browser!, system!, "#/consumers");
+    const { page, errors } = await ui.open("#/consumers");
     await rowOf(page, behind).waitFor();
 
     expect(await cellsOf(page, behind)).toEqual([
@@ -85,7 +72,7 @@ describeWithTools([chromiumTool], "the console's Consumers page", () => {
     await api!.consumers.saveOffset(current, head);
     await api!.consumers.saveOffset(stuck, head - 20n);
     // The API cannot back-date a save: a threshold of 1 s from the address lets the save grow old within the test.
-    const { page } = await openConsole(browser!, system!, "?stalledAfter=1#/consumers");
+    const { page } = await ui.open("?stalledAfter=1#/consumers");
     await rowOf(page, stuck).waitFor();
     expect(
       await page.getByText("more than 1 s (set by ?stalledAfter= in the address; the default is 60 s)").count(),
@@ -101,7 +88,7 @@ describeWithTools([chromiumTool], "the console's Consumers page", () => {
   });
 
   it("stops refreshing while the toggle is off, and asks again on Refresh now", async () => {
-    const { page } = await openConsole(browser!, system!, "#/consumers");
+    const { page } = await ui.open("#/consumers");
     await table(page).waitFor();
     const toggle = page.getByLabel("Refresh every 5 s");
     expect(await toggle.isChecked()).toBe(true);
@@ -129,7 +116,7 @@ describeWithTools([chromiumTool], "the console's Consumers page", () => {
       beforeAll(async () => {
         url = await freshDatabaseUrl(postgresUrl);
         sql = postgres(url, { max: 4, fetch_types: false, onnotice: () => {} });
-        transport = createNodeTransport({ baseUrl: system!.eventStoreUrl, protocol: "grpc" });
+        transport = createNodeTransport({ baseUrl: ui.system.eventStoreUrl, protocol: "grpc" });
       });
       afterAll(async () => {
         await Promise.all(running.map((p) => p.stop().catch(() => {})));
@@ -172,7 +159,7 @@ describeWithTools([chromiumTool], "the console's Consumers page", () => {
       it("lists a running projection, tagged, at its position, its lag falling to 0 as it follows the log", async () => {
         const name = `meters-${randomUUID().slice(0, 6)}`;
         const projection = startProjection(name);
-        const { page, errors } = await openConsole(browser!, system!, "#/consumers");
+        const { page, errors } = await ui.open("#/consumers");
         let target = await headNow();
         await expect
           .poll(async () => (await cellsOf(page, projectionRow(name))).slice(0, 2), refreshPatience)
@@ -213,7 +200,7 @@ describeWithTools([chromiumTool], "the console's Consumers page", () => {
         expect(await broken.done.catch((e: unknown) => e)).toBeInstanceOf(ProjectionHandlerError);
         expect(broken.status()).toMatchObject({ state: "failed", position: before });
 
-        const { page, errors } = await openConsole(browser!, system!, "?stalledAfter=1#/consumers");
+        const { page, errors } = await ui.open("?stalledAfter=1#/consumers");
         for (const name of [failing, stopped]) {
           await expect.poll(async () => (await cellsOf(page, projectionRow(name)))[3], refreshPatience).toBe("stalled");
           expect(await cellsOf(page, projectionRow(name))).toEqual([

@@ -3,15 +3,9 @@ import { createClient, type Client } from "@connectrpc/connect";
 import { Code, ConnectError, CrudStoreService } from "@eskit/client";
 import { createNodeTransport, type NodeTransport } from "@eskit/client/node.js";
 import { chromium as chromiumTool, describeWithTools } from "@eskit/test-kit/system-tools.js";
-import type { Browser, Locator, Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import {
-  buildConsole,
-  launchChromium,
-  openConsole,
-  startConsoleSystem,
-  type ConsoleSystem,
-} from "./support/console-harness.js";
+import { useConsole } from "./support/use-console.js";
 
 const tokens = { full: "documents-full-token-0123456789", read: "documents-read-token-0123456789" };
 
@@ -29,24 +23,17 @@ const personSchema = {
 };
 
 describeWithTools([chromiumTool], "the console's Documents page", () => {
-  let built: Awaited<ReturnType<typeof buildConsole>> | undefined;
-  let system: ConsoleSystem | undefined;
-  let browser: Browser | undefined;
+  const ui = useConsole(tokens);
   let transport: NodeTransport | undefined;
   let crud: Client<typeof CrudStoreService>;
 
   beforeAll(async () => {
-    built = await buildConsole();
-    [system, browser] = await Promise.all([startConsoleSystem(built.dir, tokens), launchChromium()]);
-    transport = createNodeTransport({ baseUrl: system.crudStoreUrl, protocol: "connect", token: tokens.full });
+    transport = createNodeTransport({ baseUrl: ui.system.crudStoreUrl, protocol: "connect", token: tokens.full });
     crud = createClient(CrudStoreService, transport);
   });
 
   afterAll(async () => {
     transport?.close();
-    await browser?.close();
-    await system?.stop();
-    await built?.remove();
   });
 
   /** A fresh type of people, registered through the API, so that each test sees only its own documents. */
@@ -60,7 +47,7 @@ describeWithTools([chromiumTool], "the console's Documents page", () => {
 
   /** The console at `hash` in a tab holding `token` (put in the tab's sessionStorage before the app loads). */
   async function openAs(token: string, hash: string): Promise<{ page: Page; errors: string[] }> {
-    const opened = await openConsole(browser!, system!, hash);
+    const opened = await ui.open(hash);
     await opened.page
       .context()
       .addInitScript((t) => sessionStorage.setItem("eskit.console.settings", JSON.stringify({ token: t })), token);

@@ -1,35 +1,22 @@
 import { randomUUID } from "node:crypto";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { chromium as chromiumTool, describeWithTools } from "@eskit/test-kit/system-tools.js";
-import {
-  buildConsole,
-  eventStoreApi,
-  launchChromium,
-  openConsole,
-  startConsoleSystem,
-  type ConsoleSystem,
-} from "./support/console-harness.js";
+import { eventStoreApi } from "./support/console-harness.js";
+import { useConsole } from "./support/use-console.js";
 
 const patience = { timeout: 10_000 };
 
 describeWithTools([chromiumTool], "the console's Entities page", () => {
-  let built: Awaited<ReturnType<typeof buildConsole>> | undefined;
-  let system: ConsoleSystem | undefined;
-  let browser: Browser | undefined;
+  const ui = useConsole();
   let api: ReturnType<typeof eventStoreApi> | undefined;
 
   beforeAll(async () => {
-    built = await buildConsole();
-    [system, browser] = await Promise.all([startConsoleSystem(built.dir), launchChromium()]);
-    api = eventStoreApi(system);
+    api = eventStoreApi(ui.system);
   });
 
   afterAll(async () => {
     api?.close();
-    await browser?.close();
-    await system?.stop();
-    await built?.remove();
   });
 
   const timelineOf = (page: Page, id: string) => page.getByRole("list", { name: `Versions of ${id}` });
@@ -49,7 +36,7 @@ describeWithTools([chromiumTool], "the console's Entities page", () => {
       { originatorId: id, version: 3n, eventType: "Cart.CheckedOut", payload: { total: 42 } },
     ]);
     const written = await api!.client.readEvents(id);
-    const { page, errors } = await openConsole(browser!, system!, `#/entities/${id}`);
+    const { page, errors } = await ui.open(`#/entities/${id}`);
     const timeline = timelineOf(page, id);
     await expect
       .poll(() => timeline.getByRole("button").allTextContents(), patience)
@@ -76,7 +63,7 @@ describeWithTools([chromiumTool], "the console's Entities page", () => {
     await api!.client.appendEvents(
       [1, 2, 3].map((n) => ({ originatorId: id, version: BigInt(n), eventType: "Door.Toggled", payload: { n } })),
     );
-    const { page } = await openConsole(browser!, system!, `#/entities/${id}`);
+    const { page } = await ui.open(`#/entities/${id}`);
     const timeline = timelineOf(page, id);
     await timeline.getByRole("button").nth(2).waitFor();
     await timeline.getByRole("button").first().focus();
@@ -99,7 +86,7 @@ describeWithTools([chromiumTool], "the console's Entities page", () => {
         payload: { reading: i + 1 },
       })),
     );
-    const { page } = await openConsole(browser!, system!, `#/entities/${id}`);
+    const { page } = await ui.open(`#/entities/${id}`);
     const buttons = timelineOf(page, id).getByRole("button");
     await expect.poll(() => buttons.count(), patience).toBe(100);
     expect(await page.getByRole("status").textContent()).toContain("versions 1–100 shown (100)");
@@ -111,7 +98,7 @@ describeWithTools([chromiumTool], "the console's Entities page", () => {
   });
 
   it("opens an id typed into the form by its link, and says not_found for an originator without events", async () => {
-    const { page, errors } = await openConsole(browser!, system!, "#/entities");
+    const { page, errors } = await ui.open("#/entities");
     const unknown = `nobody/${randomUUID().slice(0, 8)}`;
     await page.getByLabel("Originator id").fill(unknown);
     await page.getByRole("button", { name: "Show events" }).click();
@@ -124,7 +111,7 @@ describeWithTools([chromiumTool], "the console's Entities page", () => {
   });
 
   it("shows the store's invalid_argument for an originator id longer than it takes", async () => {
-    const { page } = await openConsole(browser!, system!, `#/entities/${"x".repeat(300)}`);
+    const { page } = await ui.open(`#/entities/${"x".repeat(300)}`);
     const alert = page.getByRole("alert");
     await alert.waitFor();
     expect(await alert.textContent()).toMatch(/^No events shown invalid_argument: .*originator_id/);

@@ -1,36 +1,23 @@
 import { randomUUID } from "node:crypto";
 import type { EventStoreClient } from "@eskit/client";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { chromium as chromiumTool, describeWithTools } from "@eskit/test-kit/system-tools.js";
-import {
-  buildConsole,
-  eventStoreApi,
-  launchChromium,
-  openConsole,
-  startConsoleSystem,
-  type ConsoleSystem,
-} from "./support/console-harness.js";
+import { eventStoreApi } from "./support/console-harness.js";
+import { useConsole } from "./support/use-console.js";
 
 const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
 describeWithTools([chromiumTool], "the console's Log page", () => {
-  let built: Awaited<ReturnType<typeof buildConsole>> | undefined;
-  let system: ConsoleSystem | undefined;
-  let browser: Browser | undefined;
+  const ui = useConsole();
   let api: { client: EventStoreClient; close(): void } | undefined;
 
   beforeAll(async () => {
-    built = await buildConsole();
-    [system, browser] = await Promise.all([startConsoleSystem(built.dir), launchChromium()]);
-    api = eventStoreApi(system);
+    api = eventStoreApi(ui.system);
   });
 
   afterAll(async () => {
     api?.close();
-    await browser?.close();
-    await system?.stop();
-    await built?.remove();
   });
 
   const entries = (page: Page) => page.getByRole("listbox", { name: "Log entries" });
@@ -50,7 +37,7 @@ describeWithTools([chromiumTool], "the console's Log page", () => {
   }
 
   it("shows an event appended through the API in the live tail within a second, and its event in full on click", async () => {
-    const { page, errors } = await openConsole(browser!, system!);
+    const { page, errors } = await ui.open();
     await following(page);
     const originatorId = unique("live");
     const [logId] = await appendTo(originatorId, 1);
@@ -70,7 +57,7 @@ describeWithTools([chromiumTool], "the console's Log page", () => {
   });
 
   it("follows only what the selector names, from the beginning when asked", async () => {
-    const { page } = await openConsole(browser!, system!);
+    const { page } = await ui.open();
     await following(page);
     const invoice = unique("inv");
     await appendTo(invoice, 2, "Invoice.Sent");
@@ -87,7 +74,7 @@ describeWithTools([chromiumTool], "the console's Log page", () => {
   });
 
   it("refuses a start id that is not a log id at its field, and keeps following as before", async () => {
-    const { page } = await openConsole(browser!, system!);
+    const { page } = await ui.open();
     await following(page);
     await page.getByLabel("Start at").selectOption("id");
     await page.getByLabel("Log id", { exact: true }).fill("0");
@@ -98,7 +85,7 @@ describeWithTools([chromiumTool], "the console's Log page", () => {
   });
 
   it("shows a selector the store refuses with its code and message", async () => {
-    const { page } = await openConsole(browser!, system!);
+    const { page } = await ui.open();
     await following(page);
     await page.getByLabel("Selector").fill("not a selector!");
     await page.getByRole("button", { name: "Restart" }).click();
@@ -108,7 +95,7 @@ describeWithTools([chromiumTool], "the console's Log page", () => {
   });
 
   it("skips nothing and shows nothing twice across a pause: what arrived meanwhile comes on resume, in order", async () => {
-    const { page } = await openConsole(browser!, system!);
+    const { page } = await ui.open();
     await following(page);
     const before = unique("pause");
     await appendTo(before, 1);
@@ -142,7 +129,7 @@ describeWithTools([chromiumTool], "the console's Log page", () => {
   // Its own timeout, 60 s: a second of idle frames and five of flood, then up to 10 s for the last entry to show, on a
   // machine that may be slow (the suite's default would leave too little).
   it("stays responsive with 10,000 entries arriving at 2,000 a second, holding a bounded number of rows", async () => {
-    const { page, errors } = await openConsole(browser!, system!);
+    const { page, errors } = await ui.open();
     await following(page);
     // Frame intervals and long tasks, measured in the page while the entries arrive.
     await page.evaluate(() => {
