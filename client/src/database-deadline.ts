@@ -25,7 +25,6 @@ export class NoAnswerError extends Error {
 export function answeredWithin<T>(work: Promise<T>, ms: number, what: string, onTimeout?: () => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
-      work.catch(() => {});
       onTimeout?.();
       reject(new NoAnswerError(what, ms));
     }, ms);

@@ -1,7 +1,7 @@
 import type { AppLogEntry } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
 import type { ISql, Sql } from "postgres";
 import { backoffDelay, sleep, type BackoffOptions } from "./backoff.js";
-import { NoAnswerError } from "./database-deadline.js";
+import { answeredWithin } from "./database-deadline.js";
 import { isTransientDatabaseError } from "./database-error.js";
 import { LostHoldError, ProjectionHandlerError } from "./projection-errors.js";
 import type { Hold } from "./projection-lock.js";
@@ -183,8 +183,9 @@ async function attemptBatch<Tx>(
   // after BEGIN): else the batch is tried again, and this transaction, should its check come after all, rolls back.
   // The server gives up waiting for the row lock after as long (lock_timeout, a transient error), so a transaction
   // given up on does not keep its connection.
-  let checked = false;
   let late = false;
+  let checked!: () => void;
+  const check = new Promise<void>((resolve) => (checked = resolve));
   const transaction = round.db.transaction(async (sql, tx) => {
     // Sent together, one round trip: the position moves under the row lock the check takes, and whatever the check
     // finds wrong throws, which rolls the move back with the rest of the transaction.
@@ -197,7 +198,7 @@ async function attemptBatch<Tx>(
     await bounding;
     // Not a lost connection's error: this one must roll back (see postgres-transaction.ts).
     if (late) throw new Error("the fencing check came after the batch was given up on");
-    checked = true;
+    checked();
     if (before !== undefined && !(await before)) throw predecessorFailed;
     if (row === undefined || !row.held) {
       throw new LostHoldError(`projection ${JSON.stringify(round.name)}: this instance no longer holds its lock`);
@@ -220,19 +221,7 @@ async function attemptBatch<Tx>(
     await moving;
     handed?.();
   });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      if (checked) return;
-      late = true;
-      transaction.catch(() => {});
-      reject(
-        new NoAnswerError(`projection ${JSON.stringify(round.name)}: the fencing check of a batch`, round.timeoutMs),
-      );
-    }, round.timeoutMs);
-    timer.unref?.();
-    transaction.then(
-      () => (clearTimeout(timer), resolve()),
-      (error: unknown) => (clearTimeout(timer), reject(error)),
-    );
-  });
+  const what = `projection ${JSON.stringify(round.name)}: the fencing check of a batch`;
+  await answeredWithin(Promise.race([check, transaction]), round.timeoutMs, what, () => (late = true));
+  await transaction;
 }

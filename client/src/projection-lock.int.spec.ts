@@ -59,7 +59,8 @@ describe.skipIf(!postgresUrl)(`the holder lock of a projection${skipReason}`, ()
     const { classid, objid } = lockIdentity(first!.key);
     const holders = await sql`
       select pid from pg_locks where locktype = 'advisory' and classid::int8 = ${classid}::int8
-        and objid::int8 = ${objid}::int8 and objsubid = 1 and granted`;
+        and objid::int8 = ${objid}::int8 and objsubid = 1 and granted
+        and database = (select oid from pg_database where datname = current_database())`;
     expect(holders.map((row) => row["pid"])).toEqual([first!.pid]);
 
     let waits = 0;
