@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -98,7 +98,7 @@ export async function cliTransfer(config: BenchConfig): Promise<void> {
     ],
     rows,
     [
-      `${count(events)} events of ~250 bytes over 1000 originators; the executable run as a child process, its output to a file; eskit ev/s = the rate the command reports for its work (its last line on stderr), "with start-up" = over the whole run of the process (loading its TypeScript through tsx takes about 0.5-0.8 s here)`,
+      `${count(events)} events of ~250 bytes over 1000 originators; the executable run as a child process, its standard output a file (as a shell redirection makes it); eskit ev/s = the rate the command reports for its work (its last line on stderr), "with start-up" = over the whole run of the process (loading its TypeScript through tsx takes about 0.5-0.8 s here)`,
       "import sends its 5000-event batches over one AppendStream (Connect, binary, HTTP/2; up to 3 unanswered, each written once the one before committed); import --no-stream, into a third fresh store, sends them as Appends one after the other over HTTP/1.1 (what import did before AppendStream, and does against a server without it)",
       "baselines, this process through @eskit/client (Connect, binary, HTTP/1.1): import = the same events in 1000-event Appends one after the other into a second fresh store; export = Logs pages of 1000 from the same store, decoded, written nowhere",
       describeConfig(config),
@@ -112,29 +112,34 @@ async function timed(run: () => Promise<void>): Promise<number> {
   return performance.now() - started;
 }
 
-/** Runs `eskit`; resolves to the time the command reports for its work (from its last line on stderr), in ms. */
-function runEskit(args: readonly string[], stdoutFile: string | undefined): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    const chunks: Buffer[] = [];
-    child.stdout.on("data", (chunk: Buffer) => {
-      if (stdoutFile !== undefined) chunks.push(chunk);
+/**
+ * Runs `eskit`; resolves to the time the command reports for its work (from its last line on stderr), in ms. With
+ * `stdoutFile` its standard output is that file, opened here and handed to it as a user's `> file` does (a pipe read
+ * by this process would pace the command by how fast this process reads), and the file is checked once it exits.
+ */
+async function runEskit(args: readonly string[], stdoutFile: string | undefined): Promise<number> {
+  const output = stdoutFile === undefined ? "ignore" : await open(stdoutFile, "w");
+  try {
+    const stderr = await new Promise<string>((resolve, reject) => {
+      const stdout = output === "ignore" ? "ignore" : output.fd;
+      const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", stdout, "pipe"] });
+      let text = "";
+      child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+      child.once("error", reject);
+      child.once("close", (code) =>
+        code === 0 ? resolve(text) : reject(new Error(`eskit ${args.join(" ")} exited with ${code}: ${text}`)),
+      );
     });
-    child.once("error", reject);
-    child.once("close", (code) => {
-      if (code !== 0) return reject(new Error(`eskit ${args.join(" ")} exited with ${code}: ${stderr}`));
-      const reported = /(?:imported|exported) [\d,]+ events in ([\d.]+) s/u.exec(stderr);
-      if (reported === null) return reject(new Error(`eskit ${args.join(" ")} reported no time: ${stderr}`));
-      const ms = Number(reported[1]) * 1000;
-      if (stdoutFile === undefined) return resolve(ms);
-      const text = Buffer.concat(chunks).toString("utf8");
-      const count = text.split("\n").length - 1;
-      if (count !== events) return reject(new Error(`eskit export wrote ${count} lines, not ${events}`));
-      writeFile(stdoutFile, text).then(() => resolve(ms), reject);
-    });
-  });
+    const reported = /(?:imported|exported) [\d,]+ events in ([\d.]+) s/u.exec(stderr);
+    if (reported === null) throw new Error(`eskit ${args.join(" ")} reported no time: ${stderr}`);
+    if (stdoutFile !== undefined) {
+      const count = (await readFile(stdoutFile, "utf8")).split("\n").length - 1;
+      if (count !== events) throw new Error(`eskit export wrote ${count} lines, not ${events}`);
+    }
+    return Number(reported[1]) * 1000;
+  } finally {
+    if (output !== "ignore") await output.close();
+  }
 }
 
 async function appendBatches(url: string, lines: readonly string[]): Promise<void> {

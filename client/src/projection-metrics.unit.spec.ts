@@ -2,6 +2,7 @@ import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { parseExposition } from "@eskit/test-kit/exposition.js";
 import { expectPromtoolClean } from "@eskit/test-kit/metrics.js";
+import { itWithTools, promtool } from "@eskit/test-kit/system-tools.js";
 import { registerProjectionMetrics } from "./projection-metrics.js";
 import type { ProjectionStatus } from "./projection-status.js";
 
@@ -73,7 +74,7 @@ describe("registerProjectionMetrics", () => {
     expect(await samples(registry, "eskit_projection_failed_entry_id")).toEqual([[{ projection: "orders" }, 41]]);
   });
 
-  it("passes promtool's checks", async () => {
+  itWithTools([promtool], "passes promtool's checks", async () => {
     const registry = new Registry();
     registerProjectionMetrics(registry, [
       {

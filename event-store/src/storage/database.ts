@@ -8,7 +8,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { lockDataDir } from "./data-dir-lock.js";
-import { cancelledBy } from "./postgres-cancel.js";
+import { cancelledBy, copyIn } from "./postgres-cancel.js";
 import * as schema from "./schema.js";
 
 /** The Drizzle database, typed against the dialect core so that both drivers fit. */
@@ -36,6 +36,11 @@ export interface Database {
     signal?: AbortSignal,
     options?: QueryOptions,
   ): Promise<T[]>;
+  /**
+   * PostgreSQL only: runs `work` in one transaction on a connection of its own, and commits once it resolves (rolls
+   * back when it throws). When `signal` aborts, the statement running is cancelled, as {@link query} does.
+   */
+  readonly transaction?: <T>(work: (tx: Transaction) => Promise<T>, signal?: AbortSignal) => Promise<T>;
   /** Calls `onNotify` on every NOTIFY of `channel`, and `onReconnect` when the listening connection was re-made. */
   listen(channel: string, onNotify: () => void, onReconnect: () => void): Promise<void>;
   /**
@@ -46,6 +51,14 @@ export interface Database {
   /** Whether the database answers a trivial query. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** The statements of one {@link Database.transaction}. */
+export interface Transaction {
+  /** As {@link Database.query}, prepared once per connection. */
+  query<T extends Record<string, unknown>>(text: string, params: readonly unknown[]): Promise<T[]>;
+  /** Runs `copy ... from stdin` with `data` as its rows; resolves once PostgreSQL has taken them all. */
+  copyIn(text: string, data: Uint8Array): Promise<void>;
 }
 
 export interface QueryOptions {
@@ -126,6 +139,27 @@ async function openPostgres(url: string, poolSize: number, connectTimeoutMs: num
     ) {
       const pending = client.unsafe(text, params as never[], { prepare: options?.planPerCall !== true });
       return (await cancelledBy(pending, signal)) as unknown as T[];
+    },
+    async transaction(work, signal) {
+      signal?.throwIfAborted();
+      const connection = await client.reserve();
+      let done = false;
+      try {
+        // Sent with the first statement of `work`, in the same round trip; its failure fails that statement too.
+        connection.unsafe("begin").catch(() => {});
+        const result = await work({
+          query: async (text, params) =>
+            (await cancelledBy(connection.unsafe(text, params as never[], { prepare: true }), signal)) as never,
+          copyIn: (text, data) => copyIn(connection, text, data, signal),
+        });
+        await connection.unsafe("commit");
+        done = true;
+        return result;
+      } finally {
+        // Not awaited: on a connection that went silent it would never end; the pool sends what comes next after it.
+        if (!done) connection.unsafe("rollback").catch(() => {});
+        connection.release();
+      }
     },
     async migrate() {
       const lock = await client.reserve();

@@ -47,3 +47,9 @@ export function isCancelled(error: unknown): boolean {
   }
   return false;
 }
+
+/** Whether PostgreSQL itself refused a statement (its error carries a SQLSTATE), as opposed to the driver or the network. */
+export function isPostgresError(error: unknown): boolean {
+  const e = error as { code?: unknown; severity?: unknown } | null;
+  return typeof e?.code === "string" && /^[0-9A-Z]{5}$/u.test(e.code) && typeof e.severity === "string";
+}

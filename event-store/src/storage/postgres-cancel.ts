@@ -24,3 +24,51 @@ function cancelQuery(query: object): void {
   q.canceller = null;
   canceller(query).catch(() => {});
 }
+
+type CopyQuery = PromiseLike<NodeJS.WritableStream> & {
+  writable(): Promise<NodeJS.WritableStream>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+};
+
+/**
+ * Runs a `copy ... from stdin` on `connection` (a postgres.js reserved connection) with `data` as its rows, and
+ * resolves once PostgreSQL has taken them; rejects with PostgreSQL's error. postgres.js 3.4 (pinned) resolves the
+ * query with its stream at the start of the COPY and drops an error that comes after the stream was ended (a unique
+ * key, a refused value): so its query's own resolve and reject are watched here, which postgres.js calls once more
+ * when the statement ends, with its result or its error. When `signal` aborts, the COPY is cancelled.
+ */
+export function copyIn(
+  connection: { unsafe(text: string): unknown },
+  text: string,
+  data: Uint8Array,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const query = connection.unsafe(text) as CopyQuery;
+  const ended = new Promise<void>((resolve, reject) => {
+    const resolveQuery = query.resolve.bind(query);
+    const rejectQuery = query.reject.bind(query);
+    let answers = 0;
+    query.resolve = (value) => {
+      resolveQuery(value);
+      // The first answer is the stream; the second, the statement's end.
+      if (++answers === 2) resolve();
+    };
+    query.reject = (error) => {
+      rejectQuery(error);
+      reject(error);
+    };
+  });
+  const cancel = (): void => cancelQuery(query);
+  signal?.addEventListener("abort", cancel, { once: true });
+  const sent = query.writable().then((stream) => {
+    stream.end(data);
+  });
+  return Promise.all([sent, ended]).then(
+    () => signal?.removeEventListener("abort", cancel),
+    (error: unknown) => {
+      signal?.removeEventListener("abort", cancel);
+      throw error;
+    },
+  );
+}

@@ -1,10 +1,10 @@
 import type { EventStoreError } from "../domain/errors.js";
 import type { ValidEvent } from "../domain/validate-append.js";
 import type { Database } from "../storage/database.js";
-import { violatedConstraint } from "../storage/errors.js";
+import { isCancelled, isConnectionError, isPostgresError, violatedConstraint } from "../storage/errors.js";
 import { type EventRowText, eventRowTextColumns, fromEventRowText } from "../storage/event-row-text.js";
 import { ev } from "../storage/sql-names.js";
-import { checkedWriteInput, checkedWriteVersions } from "./checked-write-input.js";
+import { checkedWriteInput, checkedWriteVersions, copyRows } from "./checked-write-input.js";
 import { type ExistingEvent, planBatch, type RequestPlan } from "../domain/plan-batch.js";
 
 /**
@@ -17,6 +17,14 @@ export type AppendOutcome =
 // A batch that loses a race (its expectations no longer hold, or a unique key was taken) is planned again against
 // what the winner wrote.
 const maxAttempts = 8;
+
+/** When an expectation fails: the current versions ('v') and the stored events of the looked-up ids ('e'). */
+const whatIsStoredSql = `select 'v', null, null, originator_id, version::text, null, null, null, null, null, null
+  from current where not (select ok from verdict)
+  union all
+  select 'e', event_id, log_id::text, originator_id, version, entity_type, event_type, payload, metadata,
+    occurred_on_seconds, occurred_on_nanos
+  from found where not (select ok from verdict)`;
 
 // One statement checks the batch's expectations and, only when all hold, writes it: the current version of every
 // originator of the batch is the one the plan assumed ($2), and none of the event ids the plan takes for new is stored
@@ -47,20 +55,7 @@ export const checkedWriteSql = `
     select * from json_to_recordset($1::text::json) as x(
       n int, event_id uuid, originator_id text, version bigint, entity_type text, action text, event_type text,
       payload text, metadata text, seconds bigint, nanos int)
-  ), current as (
-    select assumed.originator_id, assumed.version as expected,
-      coalesce((select max(e.${ev.version}) from ${ev.$} e where e.${ev.originatorId} = assumed.originator_id), 0)
-        as version
-    from json_to_recordset($2::text::json) as assumed(originator_id text, version bigint)
-  ), found as (
-    select stored.* from json_array_elements_text($3::text::json) as ids(id)
-    cross join lateral (
-      select ${eventRowTextColumns}, e.${ev.logId} as log_id from ${ev.$} e where e.${ev.eventId} = ids.id::uuid limit 1
-    ) stored
-    where $4::boolean or exists (select from current where version <> expected)
-  ), verdict as (
-    select not exists (select from current where version <> expected) and not exists (select from found) as ok
-  ), inserted as (
+  ), ${expectationsSql("$2", "$3", "$4")}, inserted as (
     insert into ${ev.$} (${ev.eventId}, ${ev.originatorId}, ${ev.version}, ${ev.entityType}, ${ev.action},
                          ${ev.eventType}, ${ev.payload}, ${ev.metadata}, ${ev.occurredOnSeconds}, ${ev.occurredOnNanos})
     select event_id, originator_id, version, entity_type, action, event_type, payload, metadata::jsonb, seconds, nanos
@@ -72,12 +67,55 @@ export const checkedWriteSql = `
     null::int as occurred_on_nanos
   from inserted
   union all
-  select 'v', null, null, originator_id, version::text, null, null, null, null, null, null
-  from current where not (select ok from verdict)
-  union all
-  select 'e', event_id, log_id::text, originator_id, version, entity_type, event_type, payload, metadata,
-    occurred_on_seconds, occurred_on_nanos
-  from found where not (select ok from verdict)`;
+  ${whatIsStoredSql}`;
+
+/**
+ * The CTEs `current`, `found` and `verdict` of a checked write: the expected versions are the JSON parameter
+ * `versions`, the event ids to look up `ids`, and `probe` asks for the look-up even when every version holds.
+ */
+function expectationsSql(versions: string, ids: string, probe: string): string {
+  return `current as (
+    select assumed.originator_id, assumed.version as expected,
+      coalesce((select max(e.${ev.version}) from ${ev.$} e where e.${ev.originatorId} = assumed.originator_id), 0)
+        as version
+    from json_to_recordset(${versions}::text::json) as assumed(originator_id text, version bigint)
+  ), found as (
+    select stored.* from json_array_elements_text(${ids}::text::json) as ids(id)
+    cross join lateral (
+      select ${eventRowTextColumns}, e.${ev.logId} as log_id from ${ev.$} e where e.${ev.eventId} = ids.id::uuid limit 1
+    ) stored
+    where ${probe}::boolean or exists (select from current where version <> expected)
+  ), verdict as (
+    select not exists (select from current where version <> expected) and not exists (select from found) as ok
+  )`;
+}
+
+// A large batch on PostgreSQL is written with COPY instead (copiedWrite): PostgreSQL spends about 40 % less per event
+// on COPY's rows than on the statement's JSON (measured on 5000-event batches: 12-16 µs of backend CPU per event
+// against 22-30). Its expectations are checked first, in the same transaction, by the statement's own CTEs; a writer
+// that commits in between makes the COPY fail on a unique key (originator + version, or event_id), as above. Rows
+// with versions after a gap cannot get in either: a version only follows the one the check found, and any other
+// writer's event at that version takes the key first.
+
+/** Events from which a batch is written with COPY where the database offers it (below it, one round trip wins). */
+export const copyMinEvents = 500;
+
+/** The check alone: no rows when every expectation holds, else what is stored (as the checked write answers). */
+export const expectationsCheckSql = `with ${expectationsSql("$1", "$2", "$3")}
+  select * from (${whatIsStoredSql}) stored(kind, event_id, log_id, originator_id, version, entity_type, event_type,
+    payload, metadata, occurred_on_seconds, occurred_on_nanos)`;
+
+const copyEventsSql = `copy ${ev.$} (${ev.eventId}, ${ev.originatorId}, ${ev.version}, ${ev.entityType}, ${ev.action},
+  ${ev.eventType}, ${ev.payload}, ${ev.metadata}, ${ev.occurredOnSeconds}, ${ev.occurredOnNanos}) from stdin`;
+
+// The log ids the COPY drew, in row order. The events trigger took the log's lock before the first id was drawn and
+// holds it until commit, so no other writer drew an id since: the rows at and below this session's last id, highest
+// first, are this COPY's own, as many as it wrote.
+const copiedLogIdsSql = `select event_id, log_id from (
+    select e.${ev.eventId}::text as event_id, e.${ev.logId} as id, e.${ev.logId}::text as log_id from ${ev.$} e
+    where e.${ev.logId} <= (select currval(pg_get_serial_sequence('${ev.$}', '${ev.logId}')))
+    order by e.${ev.logId} desc limit $1
+  ) mine order by id`;
 
 type CheckedWriteRow = { kind: "w" | "v" | "e"; log_id: string | null } & {
   [K in keyof EventRowText]: EventRowText[K] | null;
@@ -101,12 +139,13 @@ export async function appendBatch(
   database: Database,
   requests: readonly (readonly ValidEvent[])[],
   signal?: AbortSignal,
+  copyFrom = copyMinEvents,
 ): Promise<AppendOutcome[]> {
   let known: Known | undefined;
   let probe = false;
   for (let attempt = 1; ; attempt++) {
     try {
-      const result = await runBatch(database, requests, known, probe, signal);
+      const result = await runBatch(database, requests, known, probe, signal, copyFrom);
       if ("outcomes" in result) return result.outcomes;
       known = result.known;
     } catch (error) {
@@ -133,7 +172,7 @@ function assumedVersions(requests: readonly (readonly ValidEvent[])[]): Map<stri
 /**
  * One planned, checked write. Without `known` the plan rests on {@link assumedVersions} and no stored event ids.
  * `probe` looks the clients' event ids up even when every version holds. `signal` cancels the statement, and a write
- * not yet sent is not sent.
+ * not yet sent is not sent. A write of `copyFrom` events or more goes by COPY where the database has it.
  */
 async function runBatch(
   database: Database,
@@ -141,6 +180,7 @@ async function runBatch(
   known: Known | undefined,
   probe: boolean,
   signal: AbortSignal | undefined,
+  copyFrom: number,
 ): Promise<{ outcomes: AppendOutcome[] } | { known: Known }> {
   const existing = known?.existing ?? new Map<string, ExistingEvent>();
   const current = known?.current ?? assumedVersions(requests);
@@ -158,7 +198,8 @@ async function runBatch(
     for (const events of requests) {
       for (const e of events) if (e.eventIdGiven && !existing.has(e.eventId)) newIds.add(e.eventId);
     }
-    const written = await checkedWrite(database, toInsert, current, [...newIds], probe, signal);
+    const write = toInsert.length >= copyFrom ? copiedWrite : checkedWrite;
+    const written = await write(database, toInsert, current, [...newIds], probe, signal);
     if ("known" in written) {
       for (const [id, event] of existing) written.known.existing.set(id, event);
       return written;
@@ -193,14 +234,21 @@ export function outcomesOf(
   });
 }
 
-async function checkedWrite(
+/**
+ * Writes `batch` when every version is the `expected` one and no id of `newEventIds` is stored (`probe`: look them up
+ * even when the versions hold); otherwise writes nothing and says what is stored.
+ */
+type BatchWrite = (
   database: Database,
   batch: readonly ValidEvent[],
   expected: ReadonlyMap<string, bigint>,
   newEventIds: readonly string[],
   probe: boolean,
   signal: AbortSignal | undefined,
-): Promise<{ logIds: Map<string, bigint> } | { known: Known }> {
+) => Promise<{ logIds: Map<string, bigint> } | { known: Known }>;
+
+/** A {@link BatchWrite} in one statement (see checkedWriteSql). */
+const checkedWrite: BatchWrite = async (database, batch, expected, newEventIds, probe, signal) => {
   const input = checkedWriteInput(batch);
   const versions = checkedWriteVersions(expected);
   const rows = await database.query<CheckedWriteRow>(
@@ -213,6 +261,42 @@ async function checkedWrite(
     for (const row of rows) logIds.set(row.event_id!, BigInt(row.log_id!));
     return { logIds };
   }
+  return { known: knownOf(rows) };
+};
+
+/**
+ * {@link checkedWrite} of a large batch with COPY, in one transaction: the check, then (when every expectation holds)
+ * the COPY and the read of the log ids it drew. Where the database has no COPY (PGlite), or a string of the batch
+ * could not travel as COPY's UTF-8 text, the statement writes it; and when PostgreSQL refuses the COPY for anything
+ * but a unique key (which the caller handles), the statement writes it as well, so a refused value fails exactly as
+ * it always did.
+ */
+const copiedWrite: BatchWrite = async (database, batch, expected, newEventIds, probe, signal) => {
+  const rows = database.transaction === undefined ? undefined : copyRows(batch);
+  if (rows === undefined) return checkedWrite(database, batch, expected, newEventIds, probe, signal);
+  const params = [checkedWriteVersions(expected), JSON.stringify(newEventIds), probe];
+  try {
+    return await database.transaction!(async (tx) => {
+      const stored = await tx.query<CheckedWriteRow>(expectationsCheckSql, params);
+      if (stored.length > 0) return { known: knownOf(stored) };
+      await tx.copyIn(copyEventsSql, rows);
+      const ids = await tx.query<{ event_id: string; log_id: string }>(copiedLogIdsSql, [batch.length]);
+      const logIds = new Map<string, bigint>();
+      ids.forEach((row, i) => {
+        if (row.event_id !== batch[i]?.eventId) throw new Error(`the log ids read after a COPY are not its rows'`);
+        logIds.set(row.event_id, BigInt(row.log_id));
+      });
+      if (logIds.size !== batch.length) throw new Error(`a COPY of ${batch.length} rows left ${logIds.size}`);
+      return { logIds };
+    }, signal);
+  } catch (error) {
+    if (violatedConstraint(error) !== undefined || isConnectionError(error) || isCancelled(error)) throw error;
+    if (!isPostgresError(error)) throw error;
+    return checkedWrite(database, batch, expected, newEventIds, probe, signal);
+  }
+};
+
+function knownOf(rows: readonly CheckedWriteRow[]): Known {
   const known: Known = { existing: new Map(), current: new Map() };
   for (const row of rows) {
     if (row.kind === "v") known.current.set(row.originator_id!, BigInt(row.version!));
@@ -221,5 +305,5 @@ async function checkedWrite(
       known.existing.set(event.eventId, { ...event, logId: BigInt(row.log_id!) });
     }
   }
-  return { known };
+  return known;
 }

@@ -20,7 +20,7 @@ function jsonNumber(n: number): string {
 }
 
 /** `JSON.stringify(metadata)` for a map of strings (anything else is left to JSON.stringify). */
-function jsonMetadata(metadata: Readonly<Record<string, string>>): string {
+export function jsonMetadata(metadata: Readonly<Record<string, string>>): string {
   if (typeof (metadata as { toJSON?: unknown }).toJSON === "function") return JSON.stringify(metadata);
   // The keys JSON.stringify writes, in its order (Object.keys': integer-like keys first).
   const keys = Object.keys(metadata);
@@ -65,4 +65,35 @@ export function checkedWriteVersions(expected: ReadonlyMap<string, bigint>): str
     text += `${text === "[" ? "" : ","}{"originator_id":${jsonString(id)},"version":"${version}"}`;
   }
   return `${text}]`;
+}
+
+// COPY's text format: a row per line, its columns separated by tabs; within a column a backslash starts an escape, so
+// a backslash, a newline, a carriage return and a tab are written as the escapes that stand for them.
+const copySpecial = /[\\\n\r\t]/;
+const copyEscapes: Readonly<Record<string, string>> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+
+function copyText(s: string): string {
+  return copySpecial.test(s) ? s.replace(/[\\\n\r\t]/g, (c) => copyEscapes[c]!) : s;
+}
+
+/**
+ * The rows of append-batch.ts's COPY, as its text format, in the column order of its `copy` statement: event_id,
+ * originator_id, version, entity_type, action, event_type, payload, metadata (JSON), occurred_on seconds and nanos.
+ * Undefined when a string of the batch is not well-formed UTF-16 (a lone surrogate): UTF-8 would replace it silently,
+ * where the statement's JSON makes PostgreSQL refuse it, as it always did.
+ */
+export function copyRows(batch: readonly ValidEvent[]): Buffer | undefined {
+  let text = "";
+  for (const event of batch) {
+    const metadata = jsonMetadata(event.metadata);
+    for (const s of [event.originatorId, event.eventType, event.payload, metadata])
+      if (!wellFormed(s)) return undefined;
+    text +=
+      `${event.eventId}\t${copyText(event.originatorId)}\t${event.version}\t${copyText(event.entityType)}\t${copyText(event.action)}\t` +
+      `${copyText(event.eventType)}\t${copyText(event.payload)}\t${copyText(metadata)}\t${event.occurredOn.seconds}\t` +
+      `${event.occurredOn.nanos}\n`;
+  }
+  return Buffer.from(text, "utf8");
 }
