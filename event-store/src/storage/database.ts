@@ -9,6 +9,7 @@ import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { lockDataDir } from "./data-dir-lock.js";
 import { cancelledBy, copyIn } from "./postgres-cancel.js";
+import { noDelaySockets } from "./postgres-socket.js";
 import * as schema from "./schema.js";
 
 /** The Drizzle database, typed against the dialect core so that both drivers fit. */
@@ -121,6 +122,8 @@ async function openPostgres(url: string, poolSize: number, connectTimeoutMs: num
     // A dial that does not complete (a black-holed network) fails after this, so calls fail as `unavailable`.
     connect_timeout: connectTimeoutMs / 1000,
     backoff: reconnectDelaySeconds,
+    // postgres.js takes a socket factory, which its type declarations leave out.
+    ...({ socket: noDelaySockets() } as object),
   });
   const drizzleDb = drizzlePostgres(client, { schema });
   return {
