@@ -58,8 +58,13 @@ export interface Database {
 export interface Transaction {
   /** As {@link Database.query}, prepared once per connection. */
   query<T extends Record<string, unknown>>(text: string, params: readonly unknown[]): Promise<T[]>;
-  /** Runs `copy ... from stdin` with `data` as its rows; resolves once PostgreSQL has taken them all. */
-  copyIn(text: string, data: Uint8Array): Promise<void>;
+  /**
+   * Runs `copy ... from stdin`, sending the rows `data` resolves to once PostgreSQL is ready for them; resolves once
+   * it has taken them all. When `data` resolves to undefined the COPY is failed instead, which fails the transaction.
+   */
+  copyIn(text: string, data: Promise<Uint8Array | undefined>): Promise<void>;
+  /** Sends COMMIT now, behind the statements sent so far (the transaction then commits no more at its end). */
+  commit(): Promise<void>;
 }
 
 export interface QueryOptions {
@@ -150,12 +155,17 @@ async function openPostgres(url: string, poolSize: number, connectTimeoutMs: num
       try {
         // Sent with the first statement of `work`, in the same round trip; its failure fails that statement too.
         connection.unsafe("begin").catch(() => {});
+        let committed: Promise<unknown> | undefined;
         const result = await work({
           query: async (text, params) =>
             (await cancelledBy(connection.unsafe(text, params as never[], { prepare: true }), signal)) as never,
           copyIn: (text, data) => copyIn(connection, text, data, signal),
+          commit: async () => {
+            committed ??= connection.unsafe("commit");
+            await committed;
+          },
         });
-        await connection.unsafe("commit");
+        await (committed ?? connection.unsafe("commit"));
         done = true;
         return result;
       } finally {

@@ -1,3 +1,5 @@
+import type { Writable } from "node:stream";
+
 /** Awaits a postgres.js query, cancelling it when `signal` aborts. */
 export async function cancelledBy<T>(pending: PromiseLike<T> & object, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return pending;
@@ -25,23 +27,24 @@ function cancelQuery(query: object): void {
   canceller(query).catch(() => {});
 }
 
-type CopyQuery = PromiseLike<NodeJS.WritableStream> & {
-  writable(): Promise<NodeJS.WritableStream>;
+type CopyQuery = PromiseLike<Writable> & {
+  writable(): Promise<Writable>;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 };
 
 /**
- * Runs a `copy ... from stdin` on `connection` (a postgres.js reserved connection) with `data` as its rows, and
- * resolves once PostgreSQL has taken them; rejects with PostgreSQL's error. postgres.js 3.4 (pinned) resolves the
- * query with its stream at the start of the COPY and drops an error that comes after the stream was ended (a unique
- * key, a refused value): so its query's own resolve and reject are watched here, which postgres.js calls once more
- * when the statement ends, with its result or its error. When `signal` aborts, the COPY is cancelled.
+ * Runs a `copy ... from stdin` on `connection` (a postgres.js reserved connection) with the rows `data` resolves to
+ * (or, when it resolves to undefined, fails the COPY), and resolves once PostgreSQL has taken them; rejects with
+ * PostgreSQL's error. postgres.js 3.4 (pinned) resolves the query with its stream at the start of the COPY and drops
+ * an error that comes after the stream was ended (a unique key, a refused value): so its query's own resolve and
+ * reject are watched here, which postgres.js calls once more when the statement ends, with its result or its error.
+ * When `signal` aborts, the COPY is cancelled.
  */
 export function copyIn(
   connection: { unsafe(text: string): unknown },
   text: string,
-  data: Uint8Array,
+  data: Promise<Uint8Array | undefined>,
   signal: AbortSignal | undefined,
 ): Promise<void> {
   const query = connection.unsafe(text) as CopyQuery;
@@ -61,8 +64,13 @@ export function copyIn(
   });
   const cancel = (): void => cancelQuery(query);
   signal?.addEventListener("abort", cancel, { once: true });
-  const sent = query.writable().then((stream) => {
-    stream.end(data);
+  const sent = query.writable().then(async (stream) => {
+    const rows = await data;
+    // Without rows the COPY is failed (postgres.js sends CopyFail for a destroyed stream): PostgreSQL refuses it.
+    // PostgreSQL's answer to it rejects the query; the stream's own error says nothing more.
+    stream.on("error", () => {});
+    if (rows === undefined) stream.destroy(new Error("the COPY was called off"));
+    else stream.end(rows);
   });
   return Promise.all([sent, ended]).then(
     () => signal?.removeEventListener("abort", cancel),

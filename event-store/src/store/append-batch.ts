@@ -108,14 +108,17 @@ export const expectationsCheckSql = `with ${expectationsSql("$1", "$2", "$3")}
 const copyEventsSql = `copy ${ev.$} (${ev.eventId}, ${ev.originatorId}, ${ev.version}, ${ev.entityType}, ${ev.action},
   ${ev.eventType}, ${ev.payload}, ${ev.metadata}, ${ev.occurredOnSeconds}, ${ev.occurredOnNanos}) from stdin`;
 
-// The log ids the COPY drew, in row order. The events trigger took the log's lock before the first id was drawn and
-// holds it until commit, so no other writer drew an id since: the rows at and below this session's last id, highest
-// first, are this COPY's own, as many as it wrote.
-const copiedLogIdsSql = `select event_id, log_id from (
-    select e.${ev.eventId}::text as event_id, e.${ev.logId} as id, e.${ev.logId}::text as log_id from ${ev.$} e
-    where e.${ev.logId} <= (select currval(pg_get_serial_sequence('${ev.$}', '${ev.logId}')))
-    order by e.${ev.logId} desc limit $1
-  ) mine order by id`;
+// The log ids the COPY drew. The events trigger took the log's lock before the first id was drawn and holds it until
+// commit, so no other writer drew an id meanwhile: the COPY's rows have the ids up to this session's last one, one
+// after the other in row order (COPY draws them row by row). This reads their count and bounds, one row, to check it.
+const copiedRangeSql = `select count(*)::int as n, min(e.${ev.logId})::text as first, max(e.${ev.logId})::text as last
+  from ${ev.$} e
+  where e.${ev.logId} > (select currval(pg_get_serial_sequence('${ev.$}', '${ev.logId}'))) - $1
+    and e.${ev.logId} <= (select currval(pg_get_serial_sequence('${ev.$}', '${ev.logId}')))`;
+
+/** The log ids of stored events, by event id (JSON array parameter). */
+const logIdsOfSql = `select e.${ev.eventId}::text as event_id, e.${ev.logId}::text as log_id
+  from json_array_elements_text($1::text::json) as ids(id) join ${ev.$} e on e.${ev.eventId} = ids.id::uuid`;
 
 type CheckedWriteRow = { kind: "w" | "v" | "e"; log_id: string | null } & {
   [K in keyof EventRowText]: EventRowText[K] | null;
@@ -275,26 +278,61 @@ const copiedWrite: BatchWrite = async (database, batch, expected, newEventIds, p
   const rows = database.transaction === undefined ? undefined : copyRows(batch);
   if (rows === undefined) return checkedWrite(database, batch, expected, newEventIds, probe, signal);
   const params = [checkedWriteVersions(expected), JSON.stringify(newEventIds), probe];
+  let known: Known | undefined;
+  let range: { n: number; first: string; last: string } | undefined;
   try {
-    return await database.transaction!(async (tx) => {
-      const stored = await tx.query<CheckedWriteRow>(expectationsCheckSql, params);
-      if (stored.length > 0) return { known: knownOf(stored) };
-      await tx.copyIn(copyEventsSql, rows);
-      const ids = await tx.query<{ event_id: string; log_id: string }>(copiedLogIdsSql, [batch.length]);
-      const logIds = new Map<string, bigint>();
-      ids.forEach((row, i) => {
-        if (row.event_id !== batch[i]?.eventId) throw new Error(`the log ids read after a COPY are not its rows'`);
-        logIds.set(row.event_id, BigInt(row.log_id));
+    await database.transaction!(async (tx) => {
+      // The check, BEGIN and the COPY go in one round trip: the COPY's rows are sent once the check found nothing,
+      // else the COPY is failed (nothing written) and the transaction rolls back.
+      const checked = tx.query<CheckedWriteRow>(expectationsCheckSql, params);
+      const copied = tx.copyIn(
+        copyEventsSql,
+        checked.then(
+          (stored) => (stored.length === 0 ? rows : undefined),
+          () => undefined,
+        ),
+      );
+      // Nothing else may be sent until the COPY has ended (PostgreSQL drops a connection that sends a statement in
+      // the middle of one): the COPY is settled before this function ends, whatever the check says.
+      const stored = await checked.catch(async (error: unknown) => {
+        await copied.catch(() => {});
+        throw error;
       });
-      if (logIds.size !== batch.length) throw new Error(`a COPY of ${batch.length} rows left ${logIds.size}`);
-      return { logIds };
+      if (stored.length > 0) {
+        known = knownOf(stored);
+        await copied.catch(() => {});
+        throw new ExpectationsFailed();
+      }
+      await copied;
+      // The range and COMMIT go together too: the log's lock is held for one round trip after the COPY.
+      const read = tx.query<{ n: number; first: string; last: string }>(copiedRangeSql, [batch.length]);
+      const committed = tx.commit();
+      [range] = await read;
+      await committed;
     }, signal);
   } catch (error) {
+    if (known !== undefined) return { known };
     if (violatedConstraint(error) !== undefined || isConnectionError(error) || isCancelled(error)) throw error;
     if (!isPostgresError(error)) throw error;
     return checkedWrite(database, batch, expected, newEventIds, probe, signal);
   }
+  const logIds = new Map<string, bigint>();
+  const first = BigInt(range!.first);
+  if (range!.n === batch.length && BigInt(range!.last) - first + 1n === BigInt(batch.length)) {
+    batch.forEach((event, i) => logIds.set(event.eventId, first + BigInt(i)));
+    return { logIds };
+  }
+  // Not one run of ids (a writer that drew ids without the log's lock): the rows are stored; read their ids.
+  const stored = await database.query<{ event_id: string; log_id: string }>(logIdsOfSql, [
+    JSON.stringify(batch.map((event) => event.eventId)),
+  ]);
+  for (const row of stored) logIds.set(row.event_id, BigInt(row.log_id));
+  if (logIds.size !== batch.length) throw new Error(`a COPY of ${batch.length} events left ${logIds.size} of them`);
+  return { logIds };
 };
+
+/** Thrown in a COPY's transaction when the check found an expectation broken: it rolls back. */
+class ExpectationsFailed extends Error {}
 
 function knownOf(rows: readonly CheckedWriteRow[]): Known {
   const known: Known = { existing: new Map(), current: new Map() };
