@@ -299,7 +299,6 @@ export class NdjsonWriter {
   }
 }
 
-/** Whether a[from, to) holds the bytes of b from `at`. */
 /**
  * Where the reading of an entry is (one entry is read at a time). {@link varint} reads at it and moves it past what
  * it read.
@@ -322,6 +321,7 @@ function varint(bytes: Uint8Array, end: number): number {
   return -1;
 }
 
+/** Whether a[from, to) holds the bytes of b from `at`. */
 function sameBytes(a: Uint8Array, from: number, to: number, b: Uint8Array, at: number): boolean {
   for (let i = from; i < to; i++) if (a[i] !== b[at + i - from]) return false;
   return true;

@@ -39,7 +39,9 @@ export interface Database {
   ): Promise<T[]>;
   /**
    * PostgreSQL only: runs `work` in one transaction on a connection of its own, and commits once it resolves (rolls
-   * back when it throws). When `signal` aborts, the statement running is cancelled, as {@link query} does.
+   * back when it throws). `signal` is looked at once, before anything is sent: a transaction once begun runs to its
+   * end. (A cancel request reaches whatever statement runs when it arrives; one that met a COPY left postgres.js 3.4
+   * with its connection in a broken state, and a caller whose deadline passed is answered at it anyway.)
    */
   readonly transaction?: <T>(work: (tx: Transaction) => Promise<T>, signal?: AbortSignal) => Promise<T>;
   /** Calls `onNotify` on every NOTIFY of `channel`, and `onReconnect` when the listening connection was re-made. */
@@ -157,9 +159,8 @@ async function openPostgres(url: string, poolSize: number, connectTimeoutMs: num
         connection.unsafe("begin").catch(() => {});
         let committed: Promise<unknown> | undefined;
         const result = await work({
-          query: async (text, params) =>
-            (await cancelledBy(connection.unsafe(text, params as never[], { prepare: true }), signal)) as never,
-          copyIn: (text, data) => copyIn(connection, text, data, signal),
+          query: async (text, params) => (await connection.unsafe(text, params as never[], { prepare: true })) as never,
+          copyIn: (text, data) => copyIn(connection, text, data),
           commit: async () => {
             committed ??= connection.unsafe("commit");
             await committed;

@@ -166,4 +166,23 @@ describe("appendBatch by COPY", () => {
       Array.from({ length: rounds + 1 }, (_, i) => BigInt(i + 1)),
     );
   });
+
+  it("is not sent when its callers are gone before it starts, and runs to its end once it has started", async () => {
+    const gone = new AbortController();
+    gone.abort(new Error("callers gone"));
+    const a = randomUUID();
+    await expect(appendBatch(database, [request(a, 1n, 2000)], gone.signal, 1)).rejects.toThrow("callers gone");
+    expect(await readEvents(database, a, 1n, 0n)).toEqual([]);
+    // Started, then given up on at any moment: a COPY is never cancelled half-way (it would break the connection).
+    for (const delayMs of [0, 1, 2, 5, 10, 20]) {
+      const b = randomUUID();
+      const cancel = new AbortController();
+      const running = appendBatch(database, [request(b, 1n, 2000)], cancel.signal, 1);
+      setTimeout(() => cancel.abort(), delayMs);
+      expect(await running).toMatchObject([{ written: true }]);
+      expect(await readEvents(database, b, 1n, 0n)).toHaveLength(2000);
+    }
+    // The connections serve on.
+    expect(await byCopy([request(randomUUID(), 1n, 3)])).toMatchObject([{ written: true }]);
+  });
 });

@@ -292,6 +292,8 @@ const copiedWrite: BatchWrite = async (database, batch, expected, newEventIds, p
           () => undefined,
         ),
       );
+      // Handled here at once: a cancel (the callers' deadlines) can fail the COPY while the check is still awaited.
+      copied.catch(() => {});
       // Nothing else may be sent until the COPY has ended (PostgreSQL drops a connection that sends a statement in
       // the middle of one): the COPY is settled before this function ends, whatever the check says.
       const stored = await checked.catch(async (error: unknown) => {
