@@ -47,7 +47,7 @@ export type AppendBatchWriter = (
  * cancelled in PostgreSQL only once every one of its requests has aborted (the latest deadline): until then a request
  * past its deadline may still be committed with the others, though its caller was already answered
  * `deadline_exceeded` (as with any write whose answer is lost; a retry with the same event ids is answered with the
- * original log ids).
+ * original log ids). A batch written by COPY (append-batch.ts) is not cancelled at all once it has begun.
  */
 export class AppendBatcher {
   private readonly queue: Pending[] = [];
