@@ -308,9 +308,9 @@ const copiedWrite: BatchWrite = async (database, batch, expected, newEventIds, p
       await copied;
       // The range and COMMIT go together too: the log's lock is held for one round trip after the COPY.
       const read = tx.query<{ n: number; first: string; last: string }>(copiedRangeSql, [batch.length]);
-      const committed = tx.commit();
-      [range] = await read;
-      await committed;
+      // Both awaited together, so that neither is left failing unheard (a lost connection fails both).
+      const [bounds] = await Promise.all([read, tx.commit()]);
+      range = bounds[0];
     }, signal);
   } catch (error) {
     if (known !== undefined) return { known };
