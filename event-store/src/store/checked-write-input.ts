@@ -20,7 +20,7 @@ function jsonNumber(n: number): string {
 }
 
 /** `JSON.stringify(metadata)` for a map of strings (anything else is left to JSON.stringify). */
-export function jsonMetadata(metadata: Readonly<Record<string, string>>): string {
+function jsonMetadata(metadata: Readonly<Record<string, string>>): string {
   if (typeof (metadata as { toJSON?: unknown }).toJSON === "function") return JSON.stringify(metadata);
   // The keys JSON.stringify writes, in its order (Object.keys': integer-like keys first).
   const keys = Object.keys(metadata);
@@ -69,31 +69,27 @@ export function checkedWriteVersions(expected: ReadonlyMap<string, bigint>): str
 
 // COPY's text format: a row per line, its columns separated by tabs; within a column a backslash starts an escape, so
 // a backslash, a newline, a carriage return and a tab are written as the escapes that stand for them.
-const copySpecial = /[\\\n\r\t]/;
+const copySpecial = /[\\\n\r\t]/g;
 const copyEscapes: Readonly<Record<string, string>> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
-const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+const copyText = (s: string): string => s.replace(copySpecial, (c) => copyEscapes[c]!);
 
-function copyText(s: string): string {
-  return copySpecial.test(s) ? s.replace(/[\\\n\r\t]/g, (c) => copyEscapes[c]!) : s;
-}
+const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 
 /**
  * The rows of append-batch.ts's COPY, as its text format, in the column order of its `copy` statement: event_id,
  * originator_id, version, entity_type, action, event_type, payload, metadata (JSON), occurred_on seconds and nanos.
  * Undefined when a string of the batch is not well-formed UTF-16 (a lone surrogate): UTF-8 would replace it silently,
- * where the statement's JSON makes PostgreSQL refuse it, as it always did.
+ * where the statement's JSON makes PostgreSQL refuse it, as it always did. (The metadata's JSON escapes them.)
  */
 export function copyRows(batch: readonly ValidEvent[]): Buffer | undefined {
   let text = "";
   for (const event of batch) {
-    const metadata = jsonMetadata(event.metadata);
-    for (const s of [event.originatorId, event.eventType, event.payload, metadata])
-      if (!wellFormed(s)) return undefined;
+    if (!wellFormed(event.originatorId) || !wellFormed(event.eventType) || !wellFormed(event.payload)) return undefined;
     text +=
-      `${event.eventId}\t${copyText(event.originatorId)}\t${event.version}\t${copyText(event.entityType)}\t${copyText(event.action)}\t` +
-      `${copyText(event.eventType)}\t${copyText(event.payload)}\t${copyText(metadata)}\t${event.occurredOn.seconds}\t` +
-      `${event.occurredOn.nanos}\n`;
+      `${event.eventId}\t${copyText(event.originatorId)}\t${event.version}\t${copyText(event.entityType)}\t` +
+      `${copyText(event.action)}\t${copyText(event.eventType)}\t${copyText(event.payload)}\t` +
+      `${copyText(jsonMetadata(event.metadata))}\t${event.occurredOn.seconds}\t${event.occurredOn.nanos}\n`;
   }
   return Buffer.from(text, "utf8");
 }
