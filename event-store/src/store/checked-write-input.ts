@@ -72,24 +72,48 @@ export function checkedWriteVersions(expected: ReadonlyMap<string, bigint>): str
 const copySpecial = /[\\\n\r\t]/g;
 const copyEscapes: Readonly<Record<string, string>> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
-const copyText = (s: string): string => s.replace(copySpecial, (c) => copyEscapes[c]!);
+/** Tests for a character {@link copySpecial} replaces (not global: `test` keeps no position). */
+const hasCopySpecial = /[\\\n\r\t]/;
+
+/** Most strings have nothing to escape: testing first spares `replace` its work (a third of the rows' CPU). */
+const copyText = (s: string): string => (hasCopySpecial.test(s) ? s.replace(copySpecial, (c) => copyEscapes[c]!) : s);
 
 const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 
 /**
+ * Whether {@link copyRows} can carry `batch`: every string of it well-formed UTF-16. A lone surrogate would become
+ * U+FFFD in UTF-8, silently, where the statement's JSON makes PostgreSQL refuse it, as it always did. (The metadata's
+ * JSON escapes them.)
+ */
+export function copyable(batch: readonly ValidEvent[]): boolean {
+  for (const event of batch) {
+    if (!wellFormed(event.originatorId) || !wellFormed(event.eventType) || !wellFormed(event.payload)) return false;
+  }
+  return true;
+}
+
+/**
  * The rows of append-batch.ts's COPY, as its text format, in the column order of its `copy` statement: event_id,
  * originator_id, version, entity_type, action, event_type, payload, metadata (JSON), occurred_on seconds and nanos.
- * Undefined when a string of the batch is not well-formed UTF-16 (a lone surrogate): UTF-8 would replace it silently,
- * where the statement's JSON makes PostgreSQL refuse it, as it always did. (The metadata's JSON escapes them.)
+ * Only for a batch that is {@link copyable}.
  */
-export function copyRows(batch: readonly ValidEvent[]): Buffer | undefined {
-  let text = "";
+export function copyRows(batch: readonly ValidEvent[]): Buffer {
+  // Each row is encoded into one buffer as it is made: one string of the whole batch (5000 rows joined by `+=`) cost
+  // more to flatten and encode than the rows cost to make.
+  let buffer = Buffer.allocUnsafe(batch.length * 512);
+  let length = 0;
   for (const event of batch) {
-    if (!wellFormed(event.originatorId) || !wellFormed(event.eventType) || !wellFormed(event.payload)) return undefined;
-    text +=
+    const row =
       `${event.eventId}\t${copyText(event.originatorId)}\t${event.version}\t${copyText(event.entityType)}\t` +
       `${copyText(event.action)}\t${copyText(event.eventType)}\t${copyText(event.payload)}\t` +
       `${copyText(jsonMetadata(event.metadata))}\t${event.occurredOn.seconds}\t${event.occurredOn.nanos}\n`;
+    // A UTF-16 code unit takes at most 3 bytes of UTF-8.
+    if (length + row.length * 3 > buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(buffer.length * 2, length + row.length * 3));
+      buffer.copy(grown, 0, 0, length);
+      buffer = grown;
+    }
+    length += buffer.write(row, length, "utf8");
   }
-  return Buffer.from(text, "utf8");
+  return buffer.subarray(0, length);
 }
