@@ -20,7 +20,7 @@ import { readLogHead } from "../store/read-log.js";
 import type { StreamLogOptions } from "../store/stream-log.js";
 import { appendInStreamOrder } from "./append-stream.js";
 import { toEventMessage, toLogEntryMessage, toNewEvent } from "./convert.js";
-import { preEncodedBatchGetEventsResponse, preEncodedGetEventsResponse } from "./log-entry-codec.js";
+import { keepRowEncoded, preEncodedBatchGetEventsResponse, preEncodedGetEventsResponse } from "./log-entry-codec.js";
 import { logsPollMessages } from "./logs-poll-messages.js";
 import { maxMessageBytes } from "./chunk-entries.js";
 import { requestClockKey } from "@eskit/server-kit/http/request-clock.js";
@@ -112,7 +112,9 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
       // Binary protocols get the entries pre-encoded (see log-entry-codec.ts); JSON gets ordinary messages.
       const binary = isBinary(context);
       const lane = context.values.get(laneKey);
-      for await (const batch of followLog(deps.database, deps.tail, request, context.signal, deps.streams)) {
+      // Binary streams keep their database pages' rows as wire bytes, made as each row arrives (see EncodedEntry).
+      const streams = binary ? { ...deps.streams, keepRow: keepRowEncoded } : deps.streams;
+      for await (const batch of followLog(deps.database, deps.tail, request, context.signal, streams)) {
         // An empty batch is a heartbeat: an empty message tells the client the connection is alive.
         if (batch.entries.length === 0) yield create(LogsPollResponseSchema);
         else yield* logsPollMessages(batch.entries, batch.shared, binary, maxMessageBytes, lane);

@@ -1,5 +1,5 @@
-import { create } from "@bufbuild/protobuf";
-import { WireType } from "@bufbuild/protobuf/wire";
+import { create, fromBinary } from "@bufbuild/protobuf";
+import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import {
   type BatchGetEventsResponse,
   BatchGetEventsResponseSchema,
@@ -8,8 +8,9 @@ import {
   type LogsPollResponse,
   LogsPollResponseSchema,
 } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
+import { AppLogEntrySchema } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
 import type { LogEntry, StoredEvent } from "../domain/event.js";
-import { type LogRowText, RowEntry } from "../store/read-log-bytes.js";
+import { EncodedEntry, entryOverheadBytes, type KeepRow, type LogRowText, RowEntry } from "../store/read-log-bytes.js";
 import type { Snapshot } from "../store/snapshots.js";
 
 /**
@@ -28,6 +29,7 @@ const cache = new WeakMap<LogEntry, Uint8Array>();
  * (the tail's, seen by every live stream) are encoded once and cached; a stream's own database pages are not.
  */
 export function encodeLogEntryDelimited(entry: LogEntry, shared = false): Uint8Array {
+  if (entry instanceof EncodedEntry) return entry.encoded;
   if (entry instanceof RowEntry) return encodeRow(entry.row);
   if (!shared) return encode(entry);
   let bytes = cache.get(entry);
@@ -52,6 +54,50 @@ export function logsPollResponseOf(encoded: readonly Uint8Array[]): LogsPollResp
   const response = create(LogsPollResponseSchema);
   response.$unknown = encoded.map((data) => ({ no: 1, wireType: WireType.LengthDelimited, data }));
   return response;
+}
+
+/**
+ * Keeps each row of a binary stream's database pages as its wire bytes (see {@link EncodedEntry}), and, for its event
+ * if it is ever asked for, where the event type splits into entity type and action (as the row's entity_type says).
+ */
+export const keepRowEncoded: KeepRow = (row, id) =>
+  new EncodedEntry(
+    id,
+    encodeRow(row),
+    row.payload.length + entryOverheadBytes,
+    storedEventOf,
+    entityTypeSplit(row.event_type, row.entity_type),
+  );
+
+/**
+ * Where `entityType` ends in `eventType` when it is its part before a dot (as every append stores it): a number, so
+ * that the row's string need not be kept; else the entity type itself.
+ */
+function entityTypeSplit(eventType: string, entityType: string): number | string {
+  const at = entityType.length;
+  return eventType.charCodeAt(at) === 0x2e && eventType.startsWith(entityType) ? at : entityType;
+}
+
+/**
+ * The event of {@link encodeRow}'s bytes, as `fromEventRowText` builds it from the row. Metadata goes through
+ * protobuf-es's map, which cannot hold a "__proto__" key: Append refuses that key, so no stored event has one.
+ */
+function storedEventOf(encoded: Uint8Array, split: number | string): StoredEvent {
+  const entry = fromBinary(AppLogEntrySchema, new BinaryReader(encoded).bytes());
+  const event = entry.event!;
+  const eventType = event.eventType;
+  const entityType = typeof split === "number" ? eventType.slice(0, split) : split;
+  return {
+    originatorId: event.originator?.id ?? "",
+    version: event.originator?.version ?? 0n,
+    eventType,
+    entityType,
+    action: eventType.slice(entityType.length + 1),
+    payload: event.payload,
+    metadata: { ...event.metadata },
+    occurredOn: { seconds: event.occurredOn?.seconds ?? 0n, nanos: event.occurredOn?.nanos ?? 0 },
+    eventId: event.eventId,
+  };
 }
 
 function encode(entry: LogEntry): Uint8Array {

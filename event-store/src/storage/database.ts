@@ -38,6 +38,17 @@ export interface Database {
     options?: QueryOptions,
   ): Promise<T[]>;
   /**
+   * {@link query}, with each row handed to `each` as it arrives instead of collected: what a caller keeps of a row need
+   * not wait in memory with every other row of the result until the last one is in. Resolves once all are handed.
+   */
+  queryEach<T extends Record<string, unknown>>(
+    text: string,
+    params: readonly unknown[],
+    each: (row: T) => void,
+    signal?: AbortSignal,
+    options?: QueryOptions,
+  ): Promise<void>;
+  /**
    * PostgreSQL only: runs `work` in one transaction on a connection of its own, and commits once it resolves (rolls
    * back when it throws). `signal` is looked at once, before anything is sent: a transaction once begun runs to its
    * end. (A cancel request reaches whatever statement runs when it arrives; one that met a COPY left postgres.js 3.4
@@ -150,6 +161,16 @@ async function openPostgres(url: string, poolSize: number, connectTimeoutMs: num
       const pending = client.unsafe(text, params as never[], { prepare: options?.planPerCall !== true });
       return (await cancelledBy(pending, signal)) as unknown as T[];
     },
+    async queryEach<T extends Record<string, unknown>>(
+      text: string,
+      params: readonly unknown[],
+      each: (row: T) => void,
+      signal?: AbortSignal,
+      options?: QueryOptions,
+    ) {
+      const pending = client.unsafe(text, params as never[], { prepare: options?.planPerCall !== true });
+      await cancelledBy(pending.forEach(each as (row: unknown) => void), signal);
+    },
     async transaction(work, signal) {
       signal?.throwIfAborted();
       const connection = await client.reserve();
@@ -215,6 +236,13 @@ async function openPglite(dataDir: string): Promise<Database> {
     },
     async query<T extends Record<string, unknown>>(text: string, params: readonly unknown[]) {
       return (await client.query<T>(text, params as unknown[])).rows;
+    },
+    async queryEach<T extends Record<string, unknown>>(
+      text: string,
+      params: readonly unknown[],
+      each: (row: T) => void,
+    ) {
+      for (const row of (await client.query<T>(text, params as unknown[])).rows) each(row);
     },
     migrate: () => migratePglite(db, { migrationsFolder }),
     ping: () => pingWith(() => client.query("select 1")),

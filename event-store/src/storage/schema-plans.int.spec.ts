@@ -93,6 +93,10 @@ describe("the events table's indexes, each held to the query it serves", () => {
         asked.push(options?.planPerCall);
         return database.query(text, params, signal, options);
       },
+      queryEach: (text, params, each, signal, options) => {
+        asked.push(options?.planPerCall);
+        return database.queryEach(text, params, each, signal, options);
+      },
     };
     await readLogRange(recording, 1n, undefined, {}, 10);
     await readLogRange(recording, 1n, undefined, { entityType: "Type7" }, 10);

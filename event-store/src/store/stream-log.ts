@@ -3,7 +3,7 @@ import type { LogEntry } from "../domain/event.js";
 import { type LogFilter, matches } from "../domain/selector.js";
 import type { Database } from "../storage/database.js";
 import type { LogTail } from "./log-tail.js";
-import { type BoundedPage, entryBytes, readLogBounded } from "./read-log-bytes.js";
+import { type BoundedPage, entryBytes, type KeepRow, readLogBounded } from "./read-log-bytes.js";
 
 const pageSize = 2000;
 /**
@@ -37,6 +37,8 @@ export interface StreamLogOptions {
   readonly budget: ByteBudget;
   /** After this long without a batch, an empty one (a heartbeat), in ms; 0 = never. */
   readonly heartbeatMs: number;
+  /** How a database row is kept until it is sent (by default as its row, whose event is built when asked for). */
+  readonly keepRow?: KeepRow;
 }
 
 /**
@@ -93,14 +95,15 @@ export async function* streamLog(
         if (recent === undefined) {
           // Behind the tail's memory: read from the database, bounded by the tail's head (all of it committed).
           const head = prefetched?.head ?? tail.head;
-          const page = await (prefetched?.page ?? readLogBounded(database, position, head, filter, pageSize, held));
+          const page = await (prefetched?.page ??
+            readLogBounded(database, position, head, filter, pageSize, held, options.keepRow));
           entries = page.entries;
           position = page.complete ? head + 1n : page.entries.at(-1)!.id + 1n;
           giveBack(Math.max(0, held - page.bytes));
           if (!page.complete && batchBytes === options.batchBytes && tail.readFrom(position, 1) === undefined) {
             const extra = options.budget.tryTake(batchBytes);
             if (extra > 0) {
-              const next = readLogBounded(database, position, head, filter, pageSize, extra);
+              const next = readLogBounded(database, position, head, filter, pageSize, extra, options.keepRow);
               next.catch(() => {}); // awaited on the next turn, where a failure ends the stream
               ahead = { from: position, head, held: extra, page: next };
             }
