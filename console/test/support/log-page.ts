@@ -16,7 +16,7 @@ export const following = (page: Page) =>
   expect.poll(() => page.getByRole("status").textContent()).toMatch(/^following live/);
 
 /** Appends `count` events to a new originator, one Append; answers their log ids. */
-export async function appendTo(
+async function appendTo(
   client: EventStoreClient,
   originatorId: string,
   count: number,
