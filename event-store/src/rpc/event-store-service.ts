@@ -25,7 +25,7 @@ import { logsPollMessages } from "./logs-poll-messages.js";
 import { maxMessageBytes } from "./chunk-entries.js";
 import { requestClockKey } from "@eskit/server-kit/http/request-clock.js";
 import { laneKey, presetJson } from "@eskit/server-kit/http/rpc-lane.js";
-import { logsResponseJson } from "./log-entry-json.js";
+import { keepRowJson, logsResponseJson } from "./log-entry-json.js";
 import { originatorRpcs } from "./originator-rpcs.js";
 
 export interface EventStoreServiceDeps {
@@ -112,8 +112,9 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
       // Binary protocols get the entries pre-encoded (see log-entry-codec.ts); JSON gets ordinary messages.
       const binary = isBinary(context);
       const lane = context.values.get(laneKey);
-      // Binary streams keep their database pages' rows as wire bytes, made as each row arrives (see EncodedEntry).
-      const streams = binary ? { ...deps.streams, keepRow: keepRowEncoded } : deps.streams;
+      // Streams keep their database pages' rows as what they send, made as each row arrives: wire bytes for binary
+      // protocols (see EncodedEntry), JSON text for the others (see JsonEntry).
+      const streams = { ...deps.streams, keepRow: binary ? keepRowEncoded : keepRowJson };
       for await (const batch of followLog(deps.database, deps.tail, request, context.signal, streams)) {
         // An empty batch is a heartbeat: an empty message tells the client the connection is alive.
         if (batch.entries.length === 0) yield create(LogsPollResponseSchema);

@@ -8,9 +8,16 @@ import {
   type LogsPollResponse,
   LogsPollResponseSchema,
 } from "@eskit/gen/eskit/eventstore/v1/event_store_pb.js";
-import { AppLogEntrySchema } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
+import { type AppLogEntry, AppLogEntrySchema } from "@eskit/gen/eskit/eventstore/v1/event_pb.js";
 import type { LogEntry, StoredEvent } from "../domain/event.js";
-import { EncodedEntry, entryOverheadBytes, type KeepRow, type LogRowText, RowEntry } from "../store/read-log-bytes.js";
+import {
+  EncodedEntry,
+  entityTypeSplit,
+  entryOverheadBytes,
+  type KeepRow,
+  type LogRowText,
+  RowEntry,
+} from "../store/read-log-bytes.js";
 import type { Snapshot } from "../store/snapshots.js";
 
 /**
@@ -29,7 +36,7 @@ const cache = new WeakMap<LogEntry, Uint8Array>();
  * (the tail's, seen by every live stream) are encoded once and cached; a stream's own database pages are not.
  */
 export function encodeLogEntryDelimited(entry: LogEntry, shared = false): Uint8Array {
-  if (entry instanceof EncodedEntry) return entry.encoded;
+  if (entry instanceof EncodedEntry) return entry.bytes;
   if (entry instanceof RowEntry) return encodeRow(entry.row);
   if (!shared) return encode(entry);
   let bytes = cache.get(entry);
@@ -70,20 +77,18 @@ export const keepRowEncoded: KeepRow = (row, id) =>
   );
 
 /**
- * Where `entityType` ends in `eventType` when it is its part before a dot (as every append stores it): a number, so
- * that the row's string need not be kept; else the entity type itself.
- */
-function entityTypeSplit(eventType: string, entityType: string): number | string {
-  const at = entityType.length;
-  return eventType.charCodeAt(at) === 0x2e && eventType.startsWith(entityType) ? at : entityType;
-}
-
-/**
  * The event of {@link encodeRow}'s bytes, as `fromEventRowText` builds it from the row. Metadata goes through
  * protobuf-es's map, which cannot hold a "__proto__" key: Append refuses that key, so no stored event has one.
  */
 function storedEventOf(encoded: Uint8Array, split: number | string): StoredEvent {
-  const entry = fromBinary(AppLogEntrySchema, new BinaryReader(encoded).bytes());
+  return storedEventOfEntry(fromBinary(AppLogEntrySchema, new BinaryReader(encoded).bytes()), split);
+}
+
+/**
+ * The stored event of a decoded AppLogEntry whose event type splits at `split` (see `entityTypeSplit`), as
+ * `fromEventRowText` builds it from the row the entry was written from.
+ */
+export function storedEventOfEntry(entry: AppLogEntry, split: number | string): StoredEvent {
   const event = entry.event!;
   const eventType = event.eventType;
   const entityType = typeof split === "number" ? eventType.slice(0, split) : split;

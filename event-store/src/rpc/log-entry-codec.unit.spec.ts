@@ -12,6 +12,7 @@ import { testSize } from "@eskit/test-kit/test-sizes.js";
 import type { LogEntry } from "../domain/event.js";
 import {
   logEntryArbitrary as entry,
+  logRowOf as rowOf,
   textArbitrary as text,
   zeroEntry,
   uint64Arbitrary as uint64,
@@ -47,22 +48,6 @@ describe("encodeLogEntryDelimited", () => {
     expect(Buffer.from(encodeLogEntryDelimited(e))).toEqual(Buffer.from(reference(e)));
   });
 });
-
-/** The row the page query returns for the entry: int8 columns as decimal text, metadata as JSON text. */
-function rowOf(e: LogEntry, metadataText = JSON.stringify(e.event.metadata)): LogRowText {
-  return {
-    log_id: e.id.toString(),
-    originator_id: e.event.originatorId,
-    version: e.event.version.toString(),
-    entity_type: e.event.entityType,
-    event_type: e.event.eventType,
-    payload: e.event.payload,
-    metadata: metadataText,
-    occurred_on_seconds: e.event.occurredOn.seconds.toString(),
-    occurred_on_nanos: e.event.occurredOn.nanos,
-    event_id: e.event.eventId,
-  };
-}
 
 describe("encodeLogEntryDelimited of a database row (RowEntry)", () => {
   const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");

@@ -5,13 +5,13 @@ import type { LogEntry } from "../domain/event.js";
 import { chunkBySize, maxMessageBytes } from "./chunk-entries.js";
 import { toLogEntryMessage } from "./convert.js";
 import { encodeLogEntryDelimited, logsPollResponseOf } from "./log-entry-codec.js";
-import { logEntryJson } from "./log-entry-json.js";
+import { logEntryJsonBytes } from "./log-entry-json.js";
 
 /**
  * The LogsPoll messages carrying `entries`, each at most `maxBytes` on the wire (see chunk-entries.ts), built one
  * at a time as they are asked for. Binary protocols get the entries pre-encoded (see log-entry-codec.ts) and sized
- * exactly by their bytes; JSON gets each entry's text written by hand (log-entry-json.ts), sized by its UTF-8 bytes,
- * and preset on the message (see `presetJson`). `lane`: the call is answered by the RPC lane, which sends what is
+ * exactly by their bytes; JSON gets each entry's text written by hand (log-entry-json.ts) as UTF-8, sized by its bytes,
+ * and the message's text preset on it (see `presetJson`). `lane`: the call is answered by the RPC lane, which sends what is
  * preset (the JSON text, or the protobuf bytes written at once), so the message need not carry the entries.
  *
  * `shared` entries in the lane: every live stream at the same place of the tail gets the same batch, and so the same
@@ -47,16 +47,35 @@ function* buildMessages(
     return;
   }
   const texts = (function* () {
-    for (const entry of entries) yield { entry, json: logEntryJson(entry, shared) };
+    for (const entry of entries) yield { entry, json: logEntryJsonBytes(entry, shared) };
   })();
   // A comma between entries, and the wrapping object's bytes.
-  for (const chunk of chunkBySize(texts, (t) => Buffer.byteLength(t.json) + 1, maxBytes)) {
+  for (const chunk of chunkBySize(texts, (t) => t.json.length + 1, maxBytes)) {
     const message = create(
       LogsPollResponseSchema,
       lane ? {} : { entries: chunk.map((t) => toLogEntryMessage(t.entry)) },
     );
-    yield presetJson(message, `{"entries":[${chunk.map((t) => t.json).join(",")}]}`);
+    yield presetJson(message, entriesJson(chunk.map((t) => t.json)));
   }
+}
+
+const entriesOpen = Buffer.from('{"entries":[');
+const entriesClose = Buffer.from("]}");
+
+/** `{"entries":[…]}` of entries' JSON texts (as UTF-8), in one buffer. */
+function entriesJson(texts: readonly Uint8Array[]): Uint8Array {
+  let size = entriesOpen.length + entriesClose.length + Math.max(0, texts.length - 1);
+  for (const text of texts) size += text.length;
+  const out = Buffer.allocUnsafe(size);
+  out.set(entriesOpen, 0);
+  let at = entriesOpen.length;
+  texts.forEach((text, i) => {
+    if (i > 0) out[at++] = 0x2c;
+    out.set(text, at);
+    at += text.length;
+  });
+  out.set(entriesClose, at);
+  return out;
 }
 
 interface Built {

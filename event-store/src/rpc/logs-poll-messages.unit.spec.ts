@@ -5,6 +5,15 @@ import type { LogEntry } from "../domain/event.js";
 import { maxMessageBytes } from "./chunk-entries.js";
 import { logsPollMessages } from "./logs-poll-messages.js";
 import { presetBinaryOf, presetJsonOf } from "@eskit/server-kit/http/rpc-lane.js";
+import { logRowOf } from "../../test/support/log-entry-arbitrary.js";
+import { RowEntry } from "../store/read-log-bytes.js";
+import { keepRowJson } from "./log-entry-json.js";
+
+/** The JSON text preset on a message (the lane takes it as a string or as its UTF-8 bytes). */
+function jsonTextOf(message: object): string | undefined {
+  const json = presetJsonOf(message);
+  return json === undefined || typeof json === "string" ? json : Buffer.from(json).toString("utf8");
+}
 
 // A LogsPoll message is bounded by its size on the wire, not by the string length of its payloads: CJK text takes
 // 3 UTF-8 bytes per UTF-16 code unit, so counting code units let a "3 MiB" message reach about 9 MiB.
@@ -64,11 +73,27 @@ describe("logsPollMessages", () => {
     const lane = [...logsPollMessages(all, true, false, maxMessageBytes, true)];
     expect(lane).toHaveLength(full.length);
     full.forEach((m, i) => {
-      const text = presetJsonOf(m);
+      const text = jsonTextOf(m);
       expect(text).toBe(toJsonString(LogsPollResponseSchema, m));
-      expect(presetJsonOf(lane[i]!)).toBe(text);
+      expect(jsonTextOf(lane[i]!)).toBe(text);
       expect(lane[i]!.entries).toEqual([]);
     });
+  });
+
+  it("sends a JSON stream's rows kept as their text (keepRowJson) exactly as the same rows kept as rows", () => {
+    const rows = entries(40, 20_000).map((e, i) =>
+      logRowOf({ ...e, event: { ...e.event, metadata: i % 2 === 0 ? {} : { source: "bench" } } }),
+    );
+    const asRows = rows.map((row) => new RowEntry(row));
+    const kept = rows.map((row, i) => keepRowJson(row, i + 1));
+    for (const lane of [false, true]) {
+      const expected = [...logsPollMessages(asRows, false, false, maxMessageBytes, lane)];
+      const sent = [...logsPollMessages(kept, false, false, maxMessageBytes, lane)];
+      expect(sent.map(jsonTextOf)).toEqual(expected.map(jsonTextOf));
+      expect(sent.length).toBeGreaterThan(1);
+      // Off the lane, connect-es serializes the message itself: its entries are the rows' entries.
+      if (!lane) sent.forEach((m, i) => expect(m.entries).toEqual(expected[i]!.entries));
+    }
   });
 
   it("presets on each protobuf message in the lane exactly the bytes the full path's message encodes to", () => {
@@ -90,7 +115,7 @@ describe("logsPollMessages", () => {
     const ring = entries(30, 20_000);
     for (const binary of [true, false]) {
       const bytesOf = (m: Parameters<typeof presetBinaryOf>[0]) =>
-        binary ? Buffer.from(presetBinaryOf(m)!).toString("hex") : presetJsonOf(m);
+        binary ? Buffer.from(presetBinaryOf(m)!).toString("hex") : jsonTextOf(m);
       // Two streams at the same place read the same entries into arrays of their own.
       const a = [...logsPollMessages(ring.slice(3, 20), true, binary, maxMessageBytes, true)];
       const b = [...logsPollMessages(ring.slice(3, 20), true, binary, maxMessageBytes, true)];

@@ -1,18 +1,10 @@
+import { jsonString } from "../domain/json-string.js";
 import type { ValidEvent } from "../domain/validate-append.js";
 
 // The JSON parameters of append-batch.ts's checked write, written by hand: exactly the text JSON.stringify writes for
 // the same objects (checked-write-input.unit.spec.ts holds them equal for any input), without building an object per
 // event and walking it. On a 5000-event import batch that was most of the write's CPU in this process. The field
 // names are the statement's own (its json_to_recordset column lists); change them together.
-
-// What JSON.stringify escapes in a string: `"`, `\`, control characters and lone surrogates (a surrogate of a valid
-// pair is not escaped, but matching every surrogate only sends such strings the slow way).
-const needsEscape = /["\\\u0000-\u001f\ud800-\udfff]/;
-
-/** `JSON.stringify(s)` for a string: the same text, written directly when nothing in `s` needs escaping. */
-export function jsonString(s: string): string {
-  return needsEscape.test(s) ? JSON.stringify(s) : `"${s}"`;
-}
 
 /** `JSON.stringify(n)` for a number (not finite: `null`). */
 function jsonNumber(n: number): string {

@@ -2,7 +2,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { testSize } from "@eskit/test-kit/test-sizes.js";
 import type { ValidEvent } from "../domain/validate-append.js";
-import { checkedWriteInput, checkedWriteVersions, jsonString } from "./checked-write-input.js";
+import { jsonString } from "../domain/json-string.js";
+import { checkedWriteInput, checkedWriteVersions } from "./checked-write-input.js";
 
 /** What append-batch.ts sent before the encoders were written by hand: JSON.stringify over an object per event. */
 function referenceInput(batch: readonly ValidEvent[]): string {

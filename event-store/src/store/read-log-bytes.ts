@@ -19,7 +19,7 @@ export const entryOverheadBytes = 256;
 
 /** The estimate of an entry's size that pages are bounded by (not its exact encoded size: see chunk-entries.ts). */
 export function entryBytes(entry: LogEntry): number {
-  if (entry instanceof EncodedEntry) return entry.estimate;
+  if (entry instanceof KeptEntry) return entry.estimate;
   return entry.event.payload.length + entryOverheadBytes;
 }
 
@@ -81,22 +81,22 @@ export type KeepRow = (row: LogRowText, id: number | bigint) => LogEntry;
 const keepRowEntry: KeepRow = (row) => new RowEntry(row);
 
 /**
- * An entry of a database page kept only as the bytes a binary stream sends (see `keepRow` in stream-log.ts), made as
- * its row arrived: the row's strings then die young, where pages of rows waiting to be encoded were most of what the
- * garbage collector copied during a catch-up (a quarter of the store's CPU). Its event, when asked for, is decoded
- * from those bytes.
+ * An entry of a database page kept only as the bytes its stream sends (see `keepRow` in stream-log.ts), made as its
+ * row arrived: the row's strings then die young, where pages of rows waiting to be encoded were most of what the
+ * garbage collector copied during a catch-up (a quarter of the store's CPU). Its event, when asked for, is read back
+ * from those bytes by the writer's counterpart.
  */
-export class EncodedEntry implements LogEntry {
+abstract class KeptEntry implements LogEntry {
   private builtEvent: StoredEvent | undefined;
 
   constructor(
     private readonly logId: number | bigint,
-    /** The wire bytes, as the encoder that made them chose (for LogsPoll: the length-prefixed AppLogEntry). */
-    readonly encoded: Uint8Array,
+    /** What the stream sends for the entry, as the writer that made it chose. */
+    readonly bytes: Uint8Array,
     /** {@link entryBytes} of the entry. */
     readonly estimate: number,
-    /** The encoder's counterpart, shared by its entries, and what it needs of this row besides the bytes. */
-    private readonly decode: (encoded: Uint8Array, hint: number | string) => StoredEvent,
+    /** The writer's counterpart, shared by its entries, and what it needs of this row besides the bytes. */
+    private readonly decode: (bytes: Uint8Array, hint: number | string) => StoredEvent,
     private readonly hint: number | string,
   ) {}
 
@@ -105,8 +105,23 @@ export class EncodedEntry implements LogEntry {
   }
 
   get event(): StoredEvent {
-    return (this.builtEvent ??= this.decode(this.encoded, this.hint));
+    return (this.builtEvent ??= this.decode(this.bytes, this.hint));
   }
+}
+
+/** Kept for a binary stream: the wire bytes (for LogsPoll, the length-prefixed AppLogEntry). */
+export class EncodedEntry extends KeptEntry {}
+
+/** Kept for a JSON stream: the entry's proto3 JSON text as UTF-8, what `toJsonString(AppLogEntrySchema, …)` writes. */
+export class JsonEntry extends KeptEntry {}
+
+/**
+ * Where a row's `entity_type` ends in its `event_type` when it is the part before a dot (as every append stores it):
+ * a number, so that an entry kept as bytes or text need not keep the row's string; else the entity type itself.
+ */
+export function entityTypeSplit(eventType: string, entityType: string): number | string {
+  const at = entityType.length;
+  return eventType.charCodeAt(at) === 0x2e && eventType.startsWith(entityType) ? at : entityType;
 }
 
 /** A page bounded by entries and by bytes. */

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import type { LogEntry } from "../../src/domain/event.js";
+import type { LogRowText } from "../../src/store/read-log-bytes.js";
 
 const uint64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
 const text = fc.oneof(fc.string(), fc.string({ unit: "grapheme" }), fc.string({ unit: "binary" }), fc.constant(""));
@@ -61,3 +62,19 @@ export const jsonableLogEntryArbitrary = logEntryArbitrary.filter(
 );
 
 export { text as textArbitrary, uint64 as uint64Arbitrary };
+
+/** The row the page query returns for the entry: int8 columns as decimal text, metadata as JSON text. */
+export function logRowOf(e: LogEntry, metadataText = JSON.stringify(e.event.metadata)): LogRowText {
+  return {
+    log_id: e.id.toString(),
+    originator_id: e.event.originatorId,
+    version: e.event.version.toString(),
+    entity_type: e.event.entityType,
+    event_type: e.event.eventType,
+    payload: e.event.payload,
+    metadata: metadataText,
+    occurred_on_seconds: e.event.occurredOn.seconds.toString(),
+    occurred_on_nanos: e.event.occurredOn.nanos,
+    event_id: e.event.eventId,
+  };
+}

@@ -74,16 +74,16 @@ export interface LaneHooks {
 /** True in the context values of a call the lane answers (for tests, and for handlers that care). */
 export const laneKey = createContextKey(false, { description: "answered by the lane" });
 
-const presetJsons = new WeakMap<object, string>();
+const presetJsons = new WeakMap<object, string | Uint8Array>();
 const presetBinaries = new WeakMap<object, Uint8Array>();
 
 /**
  * Gives `message` its JSON text, written by hand where protobuf-es's reflective `toJsonString` is what costs (the
  * entries of the log): the lane sends that text instead of serializing the message. It must be exactly what
  * `toJsonString(schema, message)` writes, or what it would write for the message the full path is given instead (the
- * caller's tests hold it so). Returns the message.
+ * caller's tests hold it so), as a string or as its UTF-8 bytes. Returns the message.
  */
-export function presetJson<T extends object>(message: T, json: string): T {
+export function presetJson<T extends object>(message: T, json: string | Uint8Array): T {
   presetJsons.set(message, json);
   return message;
 }
@@ -451,8 +451,8 @@ function rpcLane(
   }
 }
 
-/** The JSON text preset on `message` by {@link presetJson}, if any. */
-export function presetJsonOf(message: object): string | undefined {
+/** The JSON text preset on `message` by {@link presetJson}, if any (as it was given: a string, or its bytes). */
+export function presetJsonOf(message: object): string | Uint8Array | undefined {
   return presetJsons.get(message);
 }
 
@@ -467,7 +467,8 @@ function serializer(target: LaneMethod, binary: boolean): (message: object) => U
   if (binary) return (message) => presetBinaryOf(message) ?? serialization.serialize(message as never);
   return (message) => {
     const json = presetJsonOf(message);
-    return json === undefined ? serialization.serialize(message as never) : Buffer.from(json);
+    if (json === undefined) return serialization.serialize(message as never);
+    return typeof json === "string" ? Buffer.from(json) : json;
   };
 }
 
