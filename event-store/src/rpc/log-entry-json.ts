@@ -51,6 +51,9 @@ export function logEntryJsonBytes(entry: LogEntry, shared = false): Uint8Array {
 const utf8 = new TextDecoder();
 
 function entryJson(entry: LogEntry): string {
+  // A database row (a Logs page's, or a stream's kept as a row): its text written from the row's, without its event.
+  const fromRow = entry instanceof RowEntry ? rowJson(entry.row) : undefined;
+  if (fromRow !== undefined) return fromRow;
   // A time JSON cannot carry: protobuf-es's own encoder throws exactly as it always did.
   if (!representable(entry.event.occurredOn)) return toJsonString(AppLogEntrySchema, toLogEntryMessage(entry));
   const event = `"event":${writeEvent(entry.event)}}`;
