@@ -113,8 +113,10 @@ export function eventStoreService(deps: EventStoreServiceDeps): ServiceImpl<type
       const binary = isBinary(context);
       const lane = context.values.get(laneKey);
       // Streams keep their database pages' rows as what they send, made as each row arrives: wire bytes for binary
-      // protocols (see EncodedEntry), JSON text for the others (see JsonEntry).
-      const streams = { ...deps.streams, keepRow: binary ? keepRowEncoded : keepRowJson };
+      // protocols (see EncodedEntry), JSON text for JSON in the lane (see JsonEntry). Off the lane (gRPC-Web, a
+      // compressed call) connect-es serializes the message itself, from the entries' events: rows, as before.
+      const keepRow = binary ? keepRowEncoded : lane ? keepRowJson : undefined;
+      const streams = keepRow === undefined ? deps.streams : { ...deps.streams, keepRow };
       for await (const batch of followLog(deps.database, deps.tail, request, context.signal, streams)) {
         // An empty batch is a heartbeat: an empty message tells the client the connection is alive.
         if (batch.entries.length === 0) yield create(LogsPollResponseSchema);

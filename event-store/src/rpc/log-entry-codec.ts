@@ -167,7 +167,7 @@ function encodeRow(row: LogRowText): Uint8Array {
 
 /**
  * The metadata fields (field 6, each tag, length and map entry) of a jsonb text, encoded once per distinct text:
- * events of one source tend to carry the same metadata. At most {@link maxMetadataTexts} are kept.
+ * events of one source tend to carry the same metadata. At most {@link maxMetadataTexts} short ones are kept.
  */
 function metadataFields(text: string): Uint8Array {
   let bytes = metadataCache.get(text);
@@ -177,6 +177,7 @@ function metadataFields(text: string): Uint8Array {
     for (const m of layout) size += 1 + varintSize(m.size) + m.size;
     const w = new Writer(size);
     writeMetadata(w, layout);
+    if (text.length > maxMetadataTextLength) return w.done();
     bytes = new Uint8Array(w.done()); // its own memory, not a slice of Buffer's shared pool
     if (metadataCache.size >= maxMetadataTexts) metadataCache.clear();
     metadataCache.set(text, bytes);
@@ -185,7 +186,9 @@ function metadataFields(text: string): Uint8Array {
 }
 
 const metadataCache = new Map<string, Uint8Array>();
+/** At most this many texts of at most this length are kept (metadata is bounded only by the request's size). */
 const maxMetadataTexts = 256;
+const maxMetadataTextLength = 1024;
 
 /** An unsigned decimal's value: a double when exact (up to 15 digits), else a bigint. */
 function decimal(text: string): number | bigint {

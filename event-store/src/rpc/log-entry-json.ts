@@ -133,19 +133,23 @@ function rowJson(row: LogRowText): string | undefined {
   return `${out}}}`;
 }
 
-/** A kept entry's event, read back from its text (Append refuses a "__proto__" metadata key, as protobuf-es's map). */
+/**
+ * A kept entry's event, read back from its text: what the row gives for every event Append stores (it refuses a
+ * "__proto__" metadata key, versions below 1 and metadata values that are not strings).
+ */
 function eventOfJson(json: Uint8Array, split: number | string): StoredEvent {
   return storedEventOfEntry(fromJsonString(AppLogEntrySchema, utf8.decode(json)), split);
 }
 
 /**
  * {@link metadataJson} of a jsonb column's text, written once per distinct text (events of one source tend to carry
- * the same metadata); at most {@link maxMetadataTexts} are kept.
+ * the same metadata); at most {@link maxMetadataTexts} short ones are kept.
  */
 function metadataJsonOfText(text: string): string {
   let json = metadataTexts.get(text);
   if (json === undefined) {
     json = metadataJson(JSON.parse(text) as Record<string, string>);
+    if (text.length > maxMetadataTextLength) return json;
     if (metadataTexts.size >= maxMetadataTexts) metadataTexts.clear();
     metadataTexts.set(text, json);
   }
@@ -153,7 +157,9 @@ function metadataJsonOfText(text: string): string {
 }
 
 const metadataTexts = new Map<string, string>();
+/** At most this many texts of at most this length are kept (metadata is bounded only by the request's size). */
 const maxMetadataTexts = 256;
+const maxMetadataTextLength = 1024;
 
 const minMs = Date.parse("0001-01-01T00:00:00Z");
 const maxMs = Date.parse("9999-12-31T23:59:59Z");

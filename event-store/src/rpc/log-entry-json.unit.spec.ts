@@ -62,7 +62,7 @@ describe("logEntryJson", () => {
 });
 
 describe("keepRowJson: a JSON stream's database row kept as its text (JsonEntry)", () => {
-  // Stored events only (Append refuses a "__proto__" metadata key; protobuf-es's map cannot hold one), with event
+  // Stored events only (Append refuses a "__proto__" metadata key), with event
   // types that split at a dot into the row's entity type, as appends store them, and with any other entity type.
   const storable = entry.filter((e) => !Object.hasOwn(e.event.metadata, "__proto__"));
   const split = fc.tuple(storable, text, fc.boolean()).map(([e, entityType, dotted]) => {
@@ -112,6 +112,36 @@ describe("keepRowJson: a JSON stream's database row kept as its text (JsonEntry)
       expect(logEntryJson(keepRowJson(nextRow, idOf(nextRow)))).toBe(
         toJsonString(AppLogEntrySchema, toLogEntryMessage(next)),
       );
+    }
+  });
+
+  it("writes metadata as PostgreSQL's jsonb text orders and spaces it, as protobuf-es writes the row's event", () => {
+    // jsonb keeps keys shorter first, then by their bytes, and writes `{"k": "v", …}`.
+    const jsonb = (metadata: Record<string, string>) => {
+      const keys = Object.keys(metadata).sort((a, b) => {
+        const [x, y] = [Buffer.from(a), Buffer.from(b)];
+        return x.length - y.length || Buffer.compare(x, y);
+      });
+      return `{${keys.map((k) => `${JSON.stringify(k)}: ${JSON.stringify(metadata[k])}`).join(", ")}}`;
+    };
+    fc.assert(
+      fc.property(storable.filter(representable), (e) => {
+        const row = rowOf(e, jsonb(e.event.metadata));
+        const kept = keepRowJson(row, idOf(row));
+        // The oracle: protobuf-es's text of the event the row gives (fromEventRowText), not of `e`: the key order is
+        // the row's.
+        expect(logEntryJson(kept)).toBe(toJsonString(AppLogEntrySchema, toLogEntryMessage(new RowEntry(row))));
+      }),
+      { numRuns: testSize(2000) },
+    );
+  });
+
+  it("leaves a row whose nanos the column holds but a time cannot (below 0, a second or more) to the row", () => {
+    for (const nanos of [-1, 1_000_000_000]) {
+      const row = { ...rowOf(zeroEntry(1n)), occurred_on_nanos: nanos };
+      const kept = keepRowJson(row, 1);
+      expect(kept).toBeInstanceOf(RowEntry);
+      expect(reference(() => logEntryJson(kept))).toMatch(/^throws: /);
     }
   });
 

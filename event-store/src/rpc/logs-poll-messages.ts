@@ -10,9 +10,10 @@ import { logEntryJsonBytes } from "./log-entry-json.js";
 /**
  * The LogsPoll messages carrying `entries`, each at most `maxBytes` on the wire (see chunk-entries.ts), built one
  * at a time as they are asked for. Binary protocols get the entries pre-encoded (see log-entry-codec.ts) and sized
- * exactly by their bytes; JSON gets each entry's text written by hand (log-entry-json.ts) as UTF-8, sized by its bytes,
- * and the message's text preset on it (see `presetJson`). `lane`: the call is answered by the RPC lane, which sends what is
- * preset (the JSON text, or the protobuf bytes written at once), so the message need not carry the entries.
+ * exactly by their bytes; JSON gets each entry's text written by hand (log-entry-json.ts) as UTF-8, sized by its
+ * bytes, and the message's text preset on it (see `presetJson`). `lane`: the call is answered by the RPC lane, which
+ * sends what is preset (the JSON text, or the protobuf bytes written at once), so the message need not carry the
+ * entries.
  *
  * `shared` entries in the lane: every live stream at the same place of the tail gets the same batch, and so the same
  * messages, built once (see {@link sharedMessages}); the lane then frames each message once too.

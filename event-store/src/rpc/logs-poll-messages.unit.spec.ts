@@ -6,7 +6,6 @@ import { maxMessageBytes } from "./chunk-entries.js";
 import { logsPollMessages } from "./logs-poll-messages.js";
 import { presetBinaryOf, presetJsonOf } from "@eskit/server-kit/http/rpc-lane.js";
 import { logRowOf } from "../../test/support/log-entry-arbitrary.js";
-import { RowEntry } from "../store/read-log-bytes.js";
 import { keepRowJson } from "./log-entry-json.js";
 
 /** The JSON text preset on a message (the lane takes it as a string or as its UTF-8 bytes). */
@@ -80,18 +79,19 @@ describe("logsPollMessages", () => {
     });
   });
 
-  it("sends a JSON stream's rows kept as their text (keepRowJson) exactly as the same rows kept as rows", () => {
-    const rows = entries(40, 20_000).map((e, i) =>
-      logRowOf({ ...e, event: { ...e.event, metadata: i % 2 === 0 ? {} : { source: "bench" } } }),
-    );
-    const asRows = rows.map((row) => new RowEntry(row));
-    const kept = rows.map((row, i) => keepRowJson(row, i + 1));
+  it("sends a JSON stream's rows kept as their text (keepRowJson) exactly as protobuf-es writes their entries", () => {
+    const all = entries(40, 20_000).map((e, i): LogEntry => ({
+      ...e,
+      event: { ...e.event, metadata: i % 2 === 0 ? {} : { source: "bench", "7": "seven" } },
+    }));
+    const kept = all.map((e) => keepRowJson(logRowOf(e), e.id));
+    // protobuf-es's text of each message the full path builds for the entries themselves.
+    const expected = [...logsPollMessages(all, false, false)];
+    expect(expected.length).toBeGreaterThan(1);
     for (const lane of [false, true]) {
-      const expected = [...logsPollMessages(asRows, false, false, maxMessageBytes, lane)];
       const sent = [...logsPollMessages(kept, false, false, maxMessageBytes, lane)];
-      expect(sent.map(jsonTextOf)).toEqual(expected.map(jsonTextOf));
-      expect(sent.length).toBeGreaterThan(1);
-      // Off the lane, connect-es serializes the message itself: its entries are the rows' entries.
+      expect(sent.map(jsonTextOf)).toEqual(expected.map((m) => toJsonString(LogsPollResponseSchema, m)));
+      // Off the lane, connect-es serializes the message itself: its entries are the entries the rows stand for.
       if (!lane) sent.forEach((m, i) => expect(m.entries).toEqual(expected[i]!.entries));
     }
   });
