@@ -24,6 +24,9 @@ COPY cli/package.json cli/
 COPY test-kit/package.json test-kit/
 COPY console/package.json console/
 COPY jetstream-bridge/package.json jetstream-bridge/
+# npm ci runs the root's `prepare` (cli/scripts/bundle.mjs), which bundles the eskit command when its sources are there
+# (here they are not yet: it says so and does nothing; the images do not hold the command).
+COPY cli/scripts/ cli/scripts/
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN node --import tsx deploy/image/bundle.ts /out
