@@ -13,6 +13,9 @@ import {
 import { toEventMessage, toLogEntryMessage } from "./convert.js";
 import { storedEventOfEntry } from "./log-entry-codec.js";
 
+// Each shared entry's bytes (the tail's, sent to every live stream), written once.
+const cache = new WeakMap<LogEntry, Uint8Array>();
+
 /**
  * A hand-written JSON encoder for AppLogEntry and Event: the text `toJsonString(AppLogEntrySchema, …)` writes (proto3
  * JSON as protobuf-es writes it: fields in declaration order, defaults left out, 64-bit integers as strings, the
@@ -22,28 +25,18 @@ import { storedEventOfEntry } from "./log-entry-codec.js";
  *
  * Field names are those of proto/eskit/eventstore/v1/event.proto; change them together.
  */
-const cache = new WeakMap<LogEntry, string>();
-const bytesCache = new WeakMap<LogEntry, Uint8Array>();
-
-export function logEntryJson(entry: LogEntry, shared = false): string {
-  if (entry instanceof JsonEntry) return utf8.decode(entry.bytes);
-  if (!shared) return entryJson(entry);
-  let json = cache.get(entry);
-  if (json === undefined) {
-    json = entryJson(entry);
-    cache.set(entry, json);
-  }
-  return json;
+export function logEntryJson(entry: LogEntry): string {
+  return entry instanceof JsonEntry ? utf8.decode(entry.bytes) : entryJson(entry);
 }
 
 /** {@link logEntryJson}'s text as UTF-8: a database row kept as its text has it already; shared entries are cached. */
 export function logEntryJsonBytes(entry: LogEntry, shared = false): Uint8Array {
   if (entry instanceof JsonEntry) return entry.bytes;
   if (!shared) return Buffer.from(entryJson(entry));
-  let bytes = bytesCache.get(entry);
+  let bytes = cache.get(entry);
   if (bytes === undefined) {
     bytes = Buffer.from(entryJson(entry));
-    bytesCache.set(entry, bytes);
+    cache.set(entry, bytes);
   }
   return bytes;
 }
@@ -165,9 +158,12 @@ const minMs = Date.parse("0001-01-01T00:00:00Z");
 const maxMs = Date.parse("9999-12-31T23:59:59Z");
 
 function representable(t: Instant): boolean {
-  const ms = Number(t.seconds) * 1000;
-  return ms >= minMs && ms <= maxMs && t.nanos >= 0 && t.nanos <= 999_999_999;
+  return secondsInRange(Number(t.seconds)) && nanosInRange(t.nanos);
 }
+
+/** Whether RFC 3339 (years 0001 to 9999) can write these seconds (NaN cannot), and these nanos as their fraction. */
+const secondsInRange = (seconds: number): boolean => seconds * 1000 >= minMs && seconds * 1000 <= maxMs;
+const nanosInRange = (nanos: number): boolean => nanos >= 0 && nanos <= 999_999_999;
 
 function timestamp(t: Instant): string {
   return `${secondText(Number(t.seconds))}${fraction(t.nanos)}Z`;
@@ -176,11 +172,11 @@ function timestamp(t: Instant): string {
 /** {@link timestamp} of a row's time (its seconds as text), or undefined when it is not representable. */
 function rowTimestamp(seconds: string, nanos: number): string | undefined {
   if (seconds !== lastSecond.text) {
-    const ms = Number(seconds) * 1000;
-    if (!(ms >= minMs && ms <= maxMs)) return undefined;
-    lastSecond = { text: seconds, iso: secondText(ms / 1000) };
+    const value = Number(seconds);
+    if (!secondsInRange(value)) return undefined;
+    lastSecond = { text: seconds, iso: secondText(value) };
   }
-  if (!(nanos >= 0 && nanos <= 999_999_999)) return undefined;
+  if (!nanosInRange(nanos)) return undefined;
   return `${lastSecond.iso}${fraction(nanos)}Z`;
 }
 

@@ -31,7 +31,8 @@ describe("logEntryJson", () => {
     fc.assert(
       fc.property(entry, fc.boolean(), (e, shared) => {
         const expected = reference(() => toJsonString(AppLogEntrySchema, toLogEntryMessage(e)));
-        expect(reference(() => logEntryJson(e, shared))).toBe(expected);
+        expect(reference(() => logEntryJson(e))).toBe(expected);
+        expect(reference(() => Buffer.from(logEntryJsonBytes(e, shared)).toString("utf8"))).toBe(expected);
         expect(reference(() => eventJson(e.event))).toBe(
           reference(() => toJsonString(EventSchema, toEventMessage(e.event))),
         );
