@@ -70,8 +70,8 @@ export async function startEventStore(
     parallelism: database.parallelism,
     maxBatchEvents: config.appendBatchMaxEvents,
     ...(config.appendPath === "drizzle-transaction" ? { write: appendBatchInTransaction } : {}),
-    onCommit: (requests, events) => {
-      tail.wake();
+    onCommit: (requests, events, written) => {
+      tail.committed(written);
       observeCommit(requests, events);
     },
   });

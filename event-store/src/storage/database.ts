@@ -55,8 +55,11 @@ export interface Database {
    * with its connection in a broken state, and a caller whose deadline passed is answered at it anyway.)
    */
   readonly transaction?: <T>(work: (tx: Transaction) => Promise<T>, signal?: AbortSignal) => Promise<T>;
-  /** Calls `onNotify` on every NOTIFY of `channel`, and `onReconnect` when the listening connection was re-made. */
-  listen(channel: string, onNotify: () => void, onReconnect: () => void): Promise<void>;
+  /**
+   * Calls `onNotify` with the payload of every NOTIFY of `channel`, and `onReconnect` when the listening connection
+   * was re-made.
+   */
+  listen(channel: string, onNotify: (payload: string) => void, onReconnect: () => void): Promise<void>;
   /**
    * Applies the migrations (idempotent, safe to race). {@link connectDatabase} leaves this to its caller, which may
    * retry it while the database is not reachable yet; {@link openDatabase} does it.

@@ -34,7 +34,7 @@ export const eventRowTextNames = [
 ] as const satisfies ReadonlyArray<keyof EventRowText>;
 
 // Most events carry no metadata: share one frozen empty map instead of parsing "{}" per row.
-const noMetadata: Readonly<Record<string, string>> = Object.freeze({});
+export const noMetadata: Readonly<Record<string, string>> = Object.freeze({});
 
 export function fromEventRowText(row: EventRowText): StoredEvent {
   return {

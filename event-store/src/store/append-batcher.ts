@@ -2,6 +2,7 @@ import type { ValidEvent } from "../domain/validate-append.js";
 import type { Database } from "../storage/database.js";
 import { isCancelled, isConnectionError } from "../storage/errors.js";
 import { type AppendOutcome, appendBatch } from "./append-batch.js";
+import type { WrittenRequest } from "./committed-entries.js";
 import { whenAllAborted } from "./when-all-aborted.js";
 
 interface Pending {
@@ -22,10 +23,11 @@ export interface AppendBatcherOptions {
   /** A batch takes queued requests until it holds this many events (a larger single request still runs alone). */
   readonly maxBatchEvents: number;
   /**
-   * Called after every batch, so the local log tail can look for the new entries at once; with how many requests and
-   * events the batch wrote (0 and 0 when all of them were rejected or replays of events already stored).
+   * Called after every batch, before its callers are answered, so that the local log tail has the new entries at
+   * once; with how many requests and events the batch wrote (0 and 0 when all of them were rejected or replays of
+   * events already stored), and those requests' events with their log ids.
    */
-  readonly onCommit: (requests: number, events: number) => void;
+  readonly onCommit: (requests: number, events: number, written: readonly WrittenRequest[]) => void;
   /** How a batch is written: {@link appendBatch} (one checked statement) unless told otherwise. */
   readonly write?: AppendBatchWriter;
 }
@@ -161,16 +163,16 @@ export class AppendBatcher {
       everyoneGone.signal.removeEventListener("abort", onGone);
       clearTimeout(abandon);
     }
-    let requests = 0;
     let events = 0;
+    const written: WrittenRequest[] = [];
     for (let i = 0; i < batch.length; i++) {
       const outcome = outcomes[i]!;
       if ("written" in outcome && outcome.written) {
-        requests++;
+        written.push({ events: batch[i]!.events, logIds: outcome.logIds });
         events += batch[i]!.events.length;
       }
     }
-    this.options.onCommit(requests, events);
+    this.options.onCommit(written.length, events, written);
     batch.forEach((p, i) => {
       const outcome = outcomes[i]!;
       if ("error" in outcome) p.reject(outcome.error);

@@ -2,10 +2,13 @@ import { randomUUID } from "node:crypto";
 import { getEventListeners } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestStorage, type TestStorage } from "../../test/harness.js";
+import type { LogEntry } from "../domain/event.js";
 import { validateAppend } from "../domain/validate-append.js";
 import { type Database, openDatabase } from "../storage/database.js";
 import { AppendBatcher } from "./append-batcher.js";
+import { committedEntries, firstLogId } from "./committed-entries.js";
 import { LogTail } from "./log-tail.js";
+import { readLogHead, readLogRange } from "./read-log.js";
 
 // The one tail of the log per process, on a real database: waiters wake when entries commit (from this process, or
 // from another through NOTIFY), the ring holds exactly the recent entries, and a quiet tail reads nothing.
@@ -39,11 +42,25 @@ describe("LogTail", () => {
     await storage.remove();
   });
 
-  async function started(maxEntries: number) {
+  async function started(maxEntries: number, parallelism = 1) {
     const tail = new LogTail(database, { fallbackPollMs: 60_000, maxEntries });
     await tail.start();
-    const batcher = new AppendBatcher(database, { parallelism: 1, maxBatchEvents: 1000, onCommit: () => tail.wake() });
+    // Wired as app.ts wires it: each commit of this process goes to the tail before its callers are answered.
+    const batcher = new AppendBatcher(database, {
+      parallelism,
+      maxBatchEvents: 1000,
+      onCommit: (_requests, _events, written) => tail.committed(written),
+    });
     return { tail, batcher };
+  }
+
+  /**
+   * Lets the tail finish what it has pending (a NOTIFY of an earlier test's commits may have left it stale, or
+   * fetching): it then sits at the log's head, and the next commit directly follows it.
+   */
+  async function settled(tail: LogTail): Promise<void> {
+    const abort = new AbortController();
+    while ((await tail.changed(abort.signal, 50)) || tail.head !== (await readLogHead(database))) continue;
   }
 
   it("wakes a waiter when entries commit, and hands out exactly the new entries in id order", async () => {
@@ -156,5 +173,111 @@ describe("LogTail", () => {
     } finally {
       await tail.close();
     }
+  });
+
+  it("takes this process's commit into the ring as it returns, without reading", async () => {
+    const tail = new LogTail(database, { fallbackPollMs: 60_000, maxEntries: 100 });
+    await tail.start();
+    let seen: { before: bigint; head: bigint; entries: LogEntry[] | undefined; built: LogEntry[] } | undefined;
+    const batcher = new AppendBatcher(database, {
+      parallelism: 1,
+      maxBatchEvents: 1000,
+      onCommit: (_requests, _events, written) => {
+        const before = tail.head;
+        tail.committed(written);
+        // In the same turn as the commit's return: no read of the database can have ended in between.
+        seen = {
+          before,
+          head: tail.head,
+          entries: tail.readFrom(firstLogId(written)!, 100),
+          built: committedEntries(written),
+        };
+      },
+    });
+    try {
+      await settled(tail);
+      const waited = tail.changed(new AbortController().signal, 5000);
+      const ids = await batcher.append(events(3));
+      expect(seen?.before).toBe(ids[0]! - 1n);
+      expect(seen?.head).toBe(ids.at(-1));
+      expect(seen?.entries?.map((e) => e.id)).toEqual(ids);
+      expect(seen?.entries).toStrictEqual(seen?.built);
+      expect(await waited).toBe(true);
+      expect(tail.readFrom(ids[0]!, 100)).toStrictEqual(await readLogRange(database, ids[0]!, ids.at(-1)!, {}, 100));
+    } finally {
+      await tail.close();
+    }
+  });
+
+  it("never skips another process's entries between its own", async () => {
+    // Two batches in flight where the database allows it, so this process's commits may also return out of order.
+    const { tail, batcher } = await started(1000, database.parallelism);
+    const elsewhere = new AppendBatcher(other, {
+      parallelism: other.parallelism,
+      maxBatchEvents: 1000,
+      onCommit: () => {},
+    });
+    const abort = new AbortController();
+    try {
+      await settled(tail);
+      const start = tail.head;
+      let last: bigint | undefined;
+      const seen: LogEntry[] = [];
+      // A live reader, as stream-log.ts reads: from memory while the ring holds its position, else from the database
+      // up to the head; waiting when there is nothing new. It stops at the last appended id, or gives up after a while.
+      const follower = (async () => {
+        const waiter = tail.waiter(abort.signal);
+        const giveUp = Date.now() + 20_000;
+        try {
+          let next = start + 1n;
+          while ((last === undefined || next <= last) && Date.now() < giveUp) {
+            const entries = tail.readFrom(next, 1000) ?? (await readLogRange(database, next, tail.head, {}, 1000));
+            if (entries.length === 0) {
+              await waiter.changed(1000);
+              continue;
+            }
+            seen.push(...entries);
+            next = entries.at(-1)!.id + 1n;
+          }
+        } finally {
+          waiter.close();
+        }
+      })();
+      // 200 appends from 8 writers at once, each going to this process or to the other in a fixed, mixed pattern.
+      const writers = Array.from({ length: 8 }, async (_, w) => {
+        const ids: bigint[] = [];
+        for (let i = 0; i < 25; i++) {
+          const here = (w * 7 + i * 13) % 5 >= 2;
+          ids.push(...(await (here ? batcher : elsewhere).append(events(1 + (i % 3)))));
+        }
+        return ids;
+      });
+      const all = (await Promise.all(writers)).flat().sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      last = all.at(-1);
+      await follower;
+      expect(seen.map((e) => e.id)).toEqual(all);
+      expect(seen).toStrictEqual(await readLogRange(database, start + 1n, last!, {}, all.length + 1));
+      // A reader that comes later finds the same in memory: the ring holds each entry once, in id order (a fetch that
+      // overlapped this process's own commits must not have added them again).
+      expect(tail.head).toBe(last);
+      expect(tail.readFrom(start + 1n, 10_000)).toStrictEqual(seen);
+    } finally {
+      abort.abort();
+      await tail.close();
+    }
+  });
+
+  it("a NOTIFY names the last log id the statement drew", async () => {
+    const payloads: string[] = [];
+    await other.listen(
+      "eskit_app_log",
+      (payload) => payloads.push(payload),
+      () => {},
+    );
+    const elsewhere = new AppendBatcher(database, { parallelism: 1, maxBatchEvents: 1000, onCommit: () => {} });
+    const ids = await elsewhere.append(events(3));
+    await expect.poll(() => payloads).toContain(String(ids.at(-1)));
+    // Only the statement's last id: a tail that holds it has nothing to read; one holding less reads the rest.
+    for (const id of ids.slice(0, -1)) expect(payloads).not.toContain(String(id));
   });
 });

@@ -1,5 +1,6 @@
 import type { LogEntry } from "../domain/event.js";
 import type { Database } from "../storage/database.js";
+import { committedEntries, firstLogId, type WrittenRequest } from "./committed-entries.js";
 import { readLogHead, readLogRange } from "./read-log.js";
 import { RecentEntries } from "./recent-entries.js";
 
@@ -27,8 +28,10 @@ export interface TailWaiter {
 /**
  * The one tail of the Application Log per process, shared by every LogsPoll stream.
  *
- * It wakes on NOTIFY (sent by the database when log entries commit, from any process), on local commits, and on a
- * slow fallback timer; reads what is new after `head`; and keeps the most recent entries in a bounded ring. Streams
+ * It wakes on NOTIFY (sent by the database when log entries commit, from any process) and on a slow fallback timer;
+ * reads what is new after `head`; and keeps the most recent entries in a bounded ring. Entries this process commits
+ * go into the ring as their commit returns, with no read, when they directly follow the head (see {@link committed});
+ * the NOTIFY of such a commit names a log id the ring holds already, and costs nothing. Streams
  * whose position is inside the ring read from memory; a stream that falls behind it (a slow reader, or one catching
  * up) reads from the database instead, so no stream ever makes the server buffer without bound.
  *
@@ -61,7 +64,7 @@ export class LogTail {
     this.ring.reset(await readLogHead(this.database));
     await this.database.listen(
       "eskit_app_log",
-      () => this.wake(),
+      (payload) => this.notified(payload),
       () => this.wake(),
     );
     this.timer = setInterval(() => this.wake(), this.options.fallbackPollMs);
@@ -132,6 +135,43 @@ export class LogTail {
     };
   }
 
+  /**
+   * Entries this process has just committed (`written`: the batch's requests, with their log ids), before their
+   * callers are answered. When the lowest id directly follows the head they go into the ring at once: the log's lock
+   * (migration 0003) is held from before an append draws its first id until it commits, so every id below the
+   * batch's is final by then (committed, or never to exist), and none is left between the head and the batch, whose
+   * own ids no other writer can take a share of. Otherwise (another process wrote in between, a rolled-back append
+   * left a gap, two of this process's commits came back out of order) the tail reads, as on a NOTIFY. While no
+   * stream waits, nothing is built: the tail is only marked stale.
+   */
+  committed(written: readonly WrittenRequest[]): void {
+    const first = firstLogId(written);
+    if (first === undefined || this.closed) return;
+    if (this.waiters.size === 0 || this.stale || first !== this.ring.head + 1n) {
+      this.wake();
+      return;
+    }
+    let entries: LogEntry[];
+    try {
+      entries = committedEntries(written);
+    } catch (error) {
+      // Never expected; the callers are answered right after this, and the tail reads the entries instead.
+      this.options.onError?.(error);
+      this.wake();
+      return;
+    }
+    this.push(entries);
+  }
+
+  /**
+   * A NOTIFY: its payload is the last log id drawn when the entries committed (migration 0004), so one the ring has
+   * passed brings nothing new. Any other payload (an older trigger's empty one) wakes the tail.
+   */
+  private notified(payload: string): void {
+    if (/^[0-9]{1,19}$/u.test(payload) && BigInt(payload) <= this.ring.head) return;
+    this.wake();
+  }
+
   /** Asks the tail to look for new entries now. Calls while a fetch runs coalesce into one more fetch. */
   wake(): void {
     if (this.closed) return;
@@ -172,10 +212,13 @@ export class LogTail {
         return;
       }
       for (;;) {
-        const entries = await readLogRange(this.database, this.ring.head + 1n, undefined, {}, fetchSize);
-        if (entries.length === 0 || this.closed) return;
+        const read = await readLogRange(this.database, this.ring.head + 1n, undefined, {}, fetchSize);
+        if (this.closed) return;
+        // The ring may have taken this process's own commits meanwhile (committed): only what lies past its head.
+        const head = this.ring.head;
+        const entries = read.length > 0 && read[0]!.id <= head ? read.filter((entry) => entry.id > head) : read;
         this.push(entries);
-        if (entries.length < fetchSize) return;
+        if (read.length < fetchSize) return;
       }
     } catch (error) {
       this.options.onError?.(error);
@@ -183,6 +226,7 @@ export class LogTail {
   }
 
   private push(entries: LogEntry[]): void {
+    if (entries.length === 0) return;
     this.ring.push(entries);
     this.notify();
   }
