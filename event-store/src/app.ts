@@ -23,6 +23,7 @@ import { waitForDatabase } from "./storage/wait-for-database.js";
 import { untilReady } from "./rpc/until-ready.js";
 import { appendBatchInTransaction } from "./store/append-batch-drizzle.js";
 import { AppendBatcher } from "./store/append-batcher.js";
+import { eventCount } from "./store/committed-entries.js";
 import { LogTail } from "./store/log-tail.js";
 import { registerStoreMetrics } from "./store/store-metrics.js";
 
@@ -70,9 +71,9 @@ export async function startEventStore(
     parallelism: database.parallelism,
     maxBatchEvents: config.appendBatchMaxEvents,
     ...(config.appendPath === "drizzle-transaction" ? { write: appendBatchInTransaction } : {}),
-    onCommit: (requests, events, written) => {
+    onCommit: (written) => {
       tail.committed(written);
-      observeCommit(requests, events);
+      observeCommit(written.length, eventCount(written));
     },
   });
   // One budget for every LogsPoll stream of the process (see stream-log.ts).

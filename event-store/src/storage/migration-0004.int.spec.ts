@@ -45,11 +45,7 @@ describe.skipIf(process.env.DATABASE_URL === undefined)("migration 0004 with a r
       );
       const batcher = new AppendBatcher(writer, { parallelism: 1, maxBatchEvents: 100, onCommit: () => {} });
       const ids = await batcher.append(validRequest(randomUUID(), 1n, 3));
-      const deadline = Date.now() + 5000;
-      while (!payloads.includes(String(ids.at(-1))) && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      expect(payloads).toContain(String(ids.at(-1)));
+      await expect.poll(() => payloads, { timeout: 5000 }).toContain(String(ids.at(-1)));
     } finally {
       await writer.close();
     }

@@ -24,10 +24,10 @@ export interface AppendBatcherOptions {
   readonly maxBatchEvents: number;
   /**
    * Called after every batch, before its callers are answered, so that the local log tail has the new entries at
-   * once; with how many requests and events the batch wrote (0 and 0 when all of them were rejected or replays of
-   * events already stored), and those requests' events with their log ids.
+   * once: with the requests the batch wrote, their events and log ids (none when all of them were rejected or replays
+   * of events already stored).
    */
-  readonly onCommit: (requests: number, events: number, written: readonly WrittenRequest[]) => void;
+  readonly onCommit: (written: readonly WrittenRequest[]) => void;
   /** How a batch is written: {@link appendBatch} (one checked statement) unless told otherwise. */
   readonly write?: AppendBatchWriter;
 }
@@ -163,16 +163,12 @@ export class AppendBatcher {
       everyoneGone.signal.removeEventListener("abort", onGone);
       clearTimeout(abandon);
     }
-    let events = 0;
     const written: WrittenRequest[] = [];
     for (let i = 0; i < batch.length; i++) {
       const outcome = outcomes[i]!;
-      if ("written" in outcome && outcome.written) {
-        written.push({ events: batch[i]!.events, logIds: outcome.logIds });
-        events += batch[i]!.events.length;
-      }
+      if ("written" in outcome && outcome.written) written.push({ events: batch[i]!.events, logIds: outcome.logIds });
     }
-    this.options.onCommit(written.length, events, written);
+    this.options.onCommit(written);
     batch.forEach((p, i) => {
       const outcome = outcomes[i]!;
       if ("error" in outcome) p.reject(outcome.error);

@@ -148,7 +148,7 @@ describe("committedEntries", () => {
             maxBatchEvents,
             // The Drizzle transaction (ESKIT_APPEND_PATH=drizzle-transaction) writes the same rows another way.
             ...(drizzleTransaction ? { write: appendBatchInTransaction } : {}),
-            onCommit: (_requests, _events, written) => {
+            onCommit: (written) => {
               commits.push([...written]);
               for (const w of written) for (const id of w.logIds) acknowledged.add(id);
             },
@@ -179,7 +179,7 @@ describe("committedEntries", () => {
     const batcher = new AppendBatcher(database, {
       parallelism: 1,
       maxBatchEvents: 1000,
-      onCommit: (_requests, _events, written) => commits.push([...written]),
+      onCommit: (written) => commits.push([...written]),
     });
     // COPY's text format escapes backslashes, tabs and line breaks: the payloads and metadata hold all of them.
     const events = validateAppend(

@@ -7,6 +7,13 @@ export interface WrittenRequest {
   readonly logIds: readonly bigint[];
 }
 
+/** How many events `written` holds. */
+export function eventCount(written: readonly WrittenRequest[]): number {
+  let count = 0;
+  for (const request of written) count += request.events.length;
+  return count;
+}
+
 /** The lowest log id among `written`; undefined when it holds no event. */
 export function firstLogId(written: readonly WrittenRequest[]): bigint | undefined {
   let first: bigint | undefined;
@@ -18,10 +25,10 @@ export function firstLogId(written: readonly WrittenRequest[]): bigint | undefin
 
 /**
  * The log entries a batch wrote, in id order, exactly as a read of the log returns them (read-log.ts with
- * event-row-text.ts): what the database does to a value on the way in is done here too. The event id is the uuid
- * column's lower-case text, the metadata a map whose keys come in the order jsonb keeps them (then as JavaScript
- * orders an object's keys, which JSON.parse of that text does as well), and the action the part of the event type
- * after the entity type. committed-entries.int.spec.ts holds them equal for any appended events.
+ * event-row-text.ts): what the database does to a value on the way in is done here too. The event ids and actions
+ * are already as stored (validate-append.ts lower-cases the ids, and splits the event type as a read does); the
+ * metadata becomes a map whose keys come in the order jsonb keeps them (then as JavaScript orders an object's keys,
+ * which JSON.parse of that text does as well). committed-entries.int.spec.ts holds them equal for any appended events.
  */
 export function committedEntries(written: readonly WrittenRequest[]): LogEntry[] {
   const entries: LogEntry[] = [];
@@ -37,17 +44,19 @@ export function committedEntries(written: readonly WrittenRequest[]): LogEntry[]
   return entries;
 }
 
+/** The event's own fields (not a ValidEvent's flags), its metadata in jsonb's order. */
 function storedEvent(event: StoredEvent): StoredEvent {
   return {
     originatorId: event.originatorId,
     version: event.version,
     eventType: event.eventType,
     entityType: event.entityType,
-    action: event.eventType.slice(event.entityType.length + 1),
+    action: event.action,
     payload: event.payload,
     metadata: jsonbOrdered(event.metadata),
+    // A fresh plain Instant, as a read makes: the request's may be another kind of object with the same fields.
     occurredOn: { seconds: event.occurredOn.seconds, nanos: event.occurredOn.nanos },
-    eventId: event.eventId.toLowerCase(),
+    eventId: event.eventId,
   };
 }
 

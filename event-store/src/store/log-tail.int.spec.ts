@@ -49,7 +49,7 @@ describe("LogTail", () => {
     const batcher = new AppendBatcher(database, {
       parallelism,
       maxBatchEvents: 1000,
-      onCommit: (_requests, _events, written) => tail.committed(written),
+      onCommit: (written) => tail.committed(written),
     });
     return { tail, batcher };
   }
@@ -182,7 +182,7 @@ describe("LogTail", () => {
     const batcher = new AppendBatcher(database, {
       parallelism: 1,
       maxBatchEvents: 1000,
-      onCommit: (_requests, _events, written) => {
+      onCommit: (written) => {
         const before = tail.head;
         tail.committed(written);
         // In the same turn as the commit's return: no read of the database can have ended in between.
@@ -276,7 +276,7 @@ describe("LogTail", () => {
     );
     const elsewhere = new AppendBatcher(database, { parallelism: 1, maxBatchEvents: 1000, onCommit: () => {} });
     const ids = await elsewhere.append(events(3));
-    await expect.poll(() => payloads).toContain(String(ids.at(-1)));
+    await expect.poll(() => payloads, { timeout: 5000 }).toContain(String(ids.at(-1)));
     // Only the statement's last id: a tail that holds it has nothing to read; one holding less reads the rest.
     for (const id of ids.slice(0, -1)) expect(payloads).not.toContain(String(id));
   });

@@ -33,7 +33,11 @@ describe("streamLog over the shared tail", () => {
     database = await openDatabase({ ...storage.config, dataDir: storage.config.dataDir, poolSize: 4 });
     tail = new LogTail(database, { fallbackPollMs: 60_000, maxEntries: 10 });
     await tail.start();
-    batcher = new AppendBatcher(database, { parallelism: 1, maxBatchEvents: 100, onCommit: () => tail.wake() });
+    batcher = new AppendBatcher(database, {
+      parallelism: 1,
+      maxBatchEvents: 100,
+      onCommit: (written) => tail.committed(written),
+    });
   });
   afterAll(async () => {
     await tail.close();
